@@ -1,0 +1,102 @@
+"""Run metrics, computed the same way for every regime from the event log and state.
+
+Definitions are in docs/ODD.md ("Observation"). Rates and means cover the steps
+after ``warmup`` (tasks: those that arrived after it); the four counts cover the
+whole run, so that ``tasks_arrived = tasks_completed + tasks_failed + tasks_open``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tasks import Event
+
+#: Metric names, in the order they are written.
+METRICS = ("throughput", "lead_time_mean", "lead_time_p90", "owner_wait_mean", "success_rate",
+           "role_ambiguity", "contested_share", "unowned_share", "conflict_rate",
+           "leader_utilization", "workload_gini", "role_fluidity", "engagement_mean",
+           "competence_gain", "competence_gain_gini", "trust_mean", "trust_leader_mean",
+           "wip_mean", "leader_queue_mean", "escalation_rate", "overload_share",
+           "tasks_arrived", "tasks_completed", "tasks_failed", "tasks_open")
+
+
+def gini(x) -> float:
+    """Gini coefficient of non-negative values (0: all equal; near 1: one has all)."""
+    x = np.sort(np.asarray(x, dtype=float))
+    n, total = len(x), x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    return float((2.0 * np.arange(1, n + 1) - n - 1).dot(x) / (n * total))
+
+
+def _first(ev: np.ndarray, kind: Event, n_tasks: int) -> np.ndarray:
+    """Step of each task's first ``kind`` event (-1 if none)."""
+    out = np.full(n_tasks, -1, dtype=np.int64)
+    rows = ev[ev[:, 2] == kind]
+    # Reverse so that the earliest event is written last and wins.
+    out[rows[::-1, 1]] = rows[::-1, 0]
+    return out
+
+
+def compute_metrics(model) -> dict[str, float]:
+    cfg = model.cfg
+    warm, steps = cfg.warmup, model.steps
+    window = max(steps - warm, 1)
+    ev = model.events.array()
+    n_tasks = model.next_task_id
+    arrival = _first(ev, Event.ARRIVED, n_tasks)
+    completed = _first(ev, Event.COMPLETED, n_tasks)
+    failed = _first(ev, Event.FAILED, n_tasks)
+    started = _first(ev, Event.STARTED, n_tasks)
+    cohort = arrival > warm                       # tasks that arrived after warm-up
+    n_cohort = max(int(cohort.sum()), 1)
+
+    def has(kind: Event) -> np.ndarray:
+        flag = np.zeros(n_tasks, dtype=bool)
+        flag[ev[ev[:, 2] == kind, 1]] = True
+        return flag
+
+    contested, unowned = has(Event.CONTESTED), has(Event.UNOWNED)
+    conflicts = np.bincount(ev[ev[:, 2] == Event.CONFLICT, 1], minlength=n_tasks)
+    escalated = has(Event.ESCALATED)
+
+    done = cohort & (completed >= 0)
+    lead_times = (completed - arrival)[done]
+    waits = (started - arrival)[cohort & (started >= 0)]
+    finished_after = ((completed > warm).sum(), (failed > warm).sum())
+    gain = (model.competence - model.initial_competence).mean(axis=1)
+    s, n = model.recorder.sums, max(model.recorder.n, 1)
+    cap = cfg.organization.leader_capacity
+
+    out = {
+        "throughput": float((completed > warm).sum()) / window,
+        "lead_time_mean": _mean(lead_times),
+        "lead_time_p90": float(np.percentile(lead_times, 90)) if len(lead_times) else float("nan"),
+        "owner_wait_mean": _mean(waits),
+        "success_rate": (finished_after[0] / sum(finished_after)) if sum(finished_after) else float("nan"),
+        "role_ambiguity": float((contested | unowned)[cohort].sum()) / n_cohort,
+        "contested_share": float(contested[cohort].sum()) / n_cohort,
+        "unowned_share": float(unowned[cohort].sum()) / n_cohort,
+        "conflict_rate": float(conflicts[cohort].sum()) / n_cohort,
+        "leader_utilization": model.leader.decisions_total / (cap * window) if cap else 0.0,
+        "workload_gini": gini(model.busy),
+        "role_fluidity": float(((model.led > 0) & (model.followed > 0)).mean()),
+        "engagement_mean": s["engagement"] / n,
+        "competence_gain": float(gain.mean()),
+        "competence_gain_gini": gini(np.maximum(gain, 0.0)),
+        "trust_mean": s["trust"] / n,
+        "trust_leader_mean": s["trust_leader"] / n,
+        "wip_mean": s["wip"] / n,
+        "leader_queue_mean": s["leader_queue"] / n,
+        "escalation_rate": float(escalated[cohort].sum()) / n_cohort,
+        "overload_share": s["overload"] / n,
+        "tasks_arrived": int(n_tasks),
+        "tasks_completed": int((completed >= 0).sum()),
+        "tasks_failed": int((failed >= 0).sum()),
+        "tasks_open": int(model.n_open),
+    }
+    return {k: (float(v) if k.startswith("tasks_") is False else v) for k, v in out.items()}
+
+
+def _mean(x) -> float:
+    return float(np.mean(x)) if len(x) else float("nan")

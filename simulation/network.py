@@ -1,0 +1,110 @@
+"""The communication network and the directed trust that lives on its ties.
+
+Trust is stored per directed tie in flat arrays (compressed sparse rows), never as an
+N x N matrix, so memory and the cost of an update grow with the number of ties
+(CONCEPTS claims 2 and 5).
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+
+
+def build_graph(kind: str, n: int, degree: int, rewiring: float, team_size: int, seed: int) -> nx.Graph:
+    """Build the communication network; every random choice comes from ``seed``."""
+    if kind == "complete":
+        return nx.complete_graph(n)
+    if kind == "small_world":
+        k = max(2, min(degree, n - 1))
+        return nx.connected_watts_strogatz_graph(n, k, rewiring, tries=100, seed=seed)
+    if kind == "team_clustered":
+        return _team_clustered(n, degree, rewiring, team_size, seed)
+    raise ValueError(f"unknown network {kind!r}")
+
+
+def _team_clustered(n: int, degree: int, rewiring: float, team_size: int, seed: int) -> nx.Graph:
+    """Teams of ``team_size`` fully connected inside, plus random ties across teams.
+
+    Each person gets on average ``rewiring * degree`` ties outside their team, drawn
+    uniformly; the cost is linear in ``n`` (stochastic block models are quadratic in
+    the number of teams).
+    """
+    rng = np.random.default_rng(seed)
+    g = nx.empty_graph(n)
+    for start in range(0, n, team_size):
+        members = range(start, min(start + team_size, n))
+        g.add_edges_from((a, b) for a in members for b in members if a < b)
+    n_cross = int(round(n * rewiring * degree / 2))
+    if n_cross and n > team_size:
+        a = rng.integers(0, n, n_cross)
+        b = rng.integers(0, n, n_cross)
+        keep = (a // team_size) != (b // team_size)
+        g.add_edges_from(zip(a[keep].tolist(), b[keep].tolist()))
+    return g
+
+
+class TrustNetwork:
+    """Directed trust on the ties of an undirected graph, in CSR arrays.
+
+    ``trust[e]`` is how much ``src[e]`` trusts ``dst[e]``. ``in_mean[j]`` (the mean
+    trust colleagues place in ``j``) is kept up to date incrementally because claims
+    are granted on it.
+    """
+
+    def __init__(self, graph: nx.Graph, baseline: float, spread: float, rng: np.random.Generator):
+        n = graph.number_of_nodes()
+        self.n = n
+        edges = np.asarray(graph.edges(), dtype=np.int64).reshape(-1, 2)
+        src = np.concatenate([edges[:, 0], edges[:, 1]])
+        dst = np.concatenate([edges[:, 1], edges[:, 0]])
+        order = np.lexsort((dst, src))
+        self.src, self.dst = src[order], dst[order]
+        self.indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.src, minlength=n), out=self.indptr[1:])
+        self.keys = self.src * n + self.dst  # sorted: lookups by binary search
+        self.trust = np.clip(rng.normal(baseline, spread, len(self.src)), 0.0, 1.0)
+        self.in_degree = np.bincount(self.dst, minlength=n).astype(float)
+        self.in_sum = np.bincount(self.dst, weights=self.trust, minlength=n)
+
+    @property
+    def n_ties(self) -> int:
+        return len(self.src)
+
+    def neighbors(self, i: int) -> np.ndarray:
+        return self.dst[self.indptr[i]:self.indptr[i + 1]]
+
+    def in_mean(self, people) -> np.ndarray:
+        """Mean trust that colleagues place in each of ``people`` (0 with no colleagues)."""
+        deg = self.in_degree[people]
+        return np.divide(self.in_sum[people], deg, out=np.zeros_like(deg), where=deg > 0)
+
+    def edge_ids(self, a, b) -> np.ndarray:
+        """Tie ids for directed pairs (a[k] -> b[k]); -1 where there is no tie."""
+        keys = np.asarray(a, dtype=np.int64) * self.n + np.asarray(b, dtype=np.int64)
+        pos = np.searchsorted(self.keys, keys)
+        pos = np.minimum(pos, len(self.keys) - 1) if len(self.keys) else pos
+        found = (pos < len(self.keys)) & (self.keys[pos] == keys) if len(self.keys) else np.zeros(len(keys), bool)
+        return np.where(found, pos, -1)
+
+    def get(self, a, b) -> np.ndarray:
+        """Trust of a[k] in b[k]; NaN where there is no tie."""
+        ids = self.edge_ids(a, b)
+        out = np.full(len(ids), np.nan)
+        out[ids >= 0] = self.trust[ids[ids >= 0]]
+        return out
+
+    def adjust(self, ids: np.ndarray, delta: np.ndarray) -> None:
+        """Add ``delta`` to the trust of ties ``ids`` (clipped to [0, 1])."""
+        ids = np.asarray(ids)
+        keep = ids >= 0
+        ids, delta = ids[keep], np.broadcast_to(delta, keep.shape)[keep]
+        if len(ids) == 0:
+            return
+        old = self.trust[ids]
+        new = np.clip(old + delta, 0.0, 1.0)
+        self.trust[ids] = new
+        np.add.at(self.in_sum, self.dst[ids], new - old)
+
+    def mean(self) -> float:
+        return float(self.trust.mean()) if len(self.trust) else float("nan")
