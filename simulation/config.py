@@ -44,7 +44,7 @@ class CultureConfig:
     initiative: float = _f(0.5, 0.0, 1.0, "mean propensity to take the lead unasked")
     initiative_spread: float = _f(0.15, 0.0, 0.5, "standard deviation of initiative between people")
     error_tolerance: float = _f(0.5, 0.0, 1.0, "how far a failure is forgiven (trust) and learned from")
-    feedback: float = _f(0.5, 0.0, 1.0, "strength of trust updates after outcomes; 0 switches feedback off")
+    feedback: float = _f(0.1, 0.0, 1.0, "share of the gap to full trust a success closes; 0 switches feedback off")
     trust_loss_ratio: float = _f(2.0, 1.0, 10.0, "a failure costs this many times the trust a success earns")
 
 

@@ -1,0 +1,35 @@
+# leadsim: `make demo` runs the headline demo, `make test` runs the tests.
+# Both set up a virtual environment in .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test test-fast system-deps clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Debian's chromium for the browser test of the classroom app (no browser downloads).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: /usr/bin/chromium missing; browser tests will be skipped (sudo apt-get install chromium)"; fi; \
+	fi
+
+demo: setup
+	$(BIN)/leadsim-demo --out outputs/demo
+
+test: setup system-deps
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+test-fast: setup
+	$(BIN)/pytest -n 2 -m "not slow and not browser"
+
+clean:
+	rm -rf outputs multirun .pytest_cache .hypothesis

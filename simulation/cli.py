@@ -1,0 +1,152 @@
+"""The ``leadsim`` command: Hydra's command line around :func:`simulation.runner.simulate`.
+
+Bad input is caught *before* Hydra creates an output folder, so a mistyped key or
+an out-of-range value ends with one line on stderr, exit code 2 and nothing written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .config import ConfigError
+from .hydra_config import GROUPS, as_config_error, config_dir, to_sim_config
+
+#: Hydra flags that take a value (their value is not an override).
+_VALUE_FLAGS = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd",
+                "--cfg", "-c", "--package", "-p", "--experimental-rerun"}
+_NO_VALIDATE = {"--help", "-h", "--hydra-help", "--version", "--shell-completion", "-sc"}
+_INFO = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
+
+
+def split_args(argv: list[str]) -> tuple[list[str], bool]:
+    """The overrides among ``argv`` and whether this is a multirun."""
+    overrides, multirun, skip = [], False, False
+    for i, a in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if a in ("-m", "--multirun"):
+            multirun = True
+        elif a in _VALUE_FLAGS:
+            skip = True
+        elif a == "--info":
+            skip = i + 1 < len(argv) and argv[i + 1] in _INFO
+        elif not a.startswith("-"):
+            overrides.append(a)
+    return overrides, multirun
+
+
+def prevalidate(argv: list[str]) -> None:
+    """Compose and validate every configuration the command would run.
+
+    For a sweep, every value of every swept key is checked (with the other keys at
+    their first value): group options by composing, plain values by merging into the
+    composed config, which is fast enough for ``seed='range(1000)'``.
+    """
+    if any(a in _NO_VALIDATE for a in argv):
+        return
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    tokens, multirun = split_args(argv)
+    tokens = [t for t in tokens if not t.lstrip("+~").startswith(("hydra.", "hydra/"))]
+    try:
+        parsed = OverridesParser.create().parse_overrides(tokens)
+    except Exception as exc:
+        raise as_config_error(exc) from None
+    sweeps = [o for o in parsed if o.is_sweep_override()] if multirun else []
+    first = {}
+    for o in sweeps:
+        values = list(o.sweep_string_iterator())
+        if not values:
+            raise ConfigError(o.key_or_group, "the sweep has no values")
+        first[o.input_line] = values
+    base = [f"{o.get_key_element()}={first[o.input_line][0]}" if o.input_line in first else o.input_line
+            for o in parsed]
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        def composed(overrides):
+            try:
+                return compose(config_name="config", overrides=overrides)
+            except Exception as exc:
+                raise as_config_error(exc) from None
+
+        cfg = composed(base)
+        to_sim_config(cfg)
+        for o in sweeps:
+            is_group = o.key_or_group.split("/")[0] in GROUPS and "." not in o.key_or_group
+            for value in first[o.input_line][1:]:
+                line = f"{o.get_key_element()}={value}"
+                if is_group or o.is_add() or o.is_force_add():
+                    to_sim_config(composed([line if b == base_line(o, first) else b for b in base]))
+                else:
+                    c = cfg.copy()
+                    try:
+                        single = OverridesParser.create().parse_override(line)
+                        OmegaConf.update(c, o.key_or_group, single.value(), merge=True)
+                    except Exception as exc:
+                        raise as_config_error(exc) from None
+                    to_sim_config(c)
+    GlobalHydra.instance().clear()
+
+
+def base_line(o, first) -> str:
+    return f"{o.get_key_element()}={first[o.input_line][0]}"
+
+
+def _task(cfg) -> dict:
+    from hydra.core.hydra_config import HydraConfig
+
+    from .runner import simulate, write_outputs
+
+    sim = to_sim_config(cfg)
+    hc = HydraConfig.get()
+    result = simulate(sim)
+    out = write_outputs(Path(hc.runtime.output_dir), result)
+    if hc.mode.name == "RUN":
+        _print_summary(result.metrics, out)
+    return result.metrics
+
+
+def _print_summary(metrics: dict, out: Path) -> None:
+    keys = ("throughput", "lead_time_mean", "owner_wait_mean", "success_rate", "role_ambiguity",
+            "conflict_rate", "leader_utilization", "workload_gini", "role_fluidity", "engagement_mean")
+    width = max(map(len, keys))
+    for k in keys:
+        print(f"{k:<{width}}  {metrics[k]:.3f}")
+    print(f"outputs: {out}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    import hydra
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        prevalidate(argv)
+    except ConfigError as exc:
+        _fail(exc)
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us instead of Hydra's printer
+    sys.argv = ["leadsim", *argv]
+    entry = hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(_task)
+    try:
+        entry()
+    except ConfigError as exc:
+        _fail(exc)
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] in ("hydra", "omegaconf"):
+            _fail(as_config_error(exc))
+        raise
+
+
+def _fail(exc: ConfigError) -> None:
+    print(f"leadsim: error: {exc}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,80 @@
+"""Run a configured model and write its outputs (no Hydra here)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import __version__
+from .config import SimConfig, to_dict
+from .model import LeadershipModel
+
+
+@dataclass
+class RunResult:
+    """What one run produced: metrics, time series, the resolved config, the model."""
+
+    metrics: dict
+    timeseries: pd.DataFrame
+    config: SimConfig
+    model: LeadershipModel | None = field(default=None, repr=False)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The full event log (step, task, event, person)."""
+        return self.model.events.frame()
+
+    def save(self, directory) -> Path:
+        """Write ``metrics.json``, ``timeseries.csv`` and ``config.yaml`` atomically."""
+        return write_outputs(directory, self)
+
+
+def simulate(cfg: SimConfig, progress: bool | None = None) -> RunResult:
+    """Build the model from ``cfg``, run it to the end and collect its results."""
+    if progress is None:
+        progress = sys.stderr.isatty() and cfg.steps * cfg.organization.size >= 2_000_000
+    model = LeadershipModel(cfg).run(progress=progress)
+    return RunResult(model.metrics(), model.timeseries, cfg, model)
+
+
+def resolved_config(cfg: SimConfig) -> dict:
+    """The config as saved next to results, with the package version."""
+    return {"leadsim_version": __version__, **to_dict(cfg)}
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, then rename: never half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_number(v):
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def write_outputs(directory, result: RunResult) -> Path:
+    """``metrics.json`` is written last: its presence marks a complete run."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    _atomic_write(d / "timeseries.csv", result.timeseries.to_csv(index=False))
+    _atomic_write(d / "config.yaml", yaml.safe_dump(resolved_config(result.config), sort_keys=False))
+    metrics = {k: _json_number(v) for k, v in result.metrics.items()}
+    _atomic_write(d / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    return d
