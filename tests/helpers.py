@@ -1,0 +1,51 @@
+"""Helpers shared by the tests: a small config and the invariant checker."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from simulation import LeadershipModel, SimConfig
+from simulation.config import from_dict, to_dict
+from simulation.tasks import Event
+
+
+def make_config(**overrides) -> SimConfig:
+    """A small, fast config; ``overrides`` as dotted keys: ``{"organization.size": 20}``."""
+    data = to_dict(SimConfig())
+    data.update(steps=120, warmup=20)
+    data["organization"].update(size=30, degree=6)
+    for key, value in overrides.items():
+        node = data
+        *path, last = key.split(".")
+        for p in path:
+            node = node[p]
+        node[last] = value
+    return from_dict(data).validate()
+
+
+def check_invariants(m: LeadershipModel) -> None:
+    """Everything that must hold after any step, in any regime."""
+    c = m.counts
+    assert c[Event.ARRIVED] == c[Event.COMPLETED] + c[Event.FAILED] + m.n_open, "task conservation"
+    load = m.lead_load + m.follow_load
+    assert (load <= m.capacity).all() and (m.free >= 0).all(), "nobody over capacity"
+    assert (m.free == m.capacity - load).all()
+    # Loads agree with the teams of the active tasks; each task has exactly one lead.
+    lead = np.zeros_like(m.lead_load)
+    follow = np.zeros_like(m.follow_load)
+    for t in m.active:
+        assert t.lead == t.members[0] and t.lead >= 0
+        assert len(set(t.members)) == len(t.members), "a person twice on one team"
+        lead[t.lead] += 1
+        np.add.at(follow, list(t.members[1:]), 1)
+    assert (lead == m.lead_load).all() and (follow == m.follow_load).all()
+    ev = m.events.array()
+    started = ev[ev[:, 2] == Event.STARTED, 1]
+    assert len(started) == len(np.unique(started)), "at most one lead per task"
+    for name, arr in [("trust", m.trust.trust), ("trust_in_leader", m.trust_in_leader),
+                      ("competence", m.competence), ("perceived", m.leader.perceived),
+                      ("engagement", m.engagement)]:
+        assert np.isfinite(arr).all() and (arr >= 0).all() and (arr <= 1).all(), f"{name} out of [0, 1]"
+    assert (m.competence >= m.initial_competence - 1e-12).all(), "competence never falls"
+    np.testing.assert_allclose(m.trust.in_sum, np.bincount(m.trust.dst, m.trust.trust, m.trust.n), atol=1e-9)

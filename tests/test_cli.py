@@ -1,0 +1,87 @@
+"""The ``leadsim`` command and the Python API, exercised for real (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+import simulation
+from simulation import ConfigError, METRICS
+
+FAST = ["steps=40", "warmup=5", "organization=team"]
+
+
+def leadsim(*args, cwd):
+    return subprocess.run(["leadsim", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_run_writes_metrics_timeseries_and_resolved_config(tmp_path):
+    out = tmp_path / "run"
+    r = leadsim(f"hydra.run.dir={out}", "coordination=hybrid", "seed=7", *FAST, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert list(metrics) == list(METRICS)
+    assert all(v is None or isinstance(v, (int, float)) for v in metrics.values())
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    assert cfg["leadsim_version"] == simulation.__version__
+    assert cfg["coordination"]["name"] == "hybrid" and cfg["seed"] == 7 and cfg["organization"]["size"] == 12
+    ts = (out / "timeseries.csv").read_text().splitlines()
+    assert ts[0].startswith("step,") and len(ts) == 41
+    # The saved config reproduces the run through the Python API.
+    again = simulation.run(["coordination=hybrid", "organization=team"], seed=7, steps=40, warmup=5)
+    assert again.metrics == pytest.approx({k: (float("nan") if v is None else v) for k, v in metrics.items()},
+                                          nan_ok=True)
+
+
+def test_python_module_entry_point(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "simulation", f"hydra.run.dir={tmp_path / 'r'}", *FAST],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "r" / "metrics.json").is_file()
+
+
+@pytest.mark.parametrize("args, key, hint", [
+    (["organization.size=0"], "organization.size", "[2, "),
+    (["organization.clarity=1.5"], "organization.clarity", "[0.0, 1.0]"),
+    (["workload.arrival_rate=-1"], "workload.arrival_rate", "[0.0, "),
+    (["organization.size=abc"], "organization.size", "integer"),
+    (["culture.trust=high"], "culture.trust", "number"),
+    (["organization.sizee=3"], "organization.sizee", "allowed: size"),
+    (["+foo=1"], "foo", "allowed: culture"),
+    (["+culture.bar=2"], "culture.bar", "allowed: trust"),
+    (["organization=huge"], "organization", "allowed: department, large, team"),
+    (["coordination=anarchy"], "coordination", "delegation, distributed, hybrid"),
+    (["+experiment=nope"], "experiment", "unknown option"),
+    (["steps=10", "warmup=20"], "warmup", "smaller than steps"),
+    (["-m", "organization.clarity=0.5,2"], "organization.clarity", "[0.0, 1.0]"),
+    (["-m", "coordination=hybrid,anarchy"], "coordination", "delegation"),
+])
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, args, key, hint):
+    out = tmp_path / "out"
+    r = leadsim(f"hydra.run.dir={out}", f"hydra.sweep.dir={out}", *args, cwd=tmp_path)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert key in lines[0] and hint in lines[0]
+    assert "Traceback" not in r.stderr and r.stdout == ""
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_api_accepts_keywords_and_rejects_bad_values():
+    r = simulation.run(["coordination=delegation"], organization__size=20, steps=30, warmup=5, seed=1)
+    assert r.config.organization.size == 20 and r.config.coordination.name == "delegation"
+    assert len(r.timeseries) == 30 and set(r.events["event"].unique()) >= {"arrived", "assigned", "started"}
+    with pytest.raises(ConfigError, match="organization.clarity"):
+        simulation.run(organization__clarity=2)
+
+
+def test_api_writes_nothing_unless_asked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = simulation.run(steps=20, warmup=2)
+    assert list(tmp_path.iterdir()) == []
+    r.save(tmp_path / "saved")
+    assert {p.name for p in (tmp_path / "saved").iterdir()} == {"metrics.json", "timeseries.csv", "config.yaml"}

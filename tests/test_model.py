@@ -1,0 +1,184 @@
+"""The model core: invariants, reproducibility, and each regime's mechanism in isolation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from simulation import METRICS, LeadershipModel
+from simulation.config import REGIMES
+from simulation.tasks import Event
+
+from helpers import check_invariants, make_config
+
+
+def events_of(m, kind):
+    ev = m.events.array()
+    return ev[ev[:, 2] == kind]
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+@pytest.mark.parametrize("network", ["complete", "small_world", "team_clustered"])
+def test_invariants_hold_at_every_step(regime, network):
+    cfg = make_config(**{"coordination.name": regime, "organization.network": network,
+                         "organization.team_size": 8, "workload.arrival_rate": 4.0})
+    m = LeadershipModel(cfg)
+    for _ in range(cfg.steps):
+        m.step()
+        check_invariants(m)
+    assert m.counts[Event.COMPLETED] > 50, "the run did real work"
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+def test_same_seed_same_outputs_different_seed_different(regime):
+    cfg = make_config(**{"coordination.name": regime})
+    a, b = LeadershipModel(cfg).run(), LeadershipModel(cfg).run()
+    assert a.metrics() == pytest.approx(b.metrics(), nan_ok=True)
+    assert a.metrics() == b.metrics() or all(
+        (x == y) or (x != x and y != y) for x, y in zip(a.metrics().values(), b.metrics().values()))
+    assert a.timeseries.equals(b.timeseries)
+    assert (a.events.array() == b.events.array()).all()
+    c = LeadershipModel(cfg, seed=cfg.seed + 1).run()
+    assert not a.timeseries.equals(c.timeseries)
+
+
+def test_metrics_complete_and_counts_conserved():
+    m = LeadershipModel(make_config()).run()
+    met = m.metrics()
+    assert list(met) == list(METRICS)
+    assert met["tasks_arrived"] == met["tasks_completed"] + met["tasks_failed"] + met["tasks_open"]
+    for k in ("success_rate", "role_ambiguity", "contested_share", "unowned_share", "workload_gini",
+              "role_fluidity", "engagement_mean", "trust_mean", "leader_utilization"):
+        assert 0.0 <= met[k] <= 1.0, k
+    assert met["role_ambiguity"] <= met["contested_share"] + met["unowned_share"] + 1e-12
+    assert met["role_ambiguity"] >= max(met["contested_share"], met["unowned_share"]) - 1e-12
+
+
+def test_delegation_leader_never_exceeds_its_capacity_per_step():
+    cfg = make_config(**{"coordination.name": "delegation", "organization.leader_capacity": 1,
+                         "workload.arrival_rate": 3.0})
+    m = LeadershipModel(cfg).run()
+    assigned = events_of(m, Event.ASSIGNED)
+    per_step = np.bincount(assigned[:, 0])
+    assert per_step.max() == 1
+    assert len(events_of(m, Event.CLAIMED)) == 0, "nobody claims under delegation"
+    # Arrivals (3/step) exceed the leader's capacity (1/step): the queue grows.
+    assert len(m.leader.queue) > 100
+
+
+def test_delegation_routes_everything_through_the_leader():
+    m = LeadershipModel(make_config(**{"coordination.name": "delegation"})).run()
+    ev = m.events.array()
+    started = set(ev[ev[:, 2] == Event.STARTED, 1])
+    assigned = set(ev[ev[:, 2] == Event.ASSIGNED, 1])
+    assert started <= assigned
+
+
+def test_distributed_with_full_clarity_has_no_conflicts():
+    cfg = make_config(**{"coordination.name": "distributed", "organization.clarity": 1.0,
+                         "organization.transparency": 0.0, "workload.arrival_rate": 4.0})
+    m = LeadershipModel(cfg).run()
+    assert len(events_of(m, Event.CONTESTED)) > 10, "contests happen, and the rule settles them"
+    assert len(events_of(m, Event.CONFLICT)) == 0
+    assert len(events_of(m, Event.ASSIGNED)) == 0 and m.metrics()["leader_utilization"] == 0
+
+
+def test_distributed_with_no_clarity_turns_contests_into_conflicts():
+    cfg = make_config(**{"coordination.name": "distributed", "organization.clarity": 0.0,
+                         "organization.transparency": 0.0})
+    m = LeadershipModel(cfg).run()
+    ev = m.events.array()
+    contested = set(ev[ev[:, 2] == Event.CONTESTED, 1])
+    conflicted = set(ev[ev[:, 2] == Event.CONFLICT, 1])
+    assert conflicted and conflicted == contested
+
+
+def test_full_transparency_prevents_duplicate_claims():
+    cfg = make_config(**{"organization.transparency": 1.0, "workload.arrival_rate": 4.0})
+    m = LeadershipModel(cfg).run()
+    claims = events_of(m, Event.CLAIMED)
+    per_task_step = np.unique(claims[:, :2], axis=0, return_counts=True)[1]
+    assert per_task_step.max() == 1
+    assert len(events_of(m, Event.CONTESTED)) == 0
+
+
+def test_hybrid_escalates_only_contested_or_unowned_tasks():
+    cfg = make_config(**{"coordination.name": "hybrid", "organization.clarity": 0.3,
+                         "workload.arrival_rate": 4.0, "coordination.patience": 2})
+    m = LeadershipModel(cfg).run()
+    ev = m.events.array()
+    esc = ev[ev[:, 2] == Event.ESCALATED]
+    assert len(esc) > 10
+    flagged = {}
+    for step, task, kind, _ in ev[np.isin(ev[:, 2], [Event.CONTESTED, Event.UNOWNED])]:
+        flagged.setdefault(task, step)
+    for step, task, _, _ in esc:
+        assert task in flagged and flagged[task] <= step
+    # The leader settles contests, so no contest ends in a horizontal conflict.
+    conflicts = events_of(m, Event.CONFLICT)
+    assert set(conflicts[:, 1]) <= set(events_of(m, Event.ASSIGNED)[:, 1])
+
+
+def test_no_trust_means_no_claim_is_granted():
+    cfg = make_config(**{"culture.trust": 0.0, "culture.trust_spread": 0.0,
+                         "coordination.grant_threshold": 0.1})
+    m = LeadershipModel(cfg).run()
+    assert len(events_of(m, Event.CLAIMED)) > 0
+    assert len(events_of(m, Event.GRANTED)) == 0 and len(events_of(m, Event.STARTED)) == 0
+
+
+def test_without_feedback_trust_does_not_move():
+    cfg = make_config(**{"culture.feedback": 0.0, "organization.clarity": 0.0})
+    m = LeadershipModel(cfg)
+    t0, tl0 = m.trust.trust.copy(), m.trust_in_leader.copy()
+    m.run()
+    assert len(events_of(m, Event.CONFLICT)) > 0 and m.counts[Event.FAILED] > 0
+    assert (m.trust.trust == t0).all() and (m.trust_in_leader == tl0).all()
+
+
+def test_low_trust_in_leader_brings_pushback_on_poor_fits():
+    cfg = make_config(**{"coordination.name": "delegation", "culture.trust": 0.1,
+                         "culture.trust_spread": 0.0, "workload.difficulty": 0.8})
+    m = LeadershipModel(cfg).run()
+    conflicts = events_of(m, Event.CONFLICT)
+    assert len(conflicts) > 0
+    for step, task, _, person in conflicts:  # each pushback follows an assignment to that person
+        ev = m.events.array()
+        assert ((ev[:, 0] == step) & (ev[:, 1] == task) & (ev[:, 2] == Event.ASSIGNED) & (ev[:, 3] == person)).any()
+
+
+def test_learning_raises_competence_only_with_a_learning_rate():
+    m = LeadershipModel(make_config(**{"people.learning_rate": 0.0})).run()
+    assert (m.competence == m.initial_competence).all()
+    m = LeadershipModel(make_config(**{"people.learning_rate": 0.05})).run()
+    assert m.metrics()["competence_gain"] > 0
+
+
+def test_delegation_concentrates_work_more_than_distributed():
+    """An emergent contrast, not a hard-coded one: the leader picks the people it rates best."""
+    gini = {r: np.mean([LeadershipModel(make_config(**{"coordination.name": r}), seed=s).run()
+                        .metrics()["workload_gini"] for s in range(3)]) for r in ("delegation", "distributed")}
+    assert gini["delegation"] > gini["distributed"]
+
+
+def test_core_imports_without_hydra():
+    code = ("import sys; sys.modules['hydra'] = None; sys.modules['omegaconf'] = None\n"
+            "from simulation import LeadershipModel, SimConfig\n"
+            "m = LeadershipModel(SimConfig(steps=5, warmup=1)); m.run(); print(m.metrics()['tasks_arrived'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) >= 0
+
+
+def test_memory_is_linear_in_people():
+    """No N x N structure: the per-person and per-tie arrays are all the model holds."""
+    sizes = {}
+    for n in (2_000, 8_000):
+        m = LeadershipModel(make_config(**{"organization.size": n, "steps": 2, "warmup": 0}))
+        m.step()
+        sizes[n] = sum(v.nbytes for v in vars(m).values() if isinstance(v, np.ndarray)) + \
+            sum(v.nbytes for v in vars(m.trust).values() if isinstance(v, np.ndarray))
+    assert sizes[8_000] / sizes[2_000] == pytest.approx(4.0, rel=0.1)
