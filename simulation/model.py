@@ -205,7 +205,8 @@ class LeadershipModel(Model):
 
     def start(self, task: Task, lead: int, via_leader: bool, self_chosen: bool, followers=None) -> None:
         """``lead`` owns the task; followers join; work begins this step."""
-        if followers is None:
+        volunteered = followers is None  # recruited by the lead, not named by the leader
+        if volunteered:
             followers = self.recruit(task, lead)
         followers = np.asarray(followers, dtype=np.int64)
         members = np.concatenate(([lead], followers))
@@ -219,7 +220,7 @@ class LeadershipModel(Model):
         # Autonomy: self-chosen leads and volunteering followers chose their work.
         a = 0.2
         self.autonomy[lead] += a * (float(self_chosen) - self.autonomy[lead])
-        self.autonomy[followers] += a * (float(not (via_leader and not self_chosen)) - self.autonomy[followers])
+        self.autonomy[followers] += a * (float(volunteered) - self.autonomy[followers])
         if self.steps > self.cfg.warmup:
             self.led[lead] += 1
             self.followed[followers] += 1
