@@ -80,6 +80,7 @@ class Leader(Agent):
 
     Its view of each worker's competence (``perceived``, per domain) starts noisy and
     learns from outcomes; it is the leader's knowledge of people (CONCEPTS, table).
+    The queue holds task ids, first come first served.
     """
 
     def __init__(self, model, capacity: int, perceived: np.ndarray):
@@ -87,6 +88,7 @@ class Leader(Agent):
         self.capacity = capacity
         self.perceived = perceived
         self.queue: deque = deque()
+        self.claimants: dict[int, np.ndarray] = {}   # escalated contests: task -> claimants
         self.decisions_total = 0      # decisions made after warm-up
         self.decisions_step = 0
 
@@ -94,58 +96,118 @@ class Leader(Agent):
     def queue_length(self) -> int:
         return len(self.queue)
 
-    def work_queue(self, decide) -> None:
+    def perceived_fit(self, people: np.ndarray, task: int) -> np.ndarray:
+        """The leader's view of each person's fit for ``task`` (mean over its domains)."""
+        return self.perceived[np.ix_(people, self.model.tasks.domains(task))].mean(axis=1)
+
+    def work_queue(self, assign_followers: bool) -> None:
         """Make up to ``capacity`` decisions on the queue, first come first served.
 
-        ``decide(task)`` returns True (owner found), False (assignment pushed back:
-        the task is back in the queue) or None (nobody available: wait for next step).
+        A decision names a lead: for an escalated contest, the still-available claimant
+        the leader rates best; otherwise the available person it rates best (and, when
+        ``assign_followers``, the next best as followers). A lead who distrusts the
+        leader may push back on a poor fit: the decision is spent and the task goes to
+        the back of the queue. When nobody is available the leader stops for the step.
         """
+        m = self.model
         self.decisions_step = 0
-        while self.queue and self.decisions_step < self.capacity:
+        if not self.queue or self.capacity == 0:
+            return
+        view = _Ranking(self.perceived, m.available_people(), m.free)
+        tasks, teams, chosen_self = [], [], []
+        while self.queue and self.decisions_step < self.capacity and view.anyone():
             task = self.queue.popleft()
-            result = decide(task)
-            if result is None:
-                self.queue.appendleft(task)
-                break
+            claimants = self.claimants.pop(task, None)
+            doms = m.tasks.domains(task)
+            team = None
+            if claimants is not None:
+                ok = claimants[view.has_room(claimants)]
+                if len(ok):
+                    team = ok[[int(np.argmax(self.perceived[np.ix_(ok, doms)].mean(axis=1)))]]
+            if team is None:
+                claimants = None
+                need = int(m.tasks.team_size[task]) if assign_followers else 1
+                team = view.best(doms, need)
+            lead = int(team[0])
+            m.events.add(m.steps, task, Event.ASSIGNED, lead)
+            m.counts[Event.ASSIGNED] += 1
             self.decisions_step += 1
-        if self.model.steps > self.model.cfg.warmup:
+            if claimants is None and m.pushes_back(lead, task):
+                m.vertical_conflict(task, lead)
+                self.queue.append(task)
+                continue
+            view.take(team)
+            tasks.append(task)
+            teams.append(team)
+            chosen_self.append(claimants is not None)
+        if m.steps > m.cfg.warmup:
             self.decisions_total += self.decisions_step
+        if tasks:
+            tasks = np.asarray(tasks, dtype=np.int64)
+            leads = np.asarray([t[0] for t in teams], dtype=np.int64)
+            followers = [t[1:] for t in teams] if assign_followers else None
+            started = m.start(tasks, leads, via_leader=True, self_chosen=np.asarray(chosen_self),
+                              followers=followers)
+            # A lead recruited as a follower by an earlier task this step has no
+            # capacity left: that task waits at the front of the queue.
+            self.queue.extendleft(reversed(tasks[~started].tolist()))
 
-    def _best(self, people: np.ndarray, task, k: int = 1) -> np.ndarray:
-        """The ``k`` people the leader believes fittest for ``task``, best first."""
-        score = self.perceived[np.ix_(people, task.domains)].mean(axis=1)
-        if k >= len(people):
-            return people[np.argsort(-score, kind="stable")]
-        top = np.argpartition(-score, k - 1)[:k]
-        return people[top[np.argsort(-score[top], kind="stable")]]
 
-    def assign(self, task, assign_followers: bool) -> bool | None:
-        """Choose a lead (and, under delegation, the followers) for ``task``."""
-        m = self.model
-        avail = m.available_people()
-        if len(avail) == 0:
-            return None
-        chosen = self._best(avail, task, k=task.team_size if assign_followers else 1)
-        lead = int(chosen[0])
-        m.log(task, Event.ASSIGNED, lead)
-        if m.pushes_back(lead, task):
-            m.vertical_conflict(task, lead)
-            self.queue.append(task)
-            return False
-        followers = chosen[1:] if assign_followers else None
-        m.start(task, lead, via_leader=True, self_chosen=False, followers=followers)
-        return True
+class _Ranking:
+    """The leader's ranking of available people per domain, for one step's decisions.
 
-    def settle(self, task) -> bool | None:
-        """Arbitrate an escalated contest: the claimant the leader rates best leads."""
-        m = self.model
-        claimants = np.asarray(task.claimants, dtype=np.int64)
-        claimants = claimants[m.is_available(claimants)]
-        task.claimants = ()
-        if len(claimants) == 0:
-            return self.assign(task, assign_followers=False)
-        lead = int(self._best(claimants, task)[0])
-        m.log(task, Event.ASSIGNED, lead)
-        m.start(task, lead, via_leader=True, self_chosen=True)
-        return True
+    Finding the best person must not cost a scan of the whole organisation per
+    decision (the leader of a large organisation makes many). People are sorted once
+    per step by the leader's view in each domain; a decision scores the first few
+    with room in the lists of the task's domains and widens the window until nobody
+    outside it can score higher. Within a step views only fall (pushbacks), so the
+    sorted values stay upper bounds and the answer is exact.
+    """
 
+    def __init__(self, perceived: np.ndarray, people: np.ndarray, free: np.ndarray):
+        self.perceived = perceived
+        self.room = np.zeros(len(free), dtype=np.int64)
+        self.room[people] = free[people]
+        self.left = int(len(people))
+        values = perceived[people].T                          # (domains, available people)
+        order = np.argsort(-values, axis=1, kind="stable")
+        self.order = people[order]                            # person ids, best first, per domain
+        self.bound = np.take_along_axis(values, order, axis=1)
+        self.start = np.zeros(len(values), dtype=np.int64)    # everyone before has no room
+
+    def anyone(self) -> bool:
+        return self.left > 0
+
+    def has_room(self, people: np.ndarray) -> np.ndarray:
+        return self.room[people] > 0
+
+    def take(self, team: np.ndarray) -> None:
+        self.room[team] -= 1
+        self.left -= int((self.room[team] == 0).sum())
+
+    def best(self, domains: tuple, k: int) -> np.ndarray:
+        """The (up to) ``k`` people with room the leader rates best, best first."""
+        n = self.order.shape[1]
+        for d in domains:  # skip the people at the top who have no room left
+            while self.start[d] < n and self.room[self.order[d, self.start[d]]] == 0:
+                self.start[d] += 1
+        width = 16
+        p = self.perceived
+        while True:
+            if len(domains) == 1:
+                d = domains[0]
+                cand = self.order[d, self.start[d]:self.start[d] + width]
+                cand = cand[self.room[cand] > 0]
+                score = p[cand, d]
+            else:
+                cand = np.unique(np.concatenate([self.order[d, self.start[d]:self.start[d] + width] for d in domains]))
+                cand = cand[self.room[cand] > 0]
+                score = 0.5 * (p[cand, domains[0]] + p[cand, domains[1]])
+            top = np.argsort(-score, kind="stable")[:k] if k > 1 else [int(np.argmax(score))] if len(score) else []
+            ends = [self.start[d] + width for d in domains]
+            if all(e >= n for e in ends):
+                return cand[top]
+            outside = sum(self.bound[d, e] if e < n else -np.inf for d, e in zip(domains, ends)) / len(domains)
+            if len(top) == k and score[top[-1]] >= outside:
+                return cand[top]
+            width *= 4

@@ -102,15 +102,71 @@ def base_line(o, first) -> str:
 def _task(cfg) -> dict:
     from hydra.core.hydra_config import HydraConfig
 
+    hc = HydraConfig.get()
+    if hc.mode.name != "RUN":
+        return _sweep_job(cfg, hc)
     from .runner import simulate, write_outputs
 
     sim = to_sim_config(cfg)
-    hc = HydraConfig.get()
     result = simulate(sim)
     out = write_outputs(Path(hc.runtime.output_dir), result)
-    if hc.mode.name == "RUN":
-        _print_summary(result.metrics, out)
+    _print_summary(result.metrics, out)
     return result.metrics
+
+
+def _sweep_job(cfg, hc) -> dict:
+    """One run of a multirun. It never raises, so one failure cannot stop the sweep
+    (and Hydra still calls ``on_multirun_end``): a run already complete with the same
+    config is skipped; a failure is recorded in the run folder and returned."""
+    import time
+
+    from .runner import resolved_config, simulate, write_outputs
+    from .sweep import plan, resume
+
+    out = Path(hc.runtime.output_dir)
+    sweep_dir = _sweep_dir(out, str(hc.sweep.subdir))
+    info = {"job": hc.job.num, "overrides": list(hc.overrides.task),
+            "choices": {k: v for k, v in hc.runtime.choices.items() if k in GROUPS and v is not None}}
+    t0 = time.perf_counter()
+    try:
+        sim = to_sim_config(cfg)
+        want = resolved_config(sim)
+        metrics = resume.stored_metrics(out, want)
+        if metrics is not None:
+            resume.clean_temporaries(out)
+            resume.succeed(out, info, skipped=True)
+            plan.record(sweep_dir, hc.job.num, "skipped", time.perf_counter() - t0)
+            return metrics
+        resume.begin(out, want, info)
+        result = simulate(sim, progress=False)
+        try:
+            write_outputs(out, result)
+        finally:
+            _release(result.model)
+    except Exception as exc:
+        info["seconds"] = round(time.perf_counter() - t0, 3)
+        error = resume.fail(out, exc, info)
+        plan.record(sweep_dir, hc.job.num, "failed", info["seconds"])
+        return {"status": "failed", "error": error}
+    info["seconds"] = round(time.perf_counter() - t0, 3)
+    resume.succeed(out, info)
+    plan.record(sweep_dir, hc.job.num, "ok", info["seconds"])
+    return result.metrics
+
+
+def _sweep_dir(out: Path, subdir: str) -> Path:
+    """The sweep folder, taken from the job's folder (``sweep.dir/subdir``) rather than
+    re-resolving ``${now:...}`` in a worker process."""
+    parts = Path(subdir).parts
+    return Path(*out.parts[: len(out.parts) - len(parts)]) if out.parts[-len(parts):] == parts else out.parent
+
+
+def _release(model) -> None:
+    """Mesa 3.3.1 keeps every model in ``Agent._ids`` forever (FACTS.md): a worker that
+    runs thousands of models would grow by ~1 MB per run. Drop this model's entry."""
+    from mesa.agent import Agent
+
+    Agent._ids.pop(model, None)
 
 
 def _print_summary(metrics: dict, out: Path) -> None:

@@ -43,7 +43,7 @@ def compute_metrics(model) -> dict[str, float]:
     warm, steps = cfg.warmup, model.steps
     window = max(steps - warm, 1)
     ev = model.events.array()
-    n_tasks = model.next_task_id
+    n_tasks = model.tasks.n
     arrival = _first(ev, Event.ARRIVED, n_tasks)
     completed = _first(ev, Event.COMPLETED, n_tasks)
     failed = _first(ev, Event.FAILED, n_tasks)

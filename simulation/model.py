@@ -1,8 +1,10 @@
 """The leadership model: people, tasks, a coordination regime and their outcomes.
 
-One step (see docs/ODD.md, "Process overview and scheduling"):
-arrivals -> coordination (the regime gives tasks owners) -> work and outcomes
-(trust, learning, the leader's view) -> engagement -> records.
+One step (docs/ODD.md, section 3): arrivals -> coordination (the regime gives tasks
+owners) -> work and outcomes (trust, learning, the leader's view) -> engagement ->
+records. People's state lives in arrays and tasks in a column table, so each phase
+is a few array operations over the tasks and people it concerns: the cost of a step
+grows with the work in the system, not with the square of anything.
 """
 
 from __future__ import annotations
@@ -18,26 +20,24 @@ from .config import SimConfig
 from .network import TrustNetwork, build_graph
 from .recorder import Recorder
 from .regimes import REGIMES
-from .tasks import Event, EventLog, Task
+from .tasks import Event, EventLog, TaskTable
+from .updates import compound, first_in_group
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
 
-def _beta(rng: np.random.Generator, mean: float, sd: float, size) -> np.ndarray:
-    """Draws in [0, 1] with the given mean and standard deviation (clipped normal)."""
+def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, size) -> np.ndarray:
     return np.clip(rng.normal(mean, sd, size), 0.0, 1.0)
 
 
 class LeadershipModel(Model):
     """Delegation versus distributed leadership in one organisation.
 
-    Build it from a :class:`~simulation.config.SimConfig` (or keyword overrides of
-    the defaults), call :meth:`step`, and read its state: ``workers``, ``leader``,
-    ``pool``, ``active``, ``events`` and ``timeseries``; :func:`simulation.metrics`
-    turns a finished run into its metrics.
+    Build it from a :class:`~simulation.config.SimConfig`, call :meth:`step` or
+    :meth:`run`, and read its state: ``workers`` (Mesa agents), ``leader``, ``tasks``
+    (with ``pool`` and ``active`` task ids), ``events``, ``timeseries`` and
+    :meth:`metrics`.
     """
-
-    Event = Event
 
     def __init__(self, config: SimConfig | None = None, *, seed: int | None = None):
         cfg = (config or SimConfig()).validate()
@@ -55,17 +55,17 @@ class LeadershipModel(Model):
         self.grid = Network(graph, random=self.random)
         self.trust = TrustNetwork(graph, cul.trust, cul.trust_spread, rng)
 
-        # Per-person state, one row per worker (vectorised updates).
-        self.competence = _beta(rng, ppl.competence, ppl.competence_spread, (n, d))
+        # Per-person state, one row per worker.
+        self.competence = _clipped_normal(rng, ppl.competence, ppl.competence_spread, (n, d))
         self.initial_competence = self.competence.copy()
         self.capacity = np.full(n, ppl.capacity, dtype=np.int64)
         self.free = self.capacity.copy()
         self.lead_load = np.zeros(n, dtype=np.int64)
         self.follow_load = np.zeros(n, dtype=np.int64)
-        self.initiative = _beta(rng, cul.initiative, cul.initiative_spread, n)
+        self.initiative = _clipped_normal(rng, cul.initiative, cul.initiative_spread, n)
         self.engagement = np.full(n, ppl.engagement)
         self.autonomy = np.full(n, 0.5)
-        self.trust_in_leader = _beta(rng, cul.trust, cul.trust_spread, n)
+        self.trust_in_leader = _clipped_normal(rng, cul.trust, cul.trust_spread, n)
         self.blocked_until = np.zeros(n, dtype=np.int64)
         self.led = np.zeros(n, dtype=np.int64)        # tasks led after warm-up
         self.followed = np.zeros(n, dtype=np.int64)   # tasks followed after warm-up
@@ -76,15 +76,15 @@ class LeadershipModel(Model):
         perceived = np.clip(self.competence + rng.normal(0, cfg.coordination.perception_noise, (n, d)), 0, 1)
         self.leader = Leader(self, org.leader_capacity, perceived)
 
-        self.regime = REGIMES[cfg.coordination.name](self)
-        self.pool: list[Task] = []
-        self.active: list[Task] = []
+        w = cfg.workload
+        self._team_p = np.asarray(w.team_size_weights, float) / sum(w.team_size_weights)
+        self.tasks = TaskTable(max_team=min(len(self._team_p), n))
+        self.pool = np.zeros(0, dtype=np.int64)      # task ids waiting for a claim, by arrival
+        self.active = np.zeros(0, dtype=np.int64)    # task ids being worked on
         self.events = EventLog()
         self.counts = np.zeros(len(Event), dtype=np.int64)
-        self.next_task_id = 0
         self.n_ambiguous = 0
-        self._team_p = np.asarray(cfg.workload.team_size_weights, float)
-        self._team_p /= self._team_p.sum()
+        self.regime = REGIMES[cfg.coordination.name](self)
         self.recorder = Recorder(self)
         self.running = True
 
@@ -108,202 +108,284 @@ class LeadershipModel(Model):
             self.step()
         return self
 
+    # ------------------------------------------------------------------ events
+    def log(self, tasks, event: Event, persons=-1) -> None:
+        tasks = np.atleast_1d(tasks)
+        self.events.add_many(self.steps, tasks, event, persons)
+        self.counts[event] += len(tasks)
+
+    def mark_ambiguous(self, tasks: np.ndarray, event: Event) -> None:
+        """Flag tasks contested or unowned (once each); count each ambiguous task once."""
+        flag = self.tasks.contested if event is Event.CONTESTED else self.tasks.unowned
+        other = self.tasks.unowned if event is Event.CONTESTED else self.tasks.contested
+        tasks = tasks[~flag[tasks]]
+        self.n_ambiguous += int((~other[tasks]).sum())
+        flag[tasks] = True
+        self.log(tasks, event)
+
     # ------------------------------------------------------------------ arrivals
     def arrive(self) -> None:
-        w = self.cfg.workload
-        k = int(self.rng.poisson(w.arrival_rate))
+        w, rng = self.cfg.workload, self.rng
+        k = int(rng.poisson(w.arrival_rate))
         if k == 0:
             return
-        rng, n, d = self.rng, self.cfg.organization.size, self.cfg.people.domains
-        dom = rng.integers(0, d, (k, 2))
+        n, d = self.cfg.organization.size, self.cfg.people.domains
+        dom0 = rng.integers(0, d, k)
+        offset = rng.integers(1, max(d, 2), k)        # a second domain, different from the first
         cross = (rng.random(k) < w.cross_functional) & (d > 1)
-        diff = _beta(rng, w.difficulty, w.difficulty_spread, k)
-        effort = rng.exponential(w.effort, k)
-        team = rng.choice(len(self._team_p), size=k, p=self._team_p) + 1
-        entry = rng.integers(0, n, k)
-        for j in range(k):
-            doms = (int(dom[j, 0]),)
-            if cross[j]:
-                second = int((dom[j, 0] + 1 + dom[j, 1] % (d - 1)) % d)
-                doms = (doms[0], second)
-            task = Task(self.next_task_id, doms, float(diff[j]), float(effort[j]),
-                        int(min(team[j], n)), self.steps, int(entry[j]))
-            self.next_task_id += 1
-            self.log(task, Event.ARRIVED, task.entry)
-            self.regime.route(task)
+        ids = self.tasks.add(
+            dom0=dom0, dom1=np.where(cross, (dom0 + offset) % d, -1),
+            difficulty=_clipped_normal(rng, w.difficulty, w.difficulty_spread, k),
+            effort=rng.exponential(w.effort, k),
+            team_size=np.minimum(rng.choice(len(self._team_p), size=k, p=self._team_p) + 1, n),
+            arrival=np.full(k, self.steps), entry=rng.integers(0, n, k))
+        self.log(ids, Event.ARRIVED, self.tasks.entry[ids])
+        self.regime.route(ids)
 
     # ------------------------------------------------------------------ shared mechanisms
-    def log(self, task: Task, event: Event, person: int = -1) -> None:
-        self.events.add(self.steps, task.id, event, person)
-        self.counts[event] += 1
-
-    def mark_ambiguous(self, task: Task, event: Event) -> None:
-        """Flag a task as contested or unowned (once each); count it ambiguous once."""
-        flag = "contested" if event is Event.CONTESTED else "unowned"
-        if getattr(task, flag):
-            return
-        if not (task.contested or task.unowned):
-            self.n_ambiguous += 1
-        setattr(task, flag, True)
-        self.log(task, event)
-
     def is_available(self, people: np.ndarray) -> np.ndarray:
         return (self.free[people] > 0) & (self.blocked_until[people] <= self.steps)
 
     def available_people(self) -> np.ndarray:
         return np.flatnonzero((self.free > 0) & (self.blocked_until <= self.steps))
 
-    def fit(self, people, task: Task) -> np.ndarray:
-        """Each person's own competence for ``task`` (mean over its domains)."""
-        return self.competence[np.ix_(np.atleast_1d(people), task.domains)].mean(axis=1)
+    def fit(self, people, tasks) -> np.ndarray:
+        """Each person's own competence for the paired task (mean over its domains)."""
+        people, tasks = np.asarray(people), np.asarray(tasks)
+        d0, d1 = self.tasks.dom0[tasks], self.tasks.dom1[tasks]
+        f = self.competence[people, d0]
+        two = d1 >= 0
+        if two.any():
+            f = np.where(two, 0.5 * (f + self.competence[people, np.maximum(d1, 0)]), f)
+        return f
 
-    def most_competent(self, people: np.ndarray, task: Task) -> int:
-        return int(people[np.argmax(self.fit(people, task))])
+    def claim_round(self, tasks: np.ndarray):
+        """One simultaneous claiming round for pool ``tasks``.
 
-    def claim_round(self, task: Task) -> np.ndarray:
-        """Colleagues around the task's entry claim it; return the granted claimants.
-
-        Propensity rises with competence, initiative, engagement and spare capacity;
-        with probability ``transparency`` a later claimant sees an earlier claim and
-        holds back; a claim is granted if colleagues' mean trust in the claimant
-        reaches ``grant_threshold`` (DeRue & Ashford 2010).
+        The entry person and their colleagues who are available claim with a
+        propensity rising with competence, initiative, engagement and spare capacity;
+        in random order, a later claimant has seen an earlier claim with probability
+        ``transparency`` and holds back; a claim is granted if colleagues' mean trust
+        in the claimant reaches ``grant_threshold`` (DeRue & Ashford 2010).
+        Returns the granted claims as ``(task index, person)``, grouped by task.
         """
-        c = self.cfg.coordination
-        nbrs = self.trust.neighbors(task.entry)
-        cand = np.concatenate(([task.entry], nbrs))
-        cand = cand[self.is_available(cand)]
-        if len(cand) == 0:
-            return cand
+        c, rng = self.cfg.coordination, self.rng
+        entries = self.tasks.entry[tasks]
+        k, ties = self.trust.out_ties(entries)
+        group = np.concatenate((np.arange(len(tasks)), k))
+        cand = np.concatenate((entries, self.trust.dst[ties]))
+        ok = self.is_available(cand)
+        group, cand = group[ok], cand[ok]
         spare = self.free[cand] / self.capacity[cand]
-        p = c.claim_rate * self.initiative[cand] * self.fit(cand, task) * spare * (0.5 + self.engagement[cand])
-        claims = cand[self.rng.random(len(cand)) < p]
-        if len(claims) == 0:
-            return claims
-        if len(claims) > 1:
-            claims = self.rng.permutation(claims)
-            unseen = self.rng.random(len(claims) - 1) >= self.cfg.organization.transparency
-            claims = np.concatenate((claims[:1], claims[1:][unseen]))
-        granted = self.trust.in_mean(claims) >= c.grant_threshold
-        for person, ok in zip(claims.tolist(), granted.tolist()):
-            self.log(task, Event.CLAIMED, person)
-            self.log(task, Event.GRANTED if ok else Event.REFUSED, person)
-        return claims[granted]
+        p = c.claim_rate * self.initiative[cand] * self.fit(cand, tasks[group]) * spare * (0.5 + self.engagement[cand])
+        claim = rng.random(len(cand)) < p
+        group, cand = group[claim], cand[claim]
+        # Nobody claims more tasks in one round than they have room for: the earliest
+        # tasks first, as if the pool were scanned in order of arrival.
+        by_person = np.lexsort((group, cand))
+        rank = np.arange(len(cand)) - np.searchsorted(cand[by_person], cand[by_person])
+        room = np.zeros(len(cand), dtype=bool)
+        room[by_person] = rank < self.free[cand[by_person]]
+        group, cand = group[room], cand[room]
+        order = np.lexsort((rng.random(len(cand)), group))
+        group, cand = group[order], cand[order]
+        first = first_in_group(group)
+        keep = first | (rng.random(len(cand)) >= self.cfg.organization.transparency)
+        group, cand = group[keep], cand[keep]
+        granted = self.trust.in_mean(cand) >= c.grant_threshold
+        self.log(tasks[group], Event.CLAIMED, cand)
+        self.log(tasks[group[granted]], Event.GRANTED, cand[granted])
+        self.log(tasks[group[~granted]], Event.REFUSED, cand[~granted])
+        return group[granted], cand[granted]
 
-    def recruit(self, task: Task, lead: int) -> np.ndarray:
-        """The lead asks available colleagues, most competent first; those who trust it join."""
-        need = task.team_size - 1
-        if need <= 0:
-            return np.zeros(0, dtype=np.int64)
-        cand = self.trust.neighbors(lead)
-        cand = cand[self.is_available(cand)]
-        if len(cand) == 0:
-            return cand
-        willing = self.trust.get(cand, np.full(len(cand), lead)) >= self.cfg.coordination.follow_threshold
-        cand = cand[willing]
-        order = np.argsort(-self.fit(cand, task), kind="stable") if len(cand) else []
-        return cand[order[:need]]
+    def start(self, tasks: np.ndarray, leads: np.ndarray, via_leader: bool, self_chosen, followers=None) -> np.ndarray:
+        """Give ``tasks`` their leads (in order) and teams; work begins this step.
 
-    def start(self, task: Task, lead: int, via_leader: bool, self_chosen: bool, followers=None) -> None:
-        """``lead`` owns the task; followers join; work begins this step."""
-        volunteered = followers is None  # recruited by the lead, not named by the leader
+        Without ``followers`` (a list of arrays, named by the leader) each lead recruits:
+        available colleagues, most competent first, who trust the lead at least
+        ``follow_threshold`` join. A lead whose capacity an earlier task of this call
+        used up does not start; the returned mask says which tasks started.
+        """
+        tasks, leads = np.asarray(tasks, dtype=np.int64), np.asarray(leads, dtype=np.int64)
+        self_chosen = np.broadcast_to(np.asarray(self_chosen, dtype=bool), tasks.shape)
+        volunteered = followers is None
         if volunteered:
-            followers = self.recruit(task, lead)
-        followers = np.asarray(followers, dtype=np.int64)
-        members = np.concatenate(([lead], followers))
-        task.lead, task.members, task.start, task.via_leader = lead, tuple(members.tolist()), self.steps, via_leader
-        self.lead_load[lead] += 1
-        self.follow_load[followers] += 1
-        self.free[members] -= 1
-        self.log(task, Event.STARTED, lead)
-        for f in task.members[1:]:
-            self.log(task, Event.JOINED, f)
-        # Autonomy: self-chosen leads and volunteering followers chose their work.
-        a = 0.2
-        self.autonomy[lead] += a * (float(self_chosen) - self.autonomy[lead])
-        self.autonomy[followers] += a * (float(volunteered) - self.autonomy[followers])
+            followers = self._recruits(tasks, leads)
+        T = self.tasks
+        free = self.free.copy()
+        blocked = self.blocked_until > self.steps
+        started = np.zeros(len(tasks), dtype=bool)
+        teams = []
+        for i, (t, lead, cands) in enumerate(zip(tasks.tolist(), leads.tolist(), followers)):
+            if free[lead] <= 0 or blocked[lead]:
+                continue
+            free[lead] -= 1
+            team = [lead]
+            need = int(T.team_size[t]) - 1
+            for f in (cands.tolist() if need > 0 else ()):
+                if len(team) > need:
+                    break
+                if f != lead and free[f] > 0 and f not in team:
+                    free[f] -= 1
+                    team.append(f)
+            started[i] = True
+            teams.append(team)
+        if not started.any():
+            return started
+        tasks, leads, self_chosen = tasks[started], leads[started], self_chosen[started]
+        size = np.fromiter((len(t) for t in teams), dtype=np.int64, count=len(teams))
+        flat = np.fromiter((p for team in teams for p in team), dtype=np.int64, count=int(size.sum()))
+        owner = np.repeat(np.arange(len(tasks)), size)
+        is_lead = first_in_group(owner)
+        fol, fol_task = flat[~is_lead], tasks[owner[~is_lead]]
+        rows = T.members[tasks]
+        rows[:] = -1
+        rows[owner, np.arange(len(flat)) - np.repeat(np.cumsum(size) - size, size)] = flat
+        T.members[tasks] = rows
+        T.lead[tasks], T.start[tasks], T.via_leader[tasks] = leads, self.steps, via_leader
+        np.add.at(self.lead_load, leads, 1)
+        np.add.at(self.follow_load, fol, 1)
+        np.subtract.at(self.free, flat, 1)
+        self.log(tasks, Event.STARTED, leads)
+        self.log(fol_task, Event.JOINED, fol)
+        # Autonomy: leads who claimed, and followers who volunteered, chose their work.
+        compound(self.autonomy, leads[self_chosen], 1.0, 0.8)
+        compound(self.autonomy, leads[~self_chosen], 0.0, 0.8)
+        compound(self.autonomy, fol, 1.0 if volunteered else 0.0, 0.8)
         if self.steps > self.cfg.warmup:
-            self.led[lead] += 1
-            self.followed[followers] += 1
-        w = self.cfg.workload
-        comp = self.competence[np.ix_(members, task.domains)]
-        skill = comp.max(axis=0).mean()           # someone on the team covers each domain
-        speed = ((0.5 + comp.mean(axis=1)) * (0.5 + 0.5 * self.engagement[members])).sum()
-        task.rate = speed / (1.0 + w.coordination_cost * (len(members) - 1))
-        task.p_success = 1.0 / (1.0 + np.exp(-w.success_slope * (skill - task.difficulty)))
-        self.active.append(task)
+            np.add.at(self.led, leads, 1)
+            np.add.at(self.followed, fol, 1)
+        self._set_rates(tasks, flat, owner, size)
+        self.active = np.concatenate((self.active, tasks))
+        return started
 
-    def pushes_back(self, person: int, task: Task) -> bool:
+    def _recruits(self, tasks: np.ndarray, leads: np.ndarray) -> list[np.ndarray]:
+        """Each lead's willing, available colleagues, most competent first."""
+        need = self.tasks.team_size[tasks] > 1
+        out = [np.zeros(0, dtype=np.int64)] * len(tasks)
+        if not need.any():
+            return out
+        idx = np.flatnonzero(need)
+        k, ties = self.trust.out_ties(leads[idx])
+        cand = self.trust.dst[ties]
+        ok = self.is_available(cand) & (self.trust.trust[self.trust.rev[ties]] >= self.cfg.coordination.follow_threshold)
+        k, cand = k[ok], cand[ok]
+        order = np.lexsort((-self.fit(cand, tasks[idx[k]]), k))
+        k, cand = k[order], cand[order]
+        bounds = np.searchsorted(k, np.arange(len(idx) + 1))
+        for j, i in enumerate(idx):
+            out[i] = cand[bounds[j]:bounds[j + 1]]
+        return out
+
+    def _set_rates(self, tasks, flat, owner, size) -> None:
+        """Work rate and success probability of newly started teams (docs/ODD.md 7.5)."""
+        w, T = self.cfg.workload, self.tasks
+        t = tasks[owner]
+        c0 = self.competence[flat, T.dom0[t]]
+        two = T.dom1[t] >= 0
+        c1 = np.where(two, self.competence[flat, np.maximum(T.dom1[t], 0)], c0)
+        fit = np.where(two, 0.5 * (c0 + c1), c0)
+        speed = np.bincount(owner, (0.5 + fit) * (0.5 + 0.5 * self.engagement[flat]), len(tasks))
+        best0 = np.full(len(tasks), -np.inf)
+        best1 = np.full(len(tasks), -np.inf)
+        np.maximum.at(best0, owner, c0)
+        np.maximum.at(best1, owner, c1)
+        skill = np.where(T.dom1[tasks] >= 0, 0.5 * (best0 + best1), best0)
+        T.rate[tasks] = speed / (1.0 + w.coordination_cost * (size - 1))
+        T.p_success[tasks] = 1.0 / (1.0 + np.exp(-w.success_slope * (skill - T.difficulty[tasks])))
+
+    def pushes_back(self, person: int, task: int) -> bool:
         """A person who distrusts the leader refuses an assignment that fits them poorly."""
-        c = self.cfg.coordination
-        return bool(self.trust_in_leader[person] < c.pushback_threshold
-                    and self.fit(person, task)[0] < task.difficulty)
+        return bool(self.trust_in_leader[person] < self.cfg.coordination.pushback_threshold
+                    and self.fit([person], [task])[0] < self.tasks.difficulty[task])
 
-    def vertical_conflict(self, task: Task, person: int) -> None:
+    def vertical_conflict(self, task: int, person: int) -> None:
+        """A pushback: trust in the leader falls; the leader learns the person felt unfit."""
         c, f = self.cfg.coordination, self.cfg.culture.feedback
         self.log(task, Event.CONFLICT, person)
-        t = self.trust_in_leader[person]
-        self.trust_in_leader[person] = max(0.0, t - f * c.conflict_trust_loss * t)
-        p = self.leader.perceived[person, list(task.domains)]
-        self.leader.perceived[person, list(task.domains)] = p - c.perception_rate * p
+        self.trust_in_leader[person] *= max(0.0, 1.0 - f * c.conflict_trust_loss)
+        doms = list(self.tasks.domains(task))
+        self.leader.perceived[person, doms] *= 1.0 - c.perception_rate
 
-    def conflict(self, task: Task, claimants: np.ndarray) -> None:
-        """An unsettled contest: claimants are held up and lose trust in each other."""
+    def conflict(self, tasks: np.ndarray, groups: list[np.ndarray]) -> None:
+        """Unsettled contests: claimants are held up and lose trust in each other."""
         c, f = self.cfg.coordination, self.cfg.culture.feedback
-        self.log(task, Event.CONFLICT, int(claimants[0]))
-        self.blocked_until[claimants] = self.steps + 1 + c.conflict_cost
-        a, b = np.meshgrid(claimants, claimants)
-        off = a != b
-        ids = self.trust.edge_ids(a[off], b[off])
-        ids = ids[ids >= 0]
-        self.trust.adjust(ids, -f * c.conflict_trust_loss * self.trust.trust[ids])
+        self.log(tasks, Event.CONFLICT, [int(g[0]) for g in groups])
+        people = np.concatenate(groups)
+        self.blocked_until[people] = self.steps + 1 + c.conflict_cost
+        pairs = [(a, b) for g in groups for a in g for b in g if a != b]
+        if pairs and f > 0:
+            a, b = np.asarray(pairs).T
+            self.trust.move(self.trust.edge_ids(a, b), 0.0, max(0.0, 1.0 - f * c.conflict_trust_loss))
 
     # ------------------------------------------------------------------ work and outcomes
     def work(self) -> None:
-        done, still = [], []
-        for task in self.active:
-            task.remaining -= task.rate
-            (done if task.remaining <= 1e-12 else still).append(task)
-        self.active = still
-        for task in done:
-            self.finish(task)
+        a = self.active
+        if len(a) == 0:
+            return
+        self.tasks.remaining[a] -= self.tasks.rate[a]
+        done = self.tasks.remaining[a] <= 1e-12
+        self.active = a[~done]
+        if done.any():
+            self.finish(a[done])
 
-    def finish(self, task: Task) -> None:
-        cul, ppl = self.cfg.culture, self.cfg.people
-        success = bool(self.rng.random() < task.p_success)
-        self.log(task, Event.COMPLETED if success else Event.FAILED, task.lead)
-        members = np.asarray(task.members, dtype=np.int64)
-        lead, followers = members[0], members[1:]
-        self.lead_load[lead] -= 1
-        self.follow_load[followers] -= 1
-        self.free[members] += 1
-        worked = self.steps - max(task.start, self.cfg.warmup + 1) + 1
-        if worked > 0:
-            self.busy[members] += worked
+    def finish(self, tasks: np.ndarray) -> None:
+        """Outcomes of finished tasks: loads freed, practice, trust, the leader's view."""
+        cul, ppl, T = self.cfg.culture, self.cfg.people, self.tasks
+        success = self.rng.random(len(tasks)) < T.p_success[tasks]
+        leads = T.lead[tasks]
+        self.log(tasks[success], Event.COMPLETED, leads[success])
+        self.log(tasks[~success], Event.FAILED, leads[~success])
+        rows = T.members[tasks]
+        valid = rows >= 0
+        owner = np.nonzero(valid)[0]
+        flat = rows[valid]
+        fol = rows[:, 1:][valid[:, 1:]]
+        np.subtract.at(self.lead_load, leads, 1)
+        np.subtract.at(self.follow_load, fol, 1)
+        np.add.at(self.free, flat, 1)
+        worked = self.steps - np.maximum(T.start[tasks], self.cfg.warmup + 1) + 1
+        np.add.at(self.busy, flat, np.maximum(worked, 0)[owner])
+
+        # (member, domain) pairs as flat indices into the (people x domains) arrays.
+        d = self.cfg.people.domains
+        two = T.dom1[tasks[owner]] >= 0
+        pair_owner = np.concatenate((owner, owner[two]))
+        pair = np.concatenate((flat * d + T.dom0[tasks[owner]], flat[two] * d + T.dom1[tasks[owner[two]]]))
+        ok = success[pair_owner]
         # Practice builds competence; failures teach only where errors are tolerated.
-        gain = ppl.learning_rate * (1.0 if success else cul.error_tolerance)
-        block = np.ix_(members, task.domains)
-        self.competence[block] += gain * (1.0 - self.competence[block])
-        # Horizontal feedback: colleagues' trust in the lead, and the lead's in followers.
-        nbrs = self.trust.neighbors(lead)
-        ids = np.concatenate((self.trust.edge_ids(nbrs, np.full(len(nbrs), lead)),
-                              self.trust.edge_ids(np.full(len(followers), lead), followers)))
-        ids = np.unique(ids[ids >= 0])
-        self.trust.adjust(ids, self._trust_delta(self.trust.trust[ids], success))
-        # Vertical feedback: the leader's view of the team, the team's trust in the leader.
-        if task.via_leader:
-            t = self.trust_in_leader[members]
-            self.trust_in_leader[members] = np.clip(t + self._trust_delta(t, success), 0.0, 1.0)
-        p = self.leader.perceived[block]
-        self.leader.perceived[block] = p + self.cfg.coordination.perception_rate * (float(success) - p)
+        compound(self.competence, pair[ok], 1.0, 1.0 - ppl.learning_rate)
+        compound(self.competence, pair[~ok], 1.0, 1.0 - ppl.learning_rate * cul.error_tolerance)
+        # The leader's view of each member moves toward the outcome.
+        keep = 1.0 - self.cfg.coordination.perception_rate
+        compound(self.leader.perceived, pair[ok], 1.0, keep)
+        compound(self.leader.perceived, pair[~ok], 0.0, keep)
 
-    def _trust_delta(self, t: np.ndarray, success: bool) -> np.ndarray:
-        """Outcome-based update: gains close ``feedback`` of the gap; losses are larger
-        by ``trust_loss_ratio`` and softened by ``error_tolerance`` (Mayer et al. 1995;
-        Jøsang & Ismail 2002)."""
+        # Horizontal feedback: colleagues' trust in the lead, and the lead's in followers.
+        k, ties = self.trust.out_ties(leads)
+        into_lead = self.trust.rev[ties]
+        fol_owner = np.nonzero(valid[:, 1:])[0]
+        to_fol = self.trust.edge_ids(leads[fol_owner], fol)
+        ids = np.concatenate((into_lead, to_fol))
+        id_owner = np.concatenate((k, fol_owner))
+        up, down = self._feedback_keep()
+        good = success[id_owner]
+        self.trust.move(ids[good], 1.0, up)
+        self.trust.move(ids[~good], 0.0, down)
+        # Vertical feedback: the team's trust in the leader, when the leader assigned the task.
+        vert = T.via_leader[tasks][owner]
+        compound(self.trust_in_leader, flat[vert & success[owner]], 1.0, up)
+        compound(self.trust_in_leader, flat[vert & ~success[owner]], 0.0, down)
+
+    def _feedback_keep(self) -> tuple[float, float]:
+        """Keep-factors of trust after a success (toward 1) and a failure (toward 0).
+
+        Gains close ``feedback`` of the gap to full trust; losses are larger by
+        ``trust_loss_ratio`` and softened by ``error_tolerance`` (Mayer et al. 1995;
+        Jøsang & Ismail 2002).
+        """
         c = self.cfg.culture
-        if success:
-            return c.feedback * (1.0 - t)
-        return -c.feedback * c.trust_loss_ratio * (1.0 - c.error_tolerance) * t
+        return 1.0 - c.feedback, max(0.0, 1.0 - c.feedback * c.trust_loss_ratio * (1.0 - c.error_tolerance))
 
     # ------------------------------------------------------------------ people
     def update_engagement(self) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from .updates import compound, ragged
+
 
 def build_graph(kind: str, n: int, degree: int, rewiring: float, team_size: int, seed: int) -> nx.Graph:
     """Build the communication network; every random choice comes from ``seed``."""
@@ -47,15 +49,16 @@ def _team_clustered(n: int, degree: int, rewiring: float, team_size: int, seed: 
 class TrustNetwork:
     """Directed trust on the ties of an undirected graph, in CSR arrays.
 
-    ``trust[e]`` is how much ``src[e]`` trusts ``dst[e]``. ``in_mean[j]`` (the mean
-    trust colleagues place in ``j``) is kept up to date incrementally because claims
-    are granted on it.
+    ``trust[e]`` is how much ``src[e]`` trusts ``dst[e]``; ``rev[e]`` is the opposite
+    tie. ``in_sum[j]`` (total trust colleagues place in ``j``) is kept up to date
+    because claims are granted on the mean of it.
     """
 
     def __init__(self, graph: nx.Graph, baseline: float, spread: float, rng: np.random.Generator):
         n = graph.number_of_nodes()
         self.n = n
         edges = np.asarray(graph.edges(), dtype=np.int64).reshape(-1, 2)
+        edges = edges[edges[:, 0] != edges[:, 1]]
         src = np.concatenate([edges[:, 0], edges[:, 1]])
         dst = np.concatenate([edges[:, 1], edges[:, 0]])
         order = np.lexsort((dst, src))
@@ -63,9 +66,11 @@ class TrustNetwork:
         self.indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.src, minlength=n), out=self.indptr[1:])
         self.keys = self.src * n + self.dst  # sorted: lookups by binary search
+        self.rev = np.searchsorted(self.keys, self.dst * n + self.src)
         self.trust = np.clip(rng.normal(baseline, spread, len(self.src)), 0.0, 1.0)
         self.in_degree = np.bincount(self.dst, minlength=n).astype(float)
         self.in_sum = np.bincount(self.dst, weights=self.trust, minlength=n)
+        self.total = float(self.trust.sum())
 
     @property
     def n_ties(self) -> int:
@@ -73,6 +78,10 @@ class TrustNetwork:
 
     def neighbors(self, i: int) -> np.ndarray:
         return self.dst[self.indptr[i]:self.indptr[i + 1]]
+
+    def out_ties(self, people) -> tuple[np.ndarray, np.ndarray]:
+        """``(k, tie)`` for every tie from ``people[k]`` to a colleague."""
+        return ragged(self.indptr, people)
 
     def in_mean(self, people) -> np.ndarray:
         """Mean trust that colleagues place in each of ``people`` (0 with no colleagues)."""
@@ -82,10 +91,10 @@ class TrustNetwork:
     def edge_ids(self, a, b) -> np.ndarray:
         """Tie ids for directed pairs (a[k] -> b[k]); -1 where there is no tie."""
         keys = np.asarray(a, dtype=np.int64) * self.n + np.asarray(b, dtype=np.int64)
-        pos = np.searchsorted(self.keys, keys)
-        pos = np.minimum(pos, len(self.keys) - 1) if len(self.keys) else pos
-        found = (pos < len(self.keys)) & (self.keys[pos] == keys) if len(self.keys) else np.zeros(len(keys), bool)
-        return np.where(found, pos, -1)
+        if len(self.keys) == 0:
+            return np.full(len(keys), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[pos] == keys, pos, -1)
 
     def get(self, a, b) -> np.ndarray:
         """Trust of a[k] in b[k]; NaN where there is no tie."""
@@ -94,17 +103,23 @@ class TrustNetwork:
         out[ids >= 0] = self.trust[ids[ids >= 0]]
         return out
 
-    def adjust(self, ids: np.ndarray, delta: np.ndarray) -> None:
-        """Add ``delta`` to the trust of ties ``ids`` (clipped to [0, 1])."""
-        ids = np.asarray(ids)
-        keep = ids >= 0
-        ids, delta = ids[keep], np.broadcast_to(delta, keep.shape)[keep]
+    def move(self, ids, target: float, keep) -> None:
+        """Move trust on ties ``ids`` toward ``target``, keeping the fraction ``keep`` of the gap.
+
+        Repeated ids compound exactly (see :func:`simulation.updates.compound`).
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        keep = np.broadcast_to(np.asarray(keep, dtype=float), ids.shape)
+        mask = ids >= 0
+        ids, keep = ids[mask], keep[mask]
         if len(ids) == 0:
             return
-        old = self.trust[ids]
-        new = np.clip(old + delta, 0.0, 1.0)
-        self.trust[ids] = new
-        np.add.at(self.in_sum, self.dst[ids], new - old)
+        uniq = np.unique(ids)
+        old = self.trust[uniq]
+        compound(self.trust, ids, target, keep)
+        diff = self.trust[uniq] - old
+        np.add.at(self.in_sum, self.dst[uniq], diff)
+        self.total += float(diff.sum())
 
     def mean(self) -> float:
-        return float(self.trust.mean()) if len(self.trust) else float("nan")
+        return self.total / len(self.trust) if len(self.trust) else float("nan")

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .tasks import Event, Task
+from .tasks import Event
+from .updates import first_in_group
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import LeadershipModel
@@ -29,10 +30,12 @@ class Coordination:
     def __init__(self, model: "LeadershipModel"):
         self.model = model
 
-    def route(self, task: Task) -> None:  # pragma: no cover - interface
+    def route(self, tasks: np.ndarray) -> None:  # pragma: no cover - interface
+        """Receive newly arrived tasks (ids, in arrival order)."""
         raise NotImplementedError
 
     def coordinate(self) -> None:  # pragma: no cover - interface
+        """Once per step: give waiting tasks owners."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -51,14 +54,11 @@ class Delegation(Coordination):
 
     name = "delegation"
 
-    def route(self, task: Task) -> None:
-        self.model.leader.queue.append(task)
+    def route(self, tasks: np.ndarray) -> None:
+        self.model.leader.queue.extend(tasks.tolist())
 
     def coordinate(self) -> None:
-        self.model.leader.work_queue(self._decide)
-
-    def _decide(self, task: Task) -> bool | None:
-        return self.model.leader.assign(task, assign_followers=True)
+        self.model.leader.work_queue(assign_followers=True)
 
 
 class Distributed(Coordination):
@@ -76,48 +76,68 @@ class Distributed(Coordination):
     name = "distributed"
     uses_pool = True
 
-    def route(self, task: Task) -> None:
-        self.model.pool.append(task)
+    def route(self, tasks: np.ndarray) -> None:
+        m = self.model
+        m.pool = np.concatenate((m.pool, tasks))
 
     def coordinate(self) -> None:
         m = self.model
-        still = []
-        for task in m.pool:
-            if not self._offer(task):
-                still.append(task)
-        m.pool = still
+        pool = m.pool
+        if len(pool) == 0:
+            return
+        group, person = m.claim_round(pool)
+        n_granted = np.bincount(group, minlength=len(pool))
+        leaves = np.zeros(len(pool), dtype=bool)
+        # One granted claim: that claimant leads. Several: contested.
+        owner = np.full(len(pool), -1, dtype=np.int64)
+        single = n_granted == 1
+        owner[group[single[group]]] = person[single[group]]
+        multi = np.flatnonzero(n_granted > 1)
+        if len(multi):
+            m.mark_ambiguous(pool[multi], Event.CONTESTED)
+            settled = m.rng.random(len(multi)) < m.cfg.organization.clarity
+            in_multi = n_granted[group] > 1
+            g, p = group[in_multi], person[in_multi]
+            # The shared rule: the most competent claimant leads (first in random order on ties).
+            order = np.lexsort((-m.fit(p, pool[g]), g))
+            g, p = g[order], p[order]
+            best = first_in_group(g)
+            owner[g[best]] = p[best]
+            unsettled = multi[~settled]
+            owner[unsettled] = -1
+            if len(unsettled):
+                bounds = np.searchsorted(g, np.r_[unsettled, unsettled + 1])
+                groups = [p[bounds[j]:bounds[j + len(unsettled)]] for j in range(len(unsettled))]
+                leaves[unsettled] = self.unsettled(pool[unsettled], groups)
+        has_owner = np.flatnonzero(owner >= 0)
+        if len(has_owner):
+            leaves[has_owner] = m.start(pool[has_owner], owner[has_owner], via_leader=False, self_chosen=True)
+        # Still waiting: nobody granted, or the owner's capacity went to an earlier task.
+        in_contest = np.zeros(len(pool), dtype=bool)
+        in_contest[multi[~settled] if len(multi) else multi] = True
+        leaves |= self.waiting(pool, ~leaves & ~in_contest)
+        m.pool = pool[~leaves]
 
-    def _offer(self, task: Task) -> bool:
-        """One claiming round for ``task``; True if it left the pool."""
-        m = self.model
-        granted = m.claim_round(task)
-        if len(granted) == 1:
-            m.start(task, int(granted[0]), via_leader=False, self_chosen=True)
-            return True
-        if len(granted) > 1:
-            m.mark_ambiguous(task, Event.CONTESTED)
-            if m.rng.random() < m.cfg.organization.clarity:
-                # The shared rule: the most competent claimant leads.
-                m.start(task, m.most_competent(granted, task), via_leader=False, self_chosen=True)
-                return True
-            return self.unsettled(task, granted)
-        return self.waiting(task)
-
-    def unsettled(self, task: Task, claimants: np.ndarray) -> bool:
+    def unsettled(self, tasks: np.ndarray, claimants: list[np.ndarray]) -> np.ndarray:
         """A contest no rule settles is a conflict: claimants lose time and mutual trust."""
-        self.model.conflict(task, claimants)
-        return False
+        self.model.conflict(tasks, claimants)
+        return np.zeros(len(tasks), dtype=bool)
 
-    def waiting(self, task: Task) -> bool:
-        """Nobody owns the task yet; past the patience limit it counts as unowned."""
+    def waiting(self, pool: np.ndarray, waiting: np.ndarray) -> np.ndarray:
+        """Tasks nobody owns yet; past the patience limit they count as unowned.
+
+        Returns which pool tasks leave the pool (none, under distributed leadership).
+        """
         m = self.model
-        if not task.unowned and m.steps - task.wait_since >= m.cfg.coordination.patience:
-            m.mark_ambiguous(task, Event.UNOWNED)
-            return self.on_unowned(task)
-        return False
+        T = m.tasks
+        late = waiting & ~T.unowned[pool] & (m.steps - T.arrival[pool] >= m.cfg.coordination.patience)
+        if late.any():
+            m.mark_ambiguous(pool[late], Event.UNOWNED)
+            return self.on_unowned(pool, late)
+        return np.zeros(len(pool), dtype=bool)
 
-    def on_unowned(self, task: Task) -> bool:
-        return False
+    def on_unowned(self, pool: np.ndarray, late: np.ndarray) -> np.ndarray:
+        return np.zeros(len(pool), dtype=bool)
 
 
 class Hybrid(Distributed):
@@ -134,26 +154,23 @@ class Hybrid(Distributed):
 
     def coordinate(self) -> None:
         super().coordinate()
-        self.model.leader.work_queue(self._decide)
+        self.model.leader.work_queue(assign_followers=False)
 
-    def unsettled(self, task: Task, claimants: np.ndarray) -> bool:
-        task.claimants = tuple(int(c) for c in claimants)
-        return self._escalate(task)
+    def unsettled(self, tasks: np.ndarray, claimants: list[np.ndarray]) -> np.ndarray:
+        for t, c in zip(tasks.tolist(), claimants):
+            self.model.leader.claimants[t] = c
+        self._escalate(tasks)
+        return np.ones(len(tasks), dtype=bool)
 
-    def on_unowned(self, task: Task) -> bool:
-        return self._escalate(task)
+    def on_unowned(self, pool: np.ndarray, late: np.ndarray) -> np.ndarray:
+        self._escalate(pool[late])
+        return late
 
-    def _escalate(self, task: Task) -> bool:
-        task.escalated = True
-        self.model.log(task, Event.ESCALATED)
-        self.model.leader.queue.append(task)
-        return True
-
-    def _decide(self, task: Task) -> bool | None:
-        leader = self.model.leader
-        if task.claimants:
-            return leader.settle(task)
-        return leader.assign(task, assign_followers=False)
+    def _escalate(self, tasks: np.ndarray) -> None:
+        m = self.model
+        m.tasks.escalated[tasks] = True
+        m.log(tasks, Event.ESCALATED)
+        m.leader.queue.extend(tasks.tolist())
 
 
 REGIMES: dict[str, type[Coordination]] = {c.name: c for c in (Delegation, Distributed, Hybrid)}

@@ -1,4 +1,8 @@
-"""Tasks and the event log every metric is computed from."""
+"""Tasks, stored column-wise, and the event log every metric is computed from.
+
+Tasks live in a :class:`TaskTable` (one array per attribute, one row per task) so
+that a step can progress, start and finish many tasks with a few array operations.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import pandas as pd
 
 
 class Event(IntEnum):
-    """Every task state change, recorded once (see docs/ODD.md)."""
+    """Every task state change, recorded once (see docs/ODD.md, section 7.9)."""
 
     ARRIVED = 0     # person: the colleague who received the request
     CLAIMED = 1     # person: a claimant (pool regimes)
@@ -26,58 +30,102 @@ class Event(IntEnum):
     FAILED = 12     # finished unsuccessfully
 
 
-class Task:
-    """One piece of work: what it needs, who owns it, where it is."""
+class TaskTable:
+    """All tasks of a run, one row each; grows by doubling.
 
-    __slots__ = ("id", "domains", "difficulty", "effort", "team_size", "arrival", "entry",
-                 "remaining", "rate", "p_success", "lead", "members", "start", "via_leader",
-                 "claimants", "contested", "unowned", "escalated", "wait_since")
+    ``dom1`` is -1 for single-domain tasks; ``members[t]`` holds the lead first, then
+    the followers, padded with -1.
+    """
 
-    def __init__(self, id, domains, difficulty, effort, team_size, arrival, entry):
-        self.id = id
-        self.domains = domains          # tuple of domain indices
-        self.difficulty = difficulty
-        self.effort = effort
-        self.team_size = team_size
-        self.arrival = arrival
-        self.entry = entry
-        self.remaining = effort
-        self.rate = 0.0
-        self.p_success = 0.0
-        self.lead = -1
-        self.members: tuple = ()
-        self.start = -1
-        self.via_leader = False
-        self.claimants: tuple = ()      # granted claimants kept for the leader's arbitration
-        self.contested = False
-        self.unowned = False
-        self.escalated = False
-        self.wait_since = arrival       # step since which the task waits for an owner
+    FLOATS = ("difficulty", "effort", "remaining", "rate", "p_success")
+    INTS = ("dom0", "dom1", "team_size", "arrival", "entry", "lead", "start")
+    FLAGS = ("via_leader", "contested", "unowned", "escalated")
 
-    def __repr__(self):
-        return f"Task({self.id}, domains={self.domains}, lead={self.lead})"
+    def __init__(self, max_team: int, capacity: int = 256):
+        self.n = 0
+        self.max_team = max_team
+        self._alloc(capacity)
+
+    def _alloc(self, cap: int) -> None:
+        old = {k: getattr(self, k) for k in (*self.FLOATS, *self.INTS, *self.FLAGS, "members")
+               if hasattr(self, k)}
+        for k in self.FLOATS:
+            setattr(self, k, np.zeros(cap))
+        for k in self.INTS:
+            setattr(self, k, np.full(cap, -1, dtype=np.int64))
+        for k in self.FLAGS:
+            setattr(self, k, np.zeros(cap, dtype=bool))
+        self.members = np.full((cap, self.max_team), -1, dtype=np.int64)
+        for k, v in old.items():
+            getattr(self, k)[: len(v)] = v
+        self.capacity = cap
+
+    def add(self, **cols) -> np.ndarray:
+        """Append ``k`` tasks (columns as arrays of length ``k``); return their ids."""
+        k = len(cols["dom0"])
+        while self.n + k > self.capacity:
+            self._alloc(self.capacity * 2)
+        ids = np.arange(self.n, self.n + k)
+        for name, values in cols.items():
+            getattr(self, name)[ids] = values
+        self.remaining[ids] = self.effort[ids]
+        self.n += k
+        return ids
+
+    def domains(self, t: int) -> tuple[int, ...]:
+        return (int(self.dom0[t]),) if self.dom1[t] < 0 else (int(self.dom0[t]), int(self.dom1[t]))
+
+    def team(self, t: int) -> np.ndarray:
+        row = self.members[t]
+        return row[row >= 0]
+
+    def frame(self) -> pd.DataFrame:
+        """All tasks so far as a DataFrame (one row per task)."""
+        n = self.n
+        cols = {k: getattr(self, k)[:n] for k in (*self.INTS, *self.FLOATS, *self.FLAGS)}
+        return pd.DataFrame(cols).rename_axis("task")
 
 
 class EventLog:
-    """Append-only log of (step, task, event, person); cheap to append, tidy to read."""
+    """Append-only log of (step, task, event, person), stored in array chunks."""
 
     def __init__(self):
+        self._chunks: list[np.ndarray] = []
         self._rows: list[tuple[int, int, int, int]] = []
+        self._n = 0
 
     def add(self, step: int, task: int, event: Event, person: int = -1) -> None:
         self._rows.append((step, task, int(event), person))
+        self._n += 1
+
+    def add_many(self, step: int, tasks, event: Event, persons=-1) -> None:
+        tasks = np.asarray(tasks, dtype=np.int64)
+        if len(tasks) == 0:
+            return
+        self._flush()
+        chunk = np.empty((len(tasks), 4), dtype=np.int64)
+        chunk[:, 0], chunk[:, 1], chunk[:, 2], chunk[:, 3] = step, tasks, int(event), persons
+        self._chunks.append(chunk)
+        self._n += len(tasks)
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._chunks.append(np.asarray(self._rows, dtype=np.int64))
+            self._rows = []
 
     def __len__(self):
-        return len(self._rows)
+        return self._n
 
     def array(self) -> np.ndarray:
         """An (n, 4) integer array: step, task, event, person."""
-        if not self._rows:
+        self._flush()
+        if not self._chunks:
             return np.zeros((0, 4), dtype=np.int64)
-        return np.asarray(self._rows, dtype=np.int64)
+        if len(self._chunks) > 1:
+            self._chunks = [np.concatenate(self._chunks)]
+        return self._chunks[0]
 
     def frame(self) -> pd.DataFrame:
-        a = self.array()
-        df = pd.DataFrame(a, columns=["step", "task", "event", "person"])
+        df = pd.DataFrame(self.array(), columns=["step", "task", "event", "person"])
         df["event"] = pd.Categorical.from_codes(df["event"], [e.name.lower() for e in Event])
         return df

@@ -35,11 +35,13 @@ def check_invariants(m: LeadershipModel) -> None:
     lead = np.zeros_like(m.lead_load)
     follow = np.zeros_like(m.follow_load)
     for t in m.active:
-        assert t.lead == t.members[0] and t.lead >= 0
-        assert len(set(t.members)) == len(t.members), "a person twice on one team"
-        lead[t.lead] += 1
-        np.add.at(follow, list(t.members[1:]), 1)
+        team = m.tasks.team(t)
+        assert m.tasks.lead[t] == team[0] >= 0
+        assert len(set(team.tolist())) == len(team), "a person twice on one team"
+        lead[team[0]] += 1
+        np.add.at(follow, team[1:], 1)
     assert (lead == m.lead_load).all() and (follow == m.follow_load).all()
+    assert len(set(m.active.tolist()) | set(m.pool.tolist()) | set(m.leader.queue)) == m.n_open, "a task in two places"
     ev = m.events.array()
     started = ev[ev[:, 2] == Event.STARTED, 1]
     assert len(started) == len(np.unique(started)), "at most one lead per task"

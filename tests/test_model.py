@@ -7,6 +7,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation import METRICS, LeadershipModel
 from simulation.config import REGIMES
@@ -182,3 +184,31 @@ def test_memory_is_linear_in_people():
         sizes[n] = sum(v.nbytes for v in vars(m).values() if isinstance(v, np.ndarray)) + \
             sum(v.nbytes for v in vars(m.trust).values() if isinstance(v, np.ndarray))
     assert sizes[8_000] / sizes[2_000] == pytest.approx(4.0, rel=0.1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_leader_ranking_finds_the_same_people_as_a_full_scan(n, domains, k, seed):
+    """The leader's windowed search is exact: it matches a scan of everyone with room."""
+    from simulation.agents import _Ranking
+
+    rng = np.random.default_rng(seed)
+    perceived = np.round(rng.random((n, domains)), 2)       # rounded: ties happen
+    free = rng.integers(0, 3, n)
+    people = np.flatnonzero(free > 0)
+    if len(people) == 0:
+        return
+    view = _Ranking(perceived, people, free)
+    for _ in range(5):
+        if not view.anyone():
+            break
+        doms = tuple(sorted(set(rng.integers(0, domains, rng.integers(1, 3)).tolist())))
+        team = view.best(doms, k)
+        has_room = people[view.has_room(people)]
+        full = perceived[np.ix_(has_room, doms)].mean(axis=1)
+        expect = np.sort(full)[::-1][:k]
+        got = perceived[np.ix_(team, doms)].mean(axis=1)
+        np.testing.assert_allclose(got, expect)
+        assert len(set(team.tolist())) == len(team)
+        perceived[team[0], list(doms)] *= 0.5                 # a pushback lowers the view
+        view.take(team[1:]) if len(team) > 1 else None

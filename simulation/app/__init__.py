@@ -1,0 +1,9 @@
+"""The classroom app: a Mesa SolaraViz page of the leadership model.
+
+Start it with ``leadsim-app`` (see ``docs/app.md``). Importing this package does not
+import Solara; :mod:`simulation.app.app` does.
+"""
+
+from .classroom import ClassroomModel, build_config
+
+__all__ = ["ClassroomModel", "build_config"]

@@ -1,0 +1,46 @@
+"""The vectorised core reproduces the distributions of the per-task implementation.
+
+Restructuring the hot paths changed the order of random draws, so single runs
+differ; the distributions of the main metrics over 30 seeds must not. The reference
+sample (``data/reference_metrics.csv``) was produced by the per-task implementation
+(commit recorded in its first column) with ``data/make_reference.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).parent / "data"))
+from make_reference import sample  # noqa: E402
+
+MAIN = ["throughput", "owner_wait_mean", "lead_time_mean", "success_rate", "role_ambiguity",
+        "conflict_rate", "leader_utilization", "workload_gini", "role_fluidity", "engagement_mean",
+        "competence_gain", "trust_mean", "trust_leader_mean", "wip_mean"]
+ALPHA = 0.001  # per comparison; 14 metrics x 3 regimes x 2 tests
+
+
+@pytest.fixture(scope="module")
+def samples():
+    ref = pd.read_csv(Path(__file__).parent / "data" / "reference_metrics.csv")
+    return ref, sample()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("regime", ["delegation", "distributed", "hybrid"])
+def test_metric_distributions_unchanged(samples, regime):
+    ref, new = samples
+    a, b = ref[ref.regime == regime], new[new.regime == regime]
+    for metric in MAIN:
+        x, y = a[metric].to_numpy(float), b[metric].to_numpy(float)
+        if np.allclose(x, x[0]) and np.allclose(y, y[0]):
+            assert x[0] == pytest.approx(y[0], abs=1e-9), metric  # e.g. no conflicts in delegation
+            continue
+        t = stats.ttest_ind(x, y, equal_var=False).pvalue
+        ks = stats.ks_2samp(x, y).pvalue
+        assert t > ALPHA and ks > ALPHA, f"{regime} {metric}: mean {x.mean():.4g} vs {y.mean():.4g} (t p={t:.2g}, KS p={ks:.2g})"
