@@ -168,29 +168,33 @@ class _Ranking:
         self.perceived = perceived
         self.room = np.zeros(len(free), dtype=np.int64)
         self.room[people] = free[people]
-        self.left = int(len(people))
+        self.total_room = int(self.room.sum())
         values = perceived[people].T                          # (domains, available people)
         order = np.argsort(-values, axis=1, kind="stable")
         self.order = people[order]                            # person ids, best first, per domain
         self.bound = np.take_along_axis(values, order, axis=1)
-        self.start = np.zeros(len(values), dtype=np.int64)    # everyone before has no room
+        self.start = [0] * len(values)                        # everyone before has no room
 
     def anyone(self) -> bool:
-        return self.left > 0
+        return self.total_room > 0
 
     def has_room(self, people: np.ndarray) -> np.ndarray:
         return self.room[people] > 0
 
     def take(self, team: np.ndarray) -> None:
         self.room[team] -= 1
-        self.left -= int((self.room[team] == 0).sum())
+        self.total_room -= len(team)
 
     def best(self, domains: tuple, k: int) -> np.ndarray:
         """The (up to) ``k`` people with room the leader rates best, best first."""
         n = self.order.shape[1]
         for d in domains:  # skip the people at the top who have no room left
-            while self.start[d] < n and self.room[self.order[d, self.start[d]]] == 0:
-                self.start[d] += 1
+            while self.start[d] < n:
+                block = self.room[self.order[d, self.start[d]:self.start[d] + 32]] > 0
+                if block.any():
+                    self.start[d] += int(block.argmax())
+                    break
+                self.start[d] += len(block)
         width = 16
         p = self.perceived
         while True:

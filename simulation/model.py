@@ -21,7 +21,7 @@ from .network import TrustNetwork, build_graph
 from .recorder import Recorder
 from .regimes import REGIMES
 from .tasks import Event, EventLog, TaskTable
-from .updates import compound, first_in_group
+from .updates import Compounder, first_in_group
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
@@ -75,6 +75,11 @@ class LeadershipModel(Model):
         self.workers = [Worker(self, i, cells[i]) for i in range(n)]
         perceived = np.clip(self.competence + rng.normal(0, cfg.coordination.perception_noise, (n, d)), 0, 1)
         self.leader = Leader(self, org.leader_capacity, perceived)
+        # Batch updates of per-person state (views: the arrays above are updated in place).
+        self._autonomy = Compounder(self.autonomy)
+        self._competence = Compounder(self.competence)
+        self._perceived = Compounder(self.leader.perceived)
+        self._trust_in_leader = Compounder(self.trust_in_leader)
 
         w = cfg.workload
         self._team_p = np.asarray(w.team_size_weights, float) / sum(w.team_size_weights)
@@ -249,9 +254,8 @@ class LeadershipModel(Model):
         self.log(tasks, Event.STARTED, leads)
         self.log(fol_task, Event.JOINED, fol)
         # Autonomy: leads who claimed, and followers who volunteered, chose their work.
-        compound(self.autonomy, leads[self_chosen], 1.0, 0.8)
-        compound(self.autonomy, leads[~self_chosen], 0.0, 0.8)
-        compound(self.autonomy, fol, 1.0 if volunteered else 0.0, 0.8)
+        self._autonomy.move(np.concatenate((leads, fol)), 0.8,
+                            np.concatenate((self_chosen, np.full(len(fol), volunteered))))
         if self.steps > self.cfg.warmup:
             np.add.at(self.led, leads, 1)
             np.add.at(self.followed, fol, 1)
@@ -316,7 +320,7 @@ class LeadershipModel(Model):
         pairs = [(a, b) for g in groups for a in g for b in g if a != b]
         if pairs and f > 0:
             a, b = np.asarray(pairs).T
-            self.trust.move(self.trust.edge_ids(a, b), 0.0, max(0.0, 1.0 - f * c.conflict_trust_loss))
+            self.trust.move(self.trust.edge_ids(a, b), max(0.0, 1.0 - f * c.conflict_trust_loss), False)
 
     # ------------------------------------------------------------------ work and outcomes
     def work(self) -> None:
@@ -354,12 +358,10 @@ class LeadershipModel(Model):
         pair = np.concatenate((flat * d + T.dom0[tasks[owner]], flat[two] * d + T.dom1[tasks[owner[two]]]))
         ok = success[pair_owner]
         # Practice builds competence; failures teach only where errors are tolerated.
-        compound(self.competence, pair[ok], 1.0, 1.0 - ppl.learning_rate)
-        compound(self.competence, pair[~ok], 1.0, 1.0 - ppl.learning_rate * cul.error_tolerance)
+        self._competence.move(pair, np.where(ok, 1.0 - ppl.learning_rate,
+                                             1.0 - ppl.learning_rate * cul.error_tolerance), True)
         # The leader's view of each member moves toward the outcome.
-        keep = 1.0 - self.cfg.coordination.perception_rate
-        compound(self.leader.perceived, pair[ok], 1.0, keep)
-        compound(self.leader.perceived, pair[~ok], 0.0, keep)
+        self._perceived.move(pair, 1.0 - self.cfg.coordination.perception_rate, ok)
 
         # Horizontal feedback: colleagues' trust in the lead, and the lead's in followers.
         k, ties = self.trust.out_ties(leads)
@@ -370,12 +372,11 @@ class LeadershipModel(Model):
         id_owner = np.concatenate((k, fol_owner))
         up, down = self._feedback_keep()
         good = success[id_owner]
-        self.trust.move(ids[good], 1.0, up)
-        self.trust.move(ids[~good], 0.0, down)
+        self.trust.move(ids, np.where(good, up, down), good)
         # Vertical feedback: the team's trust in the leader, when the leader assigned the task.
         vert = T.via_leader[tasks][owner]
-        compound(self.trust_in_leader, flat[vert & success[owner]], 1.0, up)
-        compound(self.trust_in_leader, flat[vert & ~success[owner]], 0.0, down)
+        good = success[owner][vert]
+        self._trust_in_leader.move(flat[vert], np.where(good, up, down), good)
 
     def _feedback_keep(self) -> tuple[float, float]:
         """Keep-factors of trust after a success (toward 1) and a failure (toward 0).

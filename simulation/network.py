@@ -10,7 +10,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from .updates import compound, ragged
+from .updates import Compounder, ragged
 
 
 def build_graph(kind: str, n: int, degree: int, rewiring: float, team_size: int, seed: int) -> nx.Graph:
@@ -71,6 +71,8 @@ class TrustNetwork:
         self.in_degree = np.bincount(self.dst, minlength=n).astype(float)
         self.in_sum = np.bincount(self.dst, weights=self.trust, minlength=n)
         self.total = float(self.trust.sum())
+        self._mover = Compounder(self.trust)
+        self._count = np.zeros(len(self.trust))
 
     @property
     def n_ties(self) -> int:
@@ -103,22 +105,24 @@ class TrustNetwork:
         out[ids >= 0] = self.trust[ids[ids >= 0]]
         return out
 
-    def move(self, ids, target: float, keep) -> None:
-        """Move trust on ties ``ids`` toward ``target``, keeping the fraction ``keep`` of the gap.
-
-        Repeated ids compound exactly (see :func:`simulation.updates.compound`).
-        """
+    def move(self, ids, keep, up) -> None:
+        """Move trust on ties ``ids`` toward 1 (``up``) or 0, keeping the fraction
+        ``keep`` of the gap; repeated ties compound (:class:`~simulation.updates.Compounder`).
+        Ties given as -1 (no tie) are ignored."""
         ids = np.asarray(ids, dtype=np.int64)
         keep = np.broadcast_to(np.asarray(keep, dtype=float), ids.shape)
-        mask = ids >= 0
-        ids, keep = ids[mask], keep[mask]
+        up = np.broadcast_to(np.asarray(up, dtype=bool), ids.shape)
+        real = (ids >= 0) & (keep != 1.0)
+        ids, keep, up = ids[real], keep[real], up[real]
         if len(ids) == 0:
             return
-        uniq = np.unique(ids)
-        old = self.trust[uniq]
-        compound(self.trust, ids, target, keep)
-        diff = self.trust[uniq] - old
-        np.add.at(self.in_sum, self.dst[uniq], diff)
+        old = self.trust[ids]
+        self._mover.move(ids, keep, up)
+        diff = self.trust[ids] - old          # the same for every repeat of a tie
+        np.add.at(self._count, ids, 1.0)
+        diff /= self._count[ids]              # so each tie counts once below
+        self._count[ids] = 0.0
+        np.add.at(self.in_sum, self.dst[ids], diff)
         self.total += float(diff.sum())
 
     def mean(self) -> float:
