@@ -82,8 +82,9 @@ class LeadershipModel(Model):
         self._trust_in_leader = Compounder(self.trust_in_leader)
 
         w = cfg.workload
-        self._team_p = np.asarray(w.team_size_weights, float) / sum(w.team_size_weights)
-        self.tasks = TaskTable(max_team=min(len(self._team_p), n))
+        weights = np.asarray(w.team_size_weights, float)
+        self._team_cdf = np.cumsum(weights) / weights.sum()
+        self.tasks = TaskTable(max_team=min(len(weights), n))
         self.pool = np.zeros(0, dtype=np.int64)      # task ids waiting for a claim, by arrival
         self.active = np.zeros(0, dtype=np.int64)    # task ids being worked on
         self.events = EventLog()
@@ -142,7 +143,7 @@ class LeadershipModel(Model):
             dom0=dom0, dom1=np.where(cross, (dom0 + offset) % d, -1),
             difficulty=_clipped_normal(rng, w.difficulty, w.difficulty_spread, k),
             effort=rng.exponential(w.effort, k),
-            team_size=np.minimum(rng.choice(len(self._team_p), size=k, p=self._team_p) + 1, n),
+            team_size=np.minimum(np.searchsorted(self._team_cdf, rng.random(k) * self._team_cdf[-1], side="right") + 1, n),
             arrival=np.full(k, self.steps), entry=rng.integers(0, n, k))
         self.log(ids, Event.ARRIVED, self.tasks.entry[ids])
         self.regime.route(ids)

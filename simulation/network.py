@@ -110,10 +110,12 @@ class TrustNetwork:
         ``keep`` of the gap; repeated ties compound (:class:`~simulation.updates.Compounder`).
         Ties given as -1 (no tie) are ignored."""
         ids = np.asarray(ids, dtype=np.int64)
-        keep = np.broadcast_to(np.asarray(keep, dtype=float), ids.shape)
-        up = np.broadcast_to(np.asarray(up, dtype=bool), ids.shape)
-        real = (ids >= 0) & (keep != 1.0)
-        ids, keep, up = ids[real], keep[real], up[real]
+        keep, up = np.asarray(keep, dtype=float), np.asarray(up, dtype=bool)
+        real = (ids >= 0) & (keep != 1.0)      # no tie, or a no-op update
+        if not real.all():
+            ids = ids[real]
+            keep = keep[real] if keep.ndim else keep
+            up = up[real] if up.ndim else up
         if len(ids) == 0:
             return
         old = self.trust[ids]

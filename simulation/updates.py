@@ -28,16 +28,22 @@ class Compounder:
         bit-for-bit unchanged (feedback switched off means trust does not move).
         """
         index = np.asarray(index, dtype=np.int64)
-        keep = np.broadcast_to(np.asarray(keep, dtype=float), index.shape)
-        up = np.broadcast_to(np.asarray(up, dtype=bool), index.shape)
-        moving = keep != 1.0
-        if not moving.all():
-            index, keep, up = index[moving], keep[moving], up[moving]
+        keep, up = np.asarray(keep, dtype=float), np.asarray(up, dtype=bool)
+        if keep.ndim:                            # drop no-op updates (keep-factor 1)
+            moving = keep != 1.0
+            if not moving.all():
+                index, keep = index[moving], keep[moving]
+                up = up[moving] if up.ndim else up
+        elif keep == 1.0:
+            return index[:0]
         if len(index) == 0:
             return index
         v = self.values
-        np.multiply.at(self._up, index[up], keep[up])
-        np.multiply.at(self._down, index[~up], keep[~up])
+        if up.ndim == 0:                         # all gains or all losses
+            np.multiply.at(self._up if up else self._down, index, keep)
+        else:
+            np.multiply.at(self._up, index[up], keep[up] if keep.ndim else keep)
+            np.multiply.at(self._down, index[~up], keep[~up] if keep.ndim else keep)
         gu, gd, old = self._up[index], self._down[index], v[index]
         v[index] = np.where(gu != 1.0, 1.0 + (old - 1.0) * gu, old) * gd
         self._up[index] = 1.0

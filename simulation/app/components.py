@@ -1,48 +1,74 @@
 """Solara components of the classroom app; each takes the model SolaraViz hands it.
 
-They are proper ``@solara.component``s (so SolaraViz does not wrap and remount them)
-and subscribe to Mesa's ``update_counter`` themselves, which SolaraViz bumps after
-every Step and every Play tick. Pictures are memoised per model: Reset builds a new
-model and with it a new layout.
+Frames bypass re-rendering. SolaraViz bumps Mesa's ``update_counter`` after every
+Step and Play tick; a component that reads it is re-rendered and reconciled by
+reacton, which costs ~15 ms per component on top of drawing (measured, docs/app.md).
+Instead each live widget subscribes to the counter and gets its new PNG or HTML
+set directly (:func:`use_live`). Components re-render only when their model changes
+(Reset), which also rebuilds the pictures and their fixed layout.
 """
 
 from __future__ import annotations
 
 import html
+from typing import Callable
 
+import numpy as np
 import solara
+import solara.widgets
 from mesa.visualization.utils import update_counter
+from solara.alias import rw
 
-from .classroom import live_numbers, settings, slider_help
+from .classroom import ROLE_NAMES, live_numbers, role_codes, settings, slider_help
 from .info import info_sections
 from .pictures import REGIME_COLOR, ROLE_STYLE, NetworkPicture, SeriesPicture
 
 IMAGE_SIZE = (6.0, 4.7)   # inches at 80 dpi: fits a SolaraViz grid cell
+CELL_STYLE = "max-height:370px;overflow-y:auto;padding-right:6px"   # a grid cell is 390 px high
 
 
-def _network_png(model):
-    pic = solara.use_memo(lambda: NetworkPicture(model, size=IMAGE_SIZE), [model])
+def use_live(element, refresh: Callable, key) -> None:
+    """After every Step or Play tick, ``refresh(widget)`` the widget of ``element``."""
 
-    def draw():
-        counts = pic.update(model)
-        return pic.png(), counts
+    def connect():
+        widget = solara.get_widget(element)
+        return update_counter.subscribe(lambda _: refresh(widget))   # returns the unsubscribe
 
-    return solara.use_memo(draw, [model, model.steps, update_counter.value])
+    solara.use_effect(connect, [key])
 
 
-def _role_line(counts: dict[str, int]) -> str:
-    dots = []
-    for name, n in counts.items():
-        colour = ROLE_STYLE[name][0]
-        dots.append(f'<span style="color:{colour};font-size:1.3em">&#9679;</span> {name} <b>{n}</b>')
-    return " &nbsp; ".join(dots)
+def live_image(draw: Callable[[], bytes], key):
+    """A PNG that ``draw()`` renders again after every tick."""
+    image = rw.Image(value=draw(), format="png")
+    use_live(image, lambda w: setattr(w, "value", draw()), key)
+    return image
+
+
+def live_html(text: Callable[[], str], key, style: str = ""):
+    """HTML that ``text()`` writes again after every tick."""
+    el = solara.widgets.HTML.element(tag="div", unsafe_innerHTML=text(), attributes={"style": style})
+    use_live(el, lambda w: setattr(w, "unsafe_innerHTML", text()), key)
+    return el
 
 
 def _format(v) -> str:
     return f"{v:.2f}" if isinstance(v, float) else str(v)
 
 
-def _settings_text(model) -> str:
+def _models(model) -> list:
+    twin = getattr(model, "twin", None)
+    return [model] if twin is None else [model, twin]
+
+
+def role_line(model) -> str:
+    """'Step 12 · idle 40 · leading 9 ...' with the picture's colours."""
+    counts = np.bincount(role_codes(model), minlength=len(ROLE_NAMES))
+    dots = [f'<span style="color:{ROLE_STYLE[name][0]};font-size:1.3em">&#9679;</span> {name} <b>{n}</b>'
+            for name, n in zip(ROLE_NAMES, counts)]
+    return f"<b>Step {model.steps}</b> &nbsp; " + " &nbsp; ".join(dots)
+
+
+def settings_text(model) -> str:
     parts = []
     for level, values in settings(model).items():
         inner = ", ".join(f"{k} {_format(v)}" for k, v in values.items())
@@ -50,55 +76,76 @@ def _settings_text(model) -> str:
     return "; ".join(parts)
 
 
+def numbers_table(models) -> str:
+    stats = [live_numbers(m) for m in models]
+    head = "".join(f"<th style='color:{REGIME_COLOR[m.cfg.coordination.name]};padding-left:14px'>"
+                   f"{m.cfg.coordination.name}</th>" for m in models)
+    rows = "".join(f"<tr><td>{k}</td>" + "".join(
+        f"<td style='text-align:right'><b>{_format(s[k])}</b></td>" for s in stats) + "</tr>"
+        for k in stats[0])
+    return f"<table style='margin-top:6px'><tr><th></th>{head}</tr>{rows}</table>"
+
+
 @solara.component
 def NetworkView(model):
     """The organisation live: roles, trust on ties, the formal leader at the centre."""
-    update_counter.get()
-    png, counts = _network_png(model)
-    with solara.Column(gap="0px", classes=["leadsim-network"]):
-        solara.HTML(unsafe_innerHTML=f"<b>Step {model.steps}</b> &nbsp; {_role_line(counts)}",
-                    style="font-size:0.9em")
-        solara.Image(png)
+    pic = solara.use_memo(lambda: NetworkPicture(model, size=IMAGE_SIZE), [model])
+
+    def draw():
+        pic.update(model)
+        return pic.png()
+
+    with solara.Column(gap="0px"):
+        live_html(lambda: role_line(model), model, style="font-size:0.9em")
+        live_image(draw, model)
 
 
 @solara.component
 def SeriesView(model):
     """Live plots of throughput, role ambiguity and conflicts per task."""
-    update_counter.get()
     pic = solara.use_memo(lambda: SeriesPicture([model], size=IMAGE_SIZE), [model])
 
     def draw():
         pic.update([model])
         return pic.png()
 
-    png = solara.use_memo(draw, [model, model.steps, update_counter.value])
-    solara.Image(png)
+    live_image(draw, model)
+
+
+@solara.component
+def CompareSeriesView(model):
+    """Both regimes' plots on the same axes."""
+    models = _models(model)
+    pic = solara.use_memo(lambda: SeriesPicture(models, size=IMAGE_SIZE), [model])
+
+    def draw():
+        pic.update(models)
+        return pic.png()
+
+    live_image(draw, model)
 
 
 @solara.component
 def StatusView(model):
-    """The numbers behind the pictures, and a pointer to the other tabs."""
-    update_counter.get()
-    s = live_numbers(model)
-    cells = "".join(f"<tr><td>{k}</td><td style='text-align:right'><b>{_format(v)}</b></td></tr>"
-                    for k, v in s.items())
+    """The numbers behind the pictures, the settings of this run, and the tabs."""
     name = model.cfg.coordination.name
-    solara.HTML(unsafe_innerHTML=(
-        f"<div style='font-size:0.95em'><b style='color:{REGIME_COLOR[name]}'>{name}</b>, step {model.steps}, "
-        f"{model.cfg.organization.size} people, seed {model.cfg.seed}"
-        f"<table style='margin-top:6px;min-width:260px'>{cells}</table>"
-        "<p style='margin-top:8px'>Throughput: tasks done per step over the last 10 steps. "
-        "Role ambiguity and conflicts: per task that has arrived so far.</p>"
-        f"<p style='margin-top:8px;font-size:0.9em'><b>Settings of this run</b> (applied by Reset): {_settings_text(model)}</p>"
-        "<p><b>Tabs:</b> Page 0 this view &middot; Page 1 two regimes side by side &middot; "
-        "Page 2 Info: what it is, how to use it, things to try.</p>"
-        "<p>Sliders take effect on <b>Reset</b>.</p></div>"))
+    with solara.Column(gap="0px", style=CELL_STYLE):
+        solara.HTML(unsafe_innerHTML=(
+            f"<b style='color:{REGIME_COLOR[name]}'>{name}</b>, {model.cfg.organization.size} people, "
+            f"seed {model.cfg.seed}"))
+        live_html(lambda: numbers_table([model]), model)
+        solara.HTML(unsafe_innerHTML=(
+            "<p style='margin-top:8px'>Throughput: tasks done per step over the last 10 steps. "
+            "Role ambiguity and conflicts: per task that has arrived so far.</p>"
+            f"<p style='font-size:0.9em'><b>Settings of this run</b> (applied by Reset): "
+            f"{settings_text(model)}</p>"
+            "<p><b>Tabs:</b> Page 0 this view &middot; Page 1 two regimes side by side &middot; "
+            "Page 2 Info: what it is, how to use it, things to try.</p>"))
 
 
 @solara.component
 def TwinNetworkView(model):
     """The twin's network (same people, same seed, the other regime)."""
-    update_counter.get()
     twin = getattr(model, "twin", None)
     if twin is None:
         solara.Info("Choose a regime under 'Side by side: compare with' and press Reset.")
@@ -107,35 +154,13 @@ def TwinNetworkView(model):
 
 
 @solara.component
-def CompareSeriesView(model):
-    """Both regimes' plots on the same axes."""
-    update_counter.get()
-    models = [model] + ([model.twin] if getattr(model, "twin", None) is not None else [])
-    pic = solara.use_memo(lambda: SeriesPicture(models, size=IMAGE_SIZE), [model])
-
-    def draw():
-        pic.update(models)
-        return pic.png()
-
-    solara.Image(solara.use_memo(draw, [model, model.steps, update_counter.value]))
-
-
-@solara.component
 def CompareTable(model):
     """The live numbers of both regimes in one table."""
-    update_counter.get()
-    models = [model] + ([model.twin] if getattr(model, "twin", None) is not None else [])
-    stats = [live_numbers(m) for m in models]
-    head = "".join(f"<th style='color:{REGIME_COLOR[m.cfg.coordination.name]};padding-left:14px'>"
-                   f"{m.cfg.coordination.name}</th>" for m in models)
-    rows = "".join("<tr><td>" + k + "</td>" + "".join(
-        f"<td style='text-align:right'><b>{_format(s[k])}</b></td>" for s in stats) + "</tr>"
-        for k in stats[0])
-    solara.HTML(unsafe_innerHTML=(
-        f"<div style='font-size:0.95em'>Same settings, same seed, step {model.steps}. "
-        "Both start from the same network and the same people; from then on each regime "
-        "draws its own random numbers."
-        f"<table style='margin-top:6px'><tr><th></th>{head}</tr>{rows}</table></div>"))
+    with solara.Column(gap="0px", style=CELL_STYLE):
+        solara.HTML(unsafe_innerHTML=(
+            "Same settings, same seed. Both start from the same network and the same people; "
+            "from then on each regime draws its own random numbers."))
+        live_html(lambda: numbers_table(_models(model)), model)
 
 
 def info_view(index: int):
@@ -143,9 +168,7 @@ def info_view(index: int):
 
     @solara.component
     def InfoView(model):
-        # A grid cell is 390 px high; long sections scroll inside it.
-        solara.HTML(unsafe_innerHTML=info_sections()[index], classes=["leadsim-info"],
-                    style="max-height:370px;overflow-y:auto;padding-right:8px")
+        solara.HTML(unsafe_innerHTML=info_sections()[index], style=CELL_STYLE)
 
     InfoView.__name__ = InfoView.__qualname__ = f"InfoView{index}"
     return InfoView

@@ -21,4 +21,6 @@ def info_sections() -> tuple[str, ...]:
     import markdown
 
     parts = [p for p in re.split(r"(?m)^(?=## )", info_text()) if p.strip()]
-    return tuple(markdown.markdown(p.strip(), extensions=["sane_lists"]) for p in parts)
+    html = (markdown.markdown(p.strip(), extensions=["sane_lists"]) for p in parts)
+    # Vuetify's reset leaves <strong> at normal weight.
+    return tuple(h.replace("<strong>", "<strong style='font-weight:700'>") for h in html)
