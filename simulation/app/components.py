@@ -4,7 +4,7 @@ Frames bypass re-rendering. SolaraViz bumps Mesa's ``update_counter`` after ever
 Step and Play tick; a component that reads it is re-rendered and reconciled by
 reacton, which costs ~15 ms per component on top of drawing (measured, docs/app.md).
 Instead each live widget subscribes to the counter and gets its new PNG or HTML
-set directly (:func:`use_live`). Components re-render only when their model changes
+set directly (:func:`live_widget`). Components re-render only when their model changes
 (Reset), which also rebuilds the pictures and their fixed layout.
 """
 
@@ -13,11 +13,11 @@ from __future__ import annotations
 import html
 from typing import Callable
 
+import ipywidgets
 import numpy as np
 import solara
 import solara.widgets
 from mesa.visualization.utils import update_counter
-from solara.alias import rw
 
 from .classroom import ROLE_NAMES, live_numbers, role_codes, settings, slider_help
 from .info import info_sections
@@ -27,28 +27,32 @@ IMAGE_SIZE = (6.0, 4.7)   # inches at 80 dpi: fits a SolaraViz grid cell
 CELL_STYLE = "max-height:370px;overflow-y:auto;padding-right:6px"   # a grid cell is 390 px high
 
 
-def use_live(element, refresh: Callable, key) -> None:
-    """After every Step or Play tick, ``refresh(widget)`` the widget of ``element``."""
+def live_widget(make: Callable, refresh: Callable, key):
+    """Show the widget ``make()`` builds; ``refresh(widget)`` after every tick.
+
+    The widget is a plain ipywidget, not a reacton element: reacton re-applies an
+    element's props whenever anything re-renders (Mesa's step counter does, every
+    tick), which would put the first frame back.
+    """
+    widget = solara.use_memo(make, [key])
 
     def connect():
-        widget = solara.get_widget(element)
         return update_counter.subscribe(lambda _: refresh(widget))   # returns the unsubscribe
 
-    solara.use_effect(connect, [key])
+    solara.use_effect(connect, [widget])
+    return solara.Column(children=[widget], gap="0px")
 
 
 def live_image(draw: Callable[[], bytes], key):
     """A PNG that ``draw()`` renders again after every tick."""
-    image = rw.Image(value=draw(), format="png")
-    use_live(image, lambda w: setattr(w, "value", draw()), key)
-    return image
+    return live_widget(lambda: ipywidgets.Image(value=draw(), format="png"),
+                lambda w: setattr(w, "value", draw()), key)
 
 
 def live_html(text: Callable[[], str], key, style: str = ""):
     """HTML that ``text()`` writes again after every tick."""
-    el = solara.widgets.HTML.element(tag="div", unsafe_innerHTML=text(), attributes={"style": style})
-    use_live(el, lambda w: setattr(w, "unsafe_innerHTML", text()), key)
-    return el
+    return live_widget(lambda: solara.widgets.HTML(tag="div", unsafe_innerHTML=text(), attributes={"style": style}),
+                lambda w: setattr(w, "unsafe_innerHTML", text()), key)
 
 
 def _format(v) -> str:
