@@ -16,6 +16,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+#: The files whose speed is measured (the model core and what runs it).
+CORE = [f"simulation/{m}.py" for m in ("model", "agents", "regimes", "network", "tasks", "updates",
+                                        "metrics", "recorder", "config", "runner")]
 
 
 def _cpu_model() -> str:
@@ -66,7 +69,7 @@ def machine_info() -> dict:
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "git_commit": _git("rev-parse", "HEAD"),
         # Uncommitted changes to the model core make the commit an incomplete label.
-        "core_modified": bool(_git("status", "--porcelain", "--", "simulation")),
+        "core_modified": bool(_git("status", "--porcelain", "--", *CORE)),
         "load_average_start": load_average(),
     }
 
