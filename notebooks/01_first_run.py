@@ -52,8 +52,9 @@
 # | `hybrid` | as distributed, but a facilitating leader settles contested tasks and assigns tasks nobody took | a little leader attention |
 #
 # The model turns claims of a Danish article on *distribueret ledelse* (distributed
-# leadership) into mechanisms with parameters. The claims are numbered C1–C14 in the
-# project's `CONCEPTS.md`; the ones we meet today:
+# leadership) into mechanisms with parameters. The claims are numbered C1–C14 (the
+# model description names, rule by rule, the claims each rule expresses); the ones we
+# meet today:
 #
 # * **C1** roles are in constant motion: one person leads in one task and follows in another;
 # * **C3** leadership is also exercised informally, without a title;

@@ -158,8 +158,9 @@ plateau
 # run (hundreds of tasks: the log scale hides how bad it is). Distributed leadership has
 # no such ceiling: its throughput keeps growing with the arrivals — here up to 8 tasks
 # per step, with its lower success rate (≈ 0.8) as the only loss. Below the
-# bottleneck, delegation completes *more* tasks than distributed leadership (notebook 2):
-# the bottleneck decides which regime is faster.
+# bottleneck, delegation completes *more* tasks than distributed leadership (notebook 2),
+# and a leader who can make 8 decisions per step is not saturated even at 8 arrivals
+# per step: the bottleneck, not the regime as such, decides which is faster.
 
 # %% [markdown]
 # ## Part B — trust: a tipping point (C5, H3)
@@ -202,7 +203,7 @@ plt.show()
 #
 # Notice also the conflicts: under distributed leadership they *rise* with trust, from
 # almost none at low trust (claims are refused, so nobody contests) to about one per
-# four or five tasks. That is the opposite of what H2 says for trust: more trust means
+# four tasks. That is the opposite of what H2 says for trust: more trust means
 # more granted claims, hence more contested tasks.
 
 # %% [markdown]
@@ -238,8 +239,8 @@ plt.show()
 # as clarity rises" and does not support "ambiguity falls as clarity rises" — unless we
 # count only *unsettled* contests as ambiguous. Which definition matches the article's
 # "unclear who takes responsibility, and when"? That is a question for discussion, not
-# for the model. Throughput gains a little from clarity (fewer people blocked by
-# conflicts).
+# for the model. Throughput shows no clear effect of clarity: with 3 seeds its
+# confidence intervals overlap everywhere.
 
 # %% [markdown]
 # ## Exercises

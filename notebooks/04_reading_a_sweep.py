@@ -250,8 +250,8 @@ plt.show()
 # step) there is **no cell where distributed leadership completes more tasks than
 # delegation**: the leader is not a bottleneck, and it picks better-fitting people.
 # The gap is worst at low trust, where distributed leadership stalls completely (C5,
-# H3: about −1.9 tasks/step at trust 0.2), and small but still negative above the
-# threshold. Clarity does not close the throughput gap; it removes the conflicts
+# H3: about −1.8 tasks/step at trust 0.2); above the threshold it is small (−0.2 to
+# −0.4) and, with 3 seeds, mostly not significant. Clarity does not close the throughput gap; it removes the conflicts
 # (right-hand map: the cost in conflicts falls to 0 at clarity 1). The interaction of
 # claim C12 is there for *conflicts* (trust × clarity: conflict needs both enough trust
 # to grant claims and too little clarity to settle them) — for throughput, the workload
@@ -327,8 +327,13 @@ plt.show()
 #   a trivial effect worth recognising) and by **trust**, with a σ as large as its μ\*:
 #   the trust effect is a *threshold* (notebook 3), strong where trust crosses the grant
 #   threshold and nil elsewhere.
-# * **Conflicts** depend on **clarity** (a rule that settles contests) and on trust —
-#   the interaction of claim C12 appears here as large σ values.
+# * **Conflicts** depend on **clarity** (a rule that settles contests), **initiative**
+#   (more claimants, more contests) and transparency, each with a σ as large as its μ\*:
+#   they interact (C12). Trust shows almost no effect on conflicts here — yet notebook 3
+#   found none below the grant threshold and many above it. Look at the sample `X`: the
+#   few trajectories that cross the threshold do so where clarity or transparency is 1,
+#   where there are no conflicts anyway. Six trajectories are a coarse look; a screening
+#   can miss an effect that lives in a corner of the space.
 # * **Role ambiguity** is dominated by **trust** (low trust: tasks become unowned), with
 #   transparency and initiative (who claims, and who sees other claims, C13) next.
 #
@@ -346,7 +351,8 @@ plt.show()
 #
 # Add `"workload.arrival_rate=5"` to the list passed to `simulation.run`. With five
 # tasks per step and three decisions per step, delegation saturates near 3 × 0.9 ≈ 2.7
-# tasks per step (H1). Expect blue cells wherever trust is above the grant threshold.
+# tasks per step (H1). Expect blue cells wherever distributed leadership does not
+# stall — look closely at trust 0.3, too.
 # </details>
 #
 # **Exercise 2 — screen delegation.** Run the Morris screening for
