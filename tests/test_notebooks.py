@@ -126,9 +126,14 @@ print(f"{len(_figures_checked)} figures checked")
 '''
 
 
-def execute(name: str, monkeypatch, **env) -> nbformat.NotebookNode:
-    """Run a notebook at small size in a fresh kernel; raise on the first failing cell."""
+def execute(name: str, monkeypatch, tmp_path, **env) -> nbformat.NotebookNode:
+    """Run a notebook at small size in a fresh kernel; raise on the first failing cell.
+
+    TMPDIR points into ``tmp_path``, so temporary folders (notebook 4's sweep) are
+    cleaned up with the test's.
+    """
     monkeypatch.setenv("LEADSIM_NB_SMALL", "1")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -152,22 +157,24 @@ def _text_outputs(nb) -> str:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("name", NOTEBOOKS[:3])
-def test_notebook_runs_at_small_size(name, monkeypatch):
-    nb = execute(name, monkeypatch)
+def test_notebook_runs_at_small_size(name, monkeypatch, tmp_path):
+    nb = execute(name, monkeypatch, tmp_path)
     assert re.search(r"\d+ figures checked", _text_outputs(nb))
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("backend", ["python", "cli"])
-def test_reading_a_sweep_runs_with_either_backend(backend, monkeypatch):
+def test_reading_a_sweep_runs_with_either_backend(backend, monkeypatch, tmp_path):
     """Notebook 4 makes its sweep with ``leadsim -m`` + ``leadsim-report`` or with a
     Python loop writing the same table; both must give a readable results.parquet."""
     if backend == "cli" and not (Path(sys.executable).parent / "leadsim-report").exists() \
             and shutil.which("leadsim-report") is None:
         pytest.skip("leadsim-report is not installed")
-    nb = execute("04_reading_a_sweep", monkeypatch, LEADSIM_NB_SWEEP=backend)
+    nb = execute("04_reading_a_sweep", monkeypatch, tmp_path, LEADSIM_NB_SWEEP=backend)
     text = _text_outputs(nb)
+    sweeps = list(tmp_path.glob("leadsim-sweep-*/results.parquet"))
+    assert len(sweeps) == 1, "the sweep went into a temporary folder"
     made_with = "the command line" if backend == "cli" else "Python"
     assert f"made with {made_with}" in text
     # 2 regimes x 2 trust x 2 clarity x 2 seeds at small size, all finished.
