@@ -165,7 +165,12 @@ diffs = pd.DataFrame([paired(runs, k, a, b) for a, b in [("delegation", "distrib
                       for k in COMPARE])
 diffs["paired width / unpaired width"] = ((diffs["paired high"] - diffs["paired low"])
                                           / (diffs["unpaired high"] - diffs["unpaired low"]))
-diffs
+fmt = lambda lo, hi: [f"[{a:+.3f}, {b:+.3f}]" for a, b in zip(lo, hi)]
+pd.DataFrame({"comparison": diffs["comparison"], "metric": diffs["metric"],
+              "difference": diffs["difference"].map("{:+.3f}".format),
+              "paired 95 % CI": fmt(diffs["paired low"], diffs["paired high"]),
+              "unpaired 95 % CI": fmt(diffs["unpaired low"], diffs["unpaired high"]),
+              "paired width / unpaired width": diffs["paired width / unpaired width"].round(2)})
 
 # %% [markdown]
 # A picture of the pairing: one line per seed, joining that seed's result under each
