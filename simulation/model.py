@@ -9,6 +9,7 @@ grows with the work in the system, not with the square of anything.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -42,12 +43,15 @@ class LeadershipModel(Model):
     def __init__(self, config: SimConfig | None = None, *, seed: int | None = None):
         cfg = (config or SimConfig()).validate()
         if seed is not None:
-            cfg.seed = int(seed)
+            cfg = dataclasses.replace(cfg, seed=int(seed))  # never mutate the caller's config
         super().__init__(seed=cfg.seed)
         self.cfg = cfg
         org, ppl, cul = cfg.organization, cfg.people, cfg.culture
         n, d = org.size, ppl.domains
         rng = self.rng
+        # Tasks arrive from a stream of their own, so that the same seed gives every
+        # regime the same tasks (common random numbers: comparisons are paired).
+        self.arrival_rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(1,)))
 
         # The network, seeded from the model's own generator (reproducible).
         graph = build_graph(org.network, n, org.degree, org.rewiring, org.team_size,
@@ -131,7 +135,7 @@ class LeadershipModel(Model):
 
     # ------------------------------------------------------------------ arrivals
     def arrive(self) -> None:
-        w, rng = self.cfg.workload, self.rng
+        w, rng = self.cfg.workload, self.arrival_rng
         k = int(rng.poisson(w.arrival_rate))
         if k == 0:
             return

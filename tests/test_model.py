@@ -212,3 +212,20 @@ def test_leader_ranking_finds_the_same_people_as_a_full_scan(n, domains, k, seed
         assert len(set(team.tolist())) == len(team)
         perceived[team[0], list(doms)] *= 0.5                 # a pushback lowers the view
         view.take(team[1:]) if len(team) > 1 else None
+
+
+def test_same_seed_gives_every_regime_the_same_tasks():
+    """Common random numbers: tasks come from their own stream, so regimes are compared on
+    the same work and differences between them are paired."""
+    streams = []
+    for regime in REGIMES:
+        m = LeadershipModel(make_config(**{"coordination.name": regime})).run()
+        streams.append(m.tasks.frame()[["dom0", "dom1", "difficulty", "effort", "team_size", "arrival", "entry"]])
+    assert len(streams[0]) > 100
+    assert all(s.equals(streams[0]) for s in streams[1:])
+
+
+def test_seed_argument_does_not_mutate_the_callers_config():
+    cfg = make_config()
+    m = LeadershipModel(cfg, seed=cfg.seed + 5)
+    assert m.cfg.seed == cfg.seed + 5 and cfg.seed != m.cfg.seed
