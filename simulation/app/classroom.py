@@ -9,6 +9,7 @@ into a :class:`~simulation.config.SimConfig` and, for the side-by-side view, run
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 
@@ -54,12 +55,18 @@ KEYS = {name: key for group in SLIDERS.values() for name, (key, _) in group.item
 #: App defaults that differ from the core's (a run long enough for a lesson).
 STEPS = 2000
 DEFAULT_SIZE = 60
+SIZE_ENV = "LEADSIM_APP_SIZE"
 COMPARE_CHOICES = (*REGIMES, "none")
+
+
+def start_size() -> int:
+    """The size the page opens with: ``leadsim-app --size`` passes it in the environment."""
+    return int(os.environ.get(SIZE_ENV, DEFAULT_SIZE))
 
 
 def _default(key: str):
     if key == "organization.size":
-        return DEFAULT_SIZE
+        return start_size()
     return field_docs()[key]["default"]
 
 

@@ -1,0 +1,255 @@
+"""The classroom app, in process: its model factory, its pictures, the SolaraViz page
+(rendered with ``solara.render``, Step and Reset clicked), the Info text and the
+``leadsim-app`` command line. The real-browser test is in ``test_app_browser.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import socket
+
+import numpy as np
+import pytest
+
+solara = pytest.importorskip("solara")
+import ipyvuetify as v  # noqa: E402
+import ipywidgets  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from simulation.agents import Role  # noqa: E402
+from simulation.app import server  # noqa: E402
+from simulation.app.classroom import (APP_RANGES, KEYS, ROLE_NAMES, SLIDERS, ClassroomModel,  # noqa: E402
+                                      role_codes, series, slider_help, user_params)
+from simulation.app.info import info_sections, info_text  # noqa: E402
+from simulation.app.pictures import NetworkPicture, SeriesPicture  # noqa: E402
+from simulation.config import ConfigError  # noqa: E402
+
+# Solara's hook linter flags a line of Mesa's SolaraViz; not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:solara.validate_hooks")
+
+
+# ---------------------------------------------------------------------------- the model factory
+def test_sliders_cover_every_level_with_explanations():
+    assert list(SLIDERS) == ["culture", "organisation", "people", "workload"]
+    params = user_params()
+    assert params["regime"]["values"] == ["delegation", "distributed", "hybrid"]
+    assert set(KEYS) <= set(params)
+    for level, rows in slider_help():
+        assert rows and all(len(text) > 20 and "default" in text for _, text in rows), level
+
+
+@pytest.mark.parametrize("end", ["min", "max"])
+def test_every_slider_end_builds_a_valid_model(end):
+    """A slider can never produce a config the core rejects."""
+    params = user_params()
+    for name in KEYS:
+        p = params[name]
+        value = p["values"][-1] if p["type"] == "Select" else p[end]
+        m = ClassroomModel(compare="none", **{name: value})
+        section, field = KEYS[name].split(".")
+        assert getattr(getattr(m.cfg, section), field) == value
+        m.step()
+
+
+def test_app_ranges_stay_inside_the_config_ranges():
+    from simulation.config import field_docs
+
+    docs = field_docs()
+    for key, (lo, hi) in APP_RANGES.items():
+        clo, chi = docs[key]["range"]
+        assert clo <= lo < hi <= chi, key
+
+
+def test_unknown_or_bad_values_are_refused_by_name():
+    with pytest.raises(TypeError, match="bogus"):
+        ClassroomModel(bogus=1)
+    with pytest.raises(ConfigError, match="culture.trust"):
+        ClassroomModel(trust=1.5)
+    with pytest.raises(ValueError, match="compare"):
+        ClassroomModel(compare="anarchy")
+
+
+def test_twin_has_the_same_people_and_network_and_its_own_regime():
+    m = ClassroomModel(regime="distributed", compare="hybrid", seed=4, size=40)
+    t = m.twin
+    assert t.cfg.coordination.name == "hybrid" and m.cfg.coordination.name == "distributed"
+    np.testing.assert_array_equal(m.trust.src, t.trust.src)
+    np.testing.assert_array_equal(m.trust.dst, t.trust.dst)
+    np.testing.assert_array_equal(m.competence, t.competence)
+    for _ in range(15):
+        m.step()
+    assert m.steps == t.steps == 15
+    assert ClassroomModel(compare="none").twin is None
+
+
+def test_same_seed_same_run_in_the_app():
+    a = ClassroomModel(seed=7, compare="delegation", size=30)
+    b = ClassroomModel(seed=7, compare="delegation", size=30)
+    for _ in range(30):
+        a.step()
+        b.step()
+    assert a.recorder.rows == b.recorder.rows and a.twin.recorder.rows == b.twin.recorder.rows
+
+
+@pytest.mark.parametrize("regime", ["delegation", "distributed", "hybrid"])
+def test_role_colours_agree_with_worker_role(regime):
+    m = ClassroomModel(regime=regime, compare="none", size=40, arrival_rate=6, clarity=0.0)
+    seen = set()
+    for _ in range(25):
+        m.step()
+        codes = role_codes(m)
+        expected = [ROLE_NAMES.index(w.role.value) for w in m.workers]
+        np.testing.assert_array_equal(codes, expected)
+        seen |= {ROLE_NAMES[c] for c in codes}
+    assert {Role.LEADING.value, Role.IDLE.value} <= seen
+    if regime == "distributed":
+        assert Role.CONFLICT.value in seen     # clarity 0: unsettled contests
+
+
+def test_plotted_series_match_the_models_time_series():
+    m = ClassroomModel(compare="none", size=30)
+    for _ in range(40):
+        m.step()
+    s, ts = series(m), m.timeseries
+    np.testing.assert_array_equal(s["step"], ts["step"])
+    np.testing.assert_allclose(s["role_ambiguity"], ts["role_ambiguity"])
+    np.testing.assert_allclose(s["conflict_rate"], ts["conflict_rate"])
+    rolling = ts["completed"].rolling(10, min_periods=1).mean()
+    np.testing.assert_allclose(s["throughput"], rolling)
+
+
+# ---------------------------------------------------------------------------- pictures
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
+def test_network_picture_draws_each_tie_once_shaded_by_mean_trust():
+    m = ClassroomModel(compare="none", size=40)
+    pic = NetworkPicture(m)
+    tn = m.trust
+    assert len(pic.ties.get_segments()) == tn.n_ties // 2
+    for _ in range(30):
+        m.step()
+    pos = pic.pos.copy()
+    pic.update(m)
+    np.testing.assert_array_equal(pic.pos, pos)          # the layout never moves
+    a, b = tn.src[pic.fwd], tn.dst[pic.fwd]
+    expected = (tn.get(a, b) + tn.get(b, a)) / 2
+    np.testing.assert_allclose(pic.ties.get_array(), expected)
+
+
+@pytest.mark.parametrize("kind", ["network", "series"])
+def test_blitted_frames_look_like_full_redraws(kind):
+    """Redrawing only what moves over a cached background gives the same picture."""
+    m = ClassroomModel(compare="delegation", size=40, arrival_rate=4)
+    pic = NetworkPicture(m) if kind == "network" else SeriesPicture([m, m.twin])
+    pic.png()
+    for _ in range(30):
+        m.step()
+    pic.update(m) if kind == "network" else pic.update([m, m.twin])
+    blitted = _pixels(pic.png())
+    pic._bg = None                                        # force a full draw
+    full = _pixels(pic.png())
+    assert blitted.shape == full.shape
+    assert (np.abs(blitted - full).max(axis=2) > 40).mean() < 0.005
+
+
+# ---------------------------------------------------------------------------- the page
+@pytest.fixture
+def page():
+    from simulation.app.app import Page, initial_model
+
+    model = solara.reactive(initial_model())
+    box, rc = solara.render(solara.AppLayout(children=[Page(model=model)]), handle_error=False)
+    yield model, rc
+    rc.close()
+
+
+def _images(rc) -> list[bytes]:
+    return [w.value for w in rc.find(ipywidgets.Image).widgets]
+
+
+def test_step_advances_both_models_and_changes_the_pictures(page):
+    model, rc = page
+    rc.find(v.Html, children=["Step: 0"]).assert_single()
+    before = _images(rc)
+    assert len(before) == 2                                # network and plots on Page 0
+    step = rc.find(v.Btn, children=["Step"]).widget
+    for _ in range(3):
+        step.click()
+    assert model.value.steps == 3 and model.value.twin.steps == 3
+    rc.find(v.Html, children=["Step: 3"]).assert_single()
+    after = _images(rc)
+    assert all(a != b for a, b in zip(after, before)), "every picture redrawn"
+    assert all(bytes(a[:4]) == b"\x89PNG" for a in after)
+    html = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets]
+    assert any("<b>Step 3</b>" in h for h in html)
+
+
+def test_reset_builds_the_model_the_sliders_describe(page):
+    model, rc = page
+    first = model.value
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    regime = rc.find(v.Select, label="Regime").widget
+    regime.v_model = "hybrid"
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert model.value is not first
+    assert model.value.steps == 0 and model.value.cfg.coordination.name == "hybrid"
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert model.value.steps == 1
+
+
+def test_side_by_side_and_info_tabs(page):
+    model, rc = page
+    tabs = rc.find(v.Tabs).widget
+    tabs.v_model = 1
+    assert len(_images(rc)) == 3                           # two networks and the shared plots
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    table = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets if "<table" in w.unsafe_innerHTML]
+    assert table and "distributed" in table[0] and "delegation" in table[0]
+    tabs.v_model = 2
+    shown = " ".join(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets)
+    for title in ("What is it?", "How it works", "How to use it", "Things to notice", "Things to try"):
+        assert title in shown
+
+
+# ---------------------------------------------------------------------------- the Info text
+def test_info_has_at_least_five_things_to_try_each_tied_to_a_claim():
+    text = info_text()
+    tries = text.split("## Things to try")[1]
+    items = re.findall(r"(?m)^\d+\. (.+(?:\n   .+)*)", tries)
+    assert len(items) >= 5
+    for item in items:
+        claims = [int(c) for c in re.findall(r"\bC(\d+)\b", item)]
+        assert claims and all(1 <= c <= 14 for c in claims), item
+        controls = {n.replace("_", " ") for n in KEYS} | {"delegation", "distributed", "hybrid"}
+        assert any(c in item.lower() for c in controls), f"names no slider or regime: {item[:60]}"
+    assert len(info_sections()) == 5
+
+
+# ---------------------------------------------------------------------------- the command line
+@pytest.mark.parametrize("args, key", [(["--port", "70000"], "--port"), (["--port", "x"], "--port"),
+                                       (["--size", "5"], "--size"), (["--bogus"], "--bogus")])
+def test_bad_arguments_one_line_exit_2(args, key, capsys):
+    with pytest.raises(SystemExit) as e:
+        server.main(args)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and key in err and "Traceback" not in err
+
+
+def test_port_in_use_is_reported_not_crashed(capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert server.main(["--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(port) in err
+
+
+def test_server_command_is_solara_production_without_telemetry():
+    cmd = server.command("127.0.0.1", 8765)
+    assert cmd[1:4] == ["-m", "solara", "run"] and "--production" in cmd and "--no-open" in cmd
+    env = server.environment(100)
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false" and env["LEADSIM_APP_SIZE"] == "100"
