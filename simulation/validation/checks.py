@@ -86,7 +86,15 @@ def little_run(model, drain: int) -> dict:
     gone = cohort & (tt["end"] >= 0)
     lam = cohort.sum() / (s - w)
     W = float((tt["end"] - tt["arrival"])[gone].mean())
+    # The two edges: time inside the window of tasks that arrived before it, and time
+    # after it of tasks that arrived in it. ``L - lam W`` is exactly their difference
+    # over the window's length; they balance only if the system is stationary.
+    a, e = tt["arrival"], np.where(tt["end"] >= 0, tt["end"], model.steps + 1)
+    before = a <= w
+    head = np.maximum(np.minimum(e[before] - 1, s) - w, 0).sum() / (s - w)
+    tail = np.maximum(e[gone] - 1 - s, 0).sum() / (s - w)
     return {"L": L, "lam": float(lam), "W": W, "lamW": float(lam * W), "diff": L - float(lam * W),
+            "head": float(head), "tail": float(tail),
             "open": int((cohort & (tt["end"] < 0)).sum()), "cohort": int(cohort.sum())}
 
 
@@ -94,8 +102,8 @@ def little_check(overrides: dict, seeds=range(10), steps: int = 2000, warmup: in
                  drain: int = 300, jobs: int = 1) -> dict:
     cfg = config({**overrides, "steps": steps, "warmup": warmup})
     runs = replicate(lambda m: little_run(m, drain), cfg, seeds, jobs)
-    out = {"n": len(runs), "open": sum(r["open"] for r in runs)}
-    for key in ("L", "lamW", "diff", "W", "lam"):
+    out = {"n": len(runs), "open": sum(r["open"] for r in runs), "runs": runs}
+    for key in ("L", "lamW", "diff", "W", "lam", "head", "tail"):
         m, lo, hi = mean_ci([r[key] for r in runs])
         out[key], out[key + "_lo"], out[key + "_hi"] = m, lo, hi
     out["rel_diff"] = out["diff"] / out["L"]
@@ -155,7 +163,8 @@ def no_trust_check(regime: str, feedback: float = 0.1, seeds=range(3), steps: in
     return {"claimed": sum(r["claimed"] for r in runs), "granted": sum(r["granted"] for r in runs),
             "started": sum(r["started"] for r in runs), "open": sum(r["open"] for r in runs),
             "arrived": sum(r["arrived"] for r in runs),
-            "granted_before_first_outcome": sum(r["first_granted"] <= r["first_finished"] for r in runs)}
+            "granted_before_first_outcome": sum(r["granted"] > 0 and r["first_granted"] <= r["first_finished"]
+                                                for r in runs)}
 
 
 IDENTICAL = {"people.competence_spread": 0.0, "culture.initiative_spread": 0.0,

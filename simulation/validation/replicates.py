@@ -72,6 +72,10 @@ def cv_table(frames: dict[str, pd.DataFrame], metrics=MAIN_METRICS, e_lim: float
     rows = []
     for regime, df in frames.items():
         for k in metrics:
+            if abs(df[k].mean()) < 1e-3:       # (almost) always 0, e.g. conflicts under delegation
+                rows.append({"regime": regime, "metric": k, "mean": float(df[k].mean()), "cv": np.nan,
+                             "stable_from": np.nan, "n_5pct": np.nan})
+                continue
             cv = cv_curve(df[k])
             rows.append({"regime": regime, "metric": k, "mean": float(df[k].mean()),
                          "cv": float(cv[-1]), "stable_from": stable_from(cv, e_lim),
@@ -118,10 +122,23 @@ def warmup_table(series: dict[str, dict[str, np.ndarray]]) -> pd.DataFrame:
             per = [mser(r) for r in a]
             rows.append({"regime": regime, "series": name, "steps": a.shape[1],
                          "mser_mean_series": d_mean, "settled": ok_mean,
+                         "within_1pct": within(a, 0.01),
                          "mser_median": float(np.median([d for d, _ in per])),
                          "mser_max": int(max(d for d, _ in per)),
                          "unsettled_replicates": int(sum(not ok for _, ok in per))})
     return pd.DataFrame(rows)
+
+
+def within(a: np.ndarray, tol: float, late: int = 500) -> int | None:
+    """First step after which Welch's average stays within ``tol`` (relative) of the
+    level of the last ``late`` steps; None if it never does before them."""
+    y = welch(a)
+    level = y[-late:].mean()
+    off = np.abs(y[:-late] - level) > tol * abs(level)
+    if not off.any():
+        return 0
+    last = int(np.flatnonzero(off)[-1]) + 1
+    return last + 1 if last < len(y) - late else None
 
 
 def welch(a: np.ndarray, window: int = 50) -> np.ndarray:
