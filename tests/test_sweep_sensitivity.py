@@ -11,7 +11,8 @@ import pytest
 from sweep_helpers import results
 
 from simulation.config import field_docs
-from simulation.sweep.sensitivity import DUMMY, UsageError, analyze, make_design, outputs, parse_param
+from simulation.sweep.sensitivity import (DUMMY, UsageError, analyze, make_design, outputs, parse_param,
+                                         run_table)
 
 DOCS = field_docs()
 
@@ -32,6 +33,10 @@ def test_design_sizes_rounding_and_dummy(method, n, rows):
               ("organization.clarity", 0.0, 1.0, False)]
     problem, X, table = make_design(method, params, n, 4, 0, dummy=True)
     assert problem["names"][-1] == DUMMY and X.shape == (rows, 4)
+    runs = run_table(table, X, problem, method, 4, seeds=3)
+    assert len(runs) == 3 * rows and list(runs.columns[-1:]) == ["seed"]
+    blocks = runs.seed.to_numpy().reshape(rows, 3)
+    assert (blocks - blocks[:, :1] == [0, 1, 2]).all() and (blocks[:, 0] % 3 == 0).all()
     assert list(table.columns) == ["culture.trust", "organization.leader_capacity", "organization.clarity"]
     assert table["organization.leader_capacity"].dtype.kind == "i"
     assert table["organization.leader_capacity"].between(1, 6).all()
@@ -80,16 +85,21 @@ def test_morris_through_the_sweep_machinery_and_resume(tmp_path):
     assert "8 samples x 2 regimes x 1 seeds = 16 runs" in r.stderr
     df = results(out)
     assert len(df) == 16 and (df.status == "ok").all()
-    design = pd.read_csv(out / "sensitivity" / "design.csv")
-    # Job j ran design row j // 2 (two regimes, one seed), with exactly its values.
-    np.testing.assert_array_equal(df["culture.trust"].to_numpy(), design["culture.trust"].to_numpy().repeat(2))
+    design = pd.read_csv(out / "sensitivity" / "design.csv", float_precision="round_trip")
+    # Job j ran design row j // 2 (two regimes, one seed), with exactly its values and seed.
+    for col in ("culture.trust", "organization.clarity", "seed"):
+        np.testing.assert_array_equal(df[col].to_numpy(), design[col].to_numpy().repeat(2))
+    # The dummy only picks the block of seeds: same dummy value, same seed.
+    dummy = pd.read_csv(out / "sensitivity" / "samples.csv")[DUMMY]
+    assert design.groupby(dummy.to_numpy()).seed.nunique().max() == 1
+    assert design.seed.nunique() == dummy.nunique() > 1
     idx = pd.read_csv(out / "sensitivity" / "indices.csv")
     assert set(idx.output) == {f"{m}[{r}]" for m in ("throughput", "role_ambiguity")
                                for r in ("delegation", "distributed", "distributed-delegation")}
     assert set(idx.parameter) == {"culture.trust", "organization.clarity", DUMMY}
     assert {"mu", "mu_star", "mu_star_conf", "sigma"} <= set(idx.columns)
-    # The dummy moves nothing: its elementary effects are exactly zero (same seeds).
-    assert (idx[idx.parameter == DUMMY].mu_star == 0).all()
+    # Re-drawing the seeds moves throughput: the dummy's effect is the noise level.
+    assert idx.set_index(["output", "parameter"]).loc[("throughput[delegation]", DUMMY), "mu_star"] > 0
     for f in ("indices.png", "indices.pdf"):
         assert (out / "sensitivity" / f).stat().st_size > 5000
     assert {p.name for p in (tmp_path / "pub").iterdir()} == {"indices.csv", "indices.png"}

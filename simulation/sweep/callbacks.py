@@ -35,6 +35,12 @@ class SweepReport(Callback):
         self.exit_on_failure = exit_on_failure
 
     def on_multirun_start(self, config, **kwargs) -> None:
+        from ..metrics import METRICS
+
+        for m in self.metrics or []:
+            if m not in METRICS:
+                print(f"[leadsim] warning: hydra.callbacks.report.metrics: unknown metric {m!r} is not plotted; "
+                      f"allowed: {', '.join(METRICS)}", file=sys.stderr)
         sweep_dir = Path(str(config.hydra.sweep.dir))
         manifest = plan.write_manifest(sweep_dir, config, sys.argv[1:])
         total = manifest["total"] if manifest["total"] is not None else "?"

@@ -212,20 +212,26 @@ def _heatmap(plt, ok, dims, metric, regimes, baseline, seeds, out_dir) -> list[P
         g = frame.groupby([yd, xd])[metric].mean()
         return np.array([[g.get((y, x), np.nan) for x in xs] for y in ys])
 
-    panels = [(regime, grid(_rows(ok, regime)), False) for regime in regimes]
+    def excludes_zero(frame):
+        g = frame.groupby([yd, xd])[metric].apply(lambda v: mean_ci(v)[1] > 0 or mean_ci(v)[2] < 0)
+        return np.array([[bool(g.get((y, x), False)) for x in xs] for y in ys])
+
+    panels = [(regime, grid(_rows(ok, regime)), None) for regime in regimes]
     if baseline in regimes and REGIME in ok:
         base = ok[ok[REGIME] == baseline].set_index([yd, xd, "seed"])[metric]
         for regime in regimes:
             if regime != baseline:
                 other = ok[ok[REGIME] == regime].set_index([yd, xd, "seed"])[metric]
                 diff = (other - base).dropna().rename(metric).reset_index()
-                panels.append((f"{regime} − {baseline}\n(paired by seed)", grid(diff), True))
+                panels.append((f"{regime} − {baseline}, paired by seed\n(*: 95 % CI excludes 0)",
+                               grid(diff), excludes_zero(diff)))
     n = len(panels)
     fig, axes = plt.subplots(1, n, figsize=(3.9 * n + 0.6, 3.8), constrained_layout=True, squeeze=False)
-    plain = [p[1] for p in panels if not p[2]]
+    plain = [p[1] for p in panels if p[2] is None]
     vmin = np.nanmin([np.nanmin(a) for a in plain]) if plain else None
     vmax = np.nanmax([np.nanmax(a) for a in plain]) if plain else None
-    for ax, (title, a, is_diff) in zip(axes.flat, panels):
+    for ax, (title, a, sig) in zip(axes.flat, panels):
+        is_diff = sig is not None
         if is_diff:
             lim = np.nanmax(np.abs(a)) or 1.0
             im = ax.imshow(a, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim)
@@ -234,8 +240,11 @@ def _heatmap(plt, ok, dims, metric, regimes, baseline, seeds, out_dir) -> list[P
         if a.size <= 64:
             for (i, j), v in np.ndenumerate(a):
                 if np.isfinite(v):
-                    ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=7,
-                            color="black" if is_diff else "white")
+                    shade = float(im.norm(v))  # dark text on light cells, light text on dark ones
+                    light = abs(shade - 0.5) < 0.3 if is_diff else shade > 0.6
+                    star = "*" if is_diff and sig[i, j] else ""
+                    ax.text(j, i, f"{v:.2g}{star}", ha="center", va="center", fontsize=7,
+                            color="black" if light else "white")
         ax.set_xticks(range(len(xs)), [f"{v:g}" if _numeric([v]) else str(v) for v in xs], fontsize=8)
         ax.set_yticks(range(len(ys)), [f"{v:g}" if _numeric([v]) else str(v) for v in ys], fontsize=8)
         ax.set_xlabel(param_label(xd))

@@ -11,9 +11,10 @@ regime and for the gap between regimes, paired by seed::
         --metrics throughput,role_ambiguity --regimes delegation,distributed
 
 Every sample runs every regime with the same seeds (common random numbers), so the
-gap ``distributed - delegation`` is a paired difference. A ``dummy`` parameter that
-the model never reads is sampled too: its index is what seed noise alone produces,
-and indices no larger than it say nothing.
+gap ``distributed - delegation`` is a paired difference. A ``dummy`` parameter is
+sampled too: it changes no parameter, only which block of seeds a sample uses. Its
+index is therefore what re-drawing the random numbers alone does, and an index no
+larger than the dummy's says nothing.
 """
 
 from __future__ import annotations
@@ -77,6 +78,23 @@ def make_design(method: str, params: list, n: int, levels: int, seed: int, dummy
     return problem, X, table
 
 
+def run_table(table: pd.DataFrame, X: np.ndarray, problem: dict, method: str, levels: int,
+              seeds: int) -> pd.DataFrame:
+    """One row per (sample, replicate): the sample's parameters and its seed.
+
+    Samples with the same dummy value share their seeds (common random numbers); a
+    different dummy value selects a different block of ``seeds`` seeds.
+    """
+    if DUMMY in problem["names"]:
+        d = X[:, problem["names"].index(DUMMY)]
+        block = np.rint(d * (levels - 1)) if method == "morris" else np.floor(d * 2**20)
+    else:
+        block = np.zeros(len(table))
+    rows = table.loc[table.index.repeat(seeds)].reset_index(drop=True)
+    rows["seed"] = (block.astype(np.int64).repeat(seeds) * seeds + np.tile(np.arange(seeds), len(table)))
+    return rows
+
+
 def _design_csv(table: pd.DataFrame) -> str:
     # repr() round-trips floats exactly: the run's config equals the design value.
     lines = [",".join(table.columns)]
@@ -84,13 +102,11 @@ def _design_csv(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def launch(out: Path, design: Path, regimes, seeds: int, jobs: int | None, launcher: str | None,
-           overrides) -> int:
+def launch(out: Path, design: Path, regimes, jobs: int | None, launcher: str | None, overrides) -> int:
     """Run the design with ``leadsim -m`` and the samples sweeper; return its exit code."""
     cmd = [sys.executable, "-m", "simulation", "-m", "hydra/sweeper=samples",
            f"hydra.sweeper.samples={design.resolve()}", f"hydra.sweep.dir={out}",
-           f"coordination={','.join(regimes)}", f"seed=range({seeds})",
-           "hydra.callbacks.report.figures=false"]
+           f"coordination={','.join(regimes)}", "hydra.callbacks.report.figures=false"]
     if launcher:
         cmd.append(f"hydra/launcher={launcher}")
     if jobs is not None and (launcher in (None, "joblib")):
@@ -228,14 +244,15 @@ def main(argv=None) -> None:
     sub.mkdir(parents=True, exist_ok=True)
     _atomic_write(sub / "spec.json", json.dumps(spec, indent=2) + "\n")
     _atomic_write(sub / "problem.json", json.dumps(problem, indent=2) + "\n")
-    _atomic_write(sub / "design.csv", _design_csv(table))
+    _atomic_write(sub / "design.csv", _design_csv(run_table(table, X, problem, spec["method"], spec["levels"],
+                                                            spec["seeds"])))
     pd.DataFrame(X, columns=problem["names"]).to_csv(sub / "samples.csv", index=False)
     regimes = spec["regimes"]
     runs = len(table) * len(regimes) * spec["seeds"]
     print(f"[leadsim] {spec['method']}: {len(table)} samples x {len(regimes)} regimes x "
           f"{spec['seeds']} seeds = {runs} runs into {out}", file=sys.stderr, flush=True)
     if not a.analyze_only:
-        code = launch(out, sub / "design.csv", regimes, spec["seeds"], a.jobs, a.launcher, overrides)
+        code = launch(out, sub / "design.csv", regimes, a.jobs, a.launcher, overrides)
         if code not in (0, 1):  # 1: some runs failed; the analysis says which outputs suffer
             raise SystemExit(code)
 
