@@ -80,6 +80,8 @@ def test_twin_has_the_same_people_and_network_and_its_own_regime():
     for _ in range(15):
         m.step()
     assert m.steps == t.steps == 15
+    arrived = [r[1] for r in m.recorder.rows]                 # the same tasks reach both
+    assert arrived == [r[1] for r in t.recorder.rows] and sum(arrived) > 0
     assert ClassroomModel(compare="none").twin is None
 
 

@@ -1,8 +1,7 @@
 """The classroom app: a Mesa SolaraViz page (``solara run`` serves this file).
 
-``leadsim-app`` starts it (see :mod:`simulation.app.server`); in Jupyter, display
-``Page()``. Each browser session gets its own model, so two tabs never step the
-same organisation.
+``leadsim-app`` starts it (see :mod:`simulation.app.server` and docs/app.md). Each
+browser session gets its own model, so two tabs never step the same organisation.
 """
 
 from __future__ import annotations

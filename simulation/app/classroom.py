@@ -95,8 +95,9 @@ class ClassroomModel(LeadershipModel):
     """A :class:`LeadershipModel` built from slider values, with an optional twin.
 
     ``compare`` names a second regime (or ``"none"``): the twin has the same settings
-    and seed, hence the same network and the same people at the start; from then on
-    each regime draws its own random numbers, as it would in any paired run.
+    and seed, hence the same network, the same people and the same stream of arriving
+    tasks (the core draws arrivals from a stream of their own); only the decisions
+    about who leads, and what follows from them, differ.
     """
 
     def __init__(self, regime: str = "distributed", compare: str = "delegation", seed: int = 1,

@@ -162,8 +162,8 @@ def CompareTable(model):
     """The live numbers of both regimes in one table."""
     with solara.Column(gap="0px", style=CELL_STYLE):
         solara.HTML(unsafe_innerHTML=(
-            "Same settings, same seed. Both start from the same network and the same people; "
-            "from then on each regime draws its own random numbers."))
+            "Same settings, same seed: the same network, the same people and the same tasks "
+            "arriving at the same steps. Only who decides who leads differs."))
         live_html(lambda: numbers_table(_models(model)), model)
 
 

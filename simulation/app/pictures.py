@@ -105,8 +105,9 @@ class NetworkPicture(BlitPicture):
         self.fwd = np.flatnonzero(tn.src < tn.dst)
         self.rev = tn.edge_ids(tn.dst[self.fwd], tn.src[self.fwd])
         segs = np.stack((self.pos[tn.src[self.fwd]], self.pos[tn.dst[self.fwd]]), axis=1)
-        lw = 0.9 if len(segs) < 1500 else 0.4
-        self.ties = LineCollection(segs, cmap=TRUST_CMAP, norm=Normalize(0, 1), linewidths=lw, zorder=1)
+        dense = len(segs) > 1500            # e.g. a complete network: thin, see-through ties
+        self.ties = LineCollection(segs, cmap=TRUST_CMAP, norm=Normalize(0, 1), linewidths=0.4 if dense else 0.9,
+                                   alpha=0.35 if dense else None, zorder=1)
         ax.add_collection(self.ties)
         self.spokes = LineCollection([], colors=LEADER_COLOR, linewidths=0.7, linestyles=(0, (2, 2)),
                                      alpha=0.7, zorder=2)
