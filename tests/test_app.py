@@ -214,6 +214,11 @@ def test_side_by_side_and_info_tabs(page):
     shown = " ".join(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets)
     for title in ("What is it?", "How it works", "How to use it", "Things to notice", "Things to try"):
         assert title in shown
+    tabs.v_model = 0                                        # back: fresh widgets, still live
+    before = _images(rc)
+    for _ in range(2):
+        rc.find(v.Btn, children=["Step"]).widget.click()
+    assert len(before) == 2 and all(a != b for a, b in zip(_images(rc), before))
 
 
 # ---------------------------------------------------------------------------- the Info text

@@ -39,6 +39,19 @@ def _wait_for_new_sources(page, old: list[str], timeout: float = 20.0) -> list[s
     raise AssertionError(f"pictures did not change: {old} -> {_sources(page)}")
 
 
+def _wait_for_pictures(page, n: int, timeout: float = 20.0) -> list[str]:
+    """The sources once ``n`` pictures are shown and the page has settled."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        srcs = _sources(page)
+        if len(srcs) == n and all(s.startswith("blob:") for s in srcs):
+            page.wait_for_timeout(300)
+            if _sources(page) == srcs:
+                return srcs
+        page.wait_for_timeout(100)
+    raise AssertionError(f"expected {n} pictures, see {_sources(page)}")
+
+
 def _remote_host(url: str) -> str | None:
     """The host a request goes to over the network (None for blob: and data: URLs)."""
     u = urlparse(url)
@@ -63,9 +76,7 @@ def test_app_in_chromium_steps_plays_and_stays_offline():
             page.on("request", lambda r: hosts.add(_remote_host(r.url)))
             page.goto(url)
             page.get_by_text("Step: 0").wait_for(timeout=60_000)     # the app is mounted
-            page.locator("img.widget-image").first.wait_for()
-            start = _sources(page)
-            assert len(start) == 2 and all(s.startswith("blob:") for s in start)   # network, plots
+            start = _wait_for_pictures(page, 2)                          # network, plots
 
             step = page.get_by_role("button", name="Step", exact=True)
             step.click()
@@ -86,8 +97,12 @@ def test_app_in_chromium_steps_plays_and_stays_offline():
             assert _shown_step(page) == n, "Pause stops the run"
 
             page.get_by_role("tab", name="Page 1").click()               # side by side
-            page.wait_for_function("() => document.querySelectorAll('img.widget-image').length === 3")
+            _wait_for_pictures(page, 3)
             assert page.get_by_text("delegation", exact=True).count() >= 1
+            page.get_by_role("tab", name="Page 0").click()               # back: the live view again
+            again = _wait_for_pictures(page, 2)
+            step.click()
+            _wait_for_new_sources(page, again)
 
             page.get_by_role("button", name="Reset", exact=True).click()
             page.get_by_text("Step: 0").wait_for()

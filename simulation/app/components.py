@@ -37,7 +37,13 @@ def live_widget(make: Callable, refresh: Callable, key):
     widget = solara.use_memo(make, [key])
 
     def connect():
-        return update_counter.subscribe(lambda _: refresh(widget))   # returns the unsubscribe
+        unsubscribe = update_counter.subscribe(lambda _: refresh(widget))
+
+        def cleanup():          # Reset or unmount: stop drawing, free the widget
+            unsubscribe()
+            widget.close()
+
+        return cleanup
 
     solara.use_effect(connect, [widget])
     return solara.Column(children=[widget], gap="0px")
