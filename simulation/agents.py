@@ -113,7 +113,7 @@ class Leader(Agent):
         self.decisions_step = 0
         if not self.queue or self.capacity == 0:
             return
-        view = _Ranking(self.perceived, m.available_people(), m.free)
+        view = _Ranking(self.perceived, m.available_people(), m.free, m.rng)
         tasks, teams, chosen_self = [], [], []
         while self.queue and self.decisions_step < self.capacity and view.anyone():
             task = self.queue.popleft()
@@ -123,7 +123,8 @@ class Leader(Agent):
             if claimants is not None:
                 ok = claimants[view.has_room(claimants)]
                 if len(ok):
-                    team = ok[[int(np.argmax(self.perceived[np.ix_(ok, doms)].mean(axis=1)))]]
+                    score = self.perceived[np.ix_(ok, doms)].mean(axis=1)
+                    team = ok[np.lexsort((view.priority[ok], -score))[:1]]
             if team is None:
                 claimants = None
                 need = int(m.tasks.team_size[task]) if assign_followers else 1
@@ -164,8 +165,12 @@ class _Ranking:
     sorted values stay upper bounds and the answer is exact.
     """
 
-    def __init__(self, perceived: np.ndarray, people: np.ndarray, free: np.ndarray):
+    def __init__(self, perceived: np.ndarray, people: np.ndarray, free: np.ndarray, rng):
         self.perceived = perceived
+        # Equals are ranked in a random order drawn afresh each step, never by index.
+        people = rng.permutation(people)
+        self.priority = np.zeros(len(free))
+        self.priority[people] = np.arange(len(people))
         self.room = np.zeros(len(free), dtype=np.int64)
         self.room[people] = free[people]
         self.total_room = int(self.room.sum())
@@ -207,11 +212,14 @@ class _Ranking:
                 cand = np.unique(np.concatenate([self.order[d, self.start[d]:self.start[d] + width] for d in domains]))
                 cand = cand[self.room[cand] > 0]
                 score = 0.5 * (p[cand, domains[0]] + p[cand, domains[1]])
-            top = np.argsort(-score, kind="stable")[:k] if k > 1 else [int(np.argmax(score))] if len(score) else []
+            top = np.lexsort((self.priority[cand], -score))[:k]
             ends = [self.start[d] + width for d in domains]
             if all(e >= n for e in ends):
                 return cand[top]
             outside = sum(self.bound[d, e] if e < n else -np.inf for d, e in zip(domains, ends)) / len(domains)
-            if len(top) == k and score[top[-1]] >= outside:
+            # One domain: the window is sorted by (view, priority), so a tie at its edge
+            # cannot beat it. Two: an outside tie might, so widen until strictly better.
+            last = score[top[-1]] if len(top) == k else -np.inf
+            if last > outside or (len(domains) == 1 and last == outside):
                 return cand[top]
             width *= 4

@@ -279,7 +279,8 @@ class LeadershipModel(Model):
         cand = self.trust.dst[ties]
         ok = self.is_available(cand) & (self.trust.trust[self.trust.rev[ties]] >= self.cfg.coordination.follow_threshold)
         k, cand = k[ok], cand[ok]
-        order = np.lexsort((-self.fit(cand, tasks[idx[k]]), k))
+        # Most competent first; equals in random order (never by index).
+        order = np.lexsort((self.rng.random(len(cand)), -self.fit(cand, tasks[idx[k]]), k))
         k, cand = k[order], cand[order]
         bounds = np.searchsorted(k, np.arange(len(idx) + 1))
         for j, i in enumerate(idx):

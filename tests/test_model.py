@@ -198,7 +198,7 @@ def test_leader_ranking_finds_the_same_people_as_a_full_scan(n, domains, k, seed
     people = np.flatnonzero(free > 0)
     if len(people) == 0:
         return
-    view = _Ranking(perceived, people, free)
+    view = _Ranking(perceived, people, free, rng)
     for _ in range(5):
         if not view.anyone():
             break
