@@ -22,9 +22,9 @@ def reference_config(regime: str):
                           "steps": 300, "warmup": 50})
 
 
-def sample() -> pd.DataFrame:
+def sample(regimes=REGIMES) -> pd.DataFrame:
     rows = []
-    for regime in REGIMES:
+    for regime in regimes:
         cfg = reference_config(regime)
         for s in SEEDS:
             rows.append({"regime": regime, "seed": s, **LeadershipModel(cfg, seed=s).run().metrics()})
