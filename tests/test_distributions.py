@@ -23,6 +23,12 @@ MAIN = ["throughput", "owner_wait_mean", "lead_time_mean", "success_rate", "role
         "conflict_rate", "leader_utilization", "workload_gini", "role_fluidity", "engagement_mean",
         "competence_gain", "trust_mean", "trust_leader_mean", "wip_mean"]
 ALPHA = 0.001  # per comparison; 14 metrics x 3 regimes x 2 tests
+#: Known, intended differences. Claiming rounds became simultaneous for all pool
+#: tasks in a step (docs/ODD.md 7.3): a person sees every task with the spare
+#: capacity of the round's start, so distributed leadership gets slightly more
+#: contests (role ambiguity 0.400 -> about 0.415 over 90 seeds). For these the
+#: test bounds the shift of the mean instead of asserting none (CHANGELOG 0.1.0).
+KNOWN_SHIFT = {("distributed", "role_ambiguity"): 0.03}
 
 
 @pytest.mark.slow
@@ -34,6 +40,9 @@ def test_metric_distributions_unchanged(regime):
         x, y = a[metric].to_numpy(float), b[metric].to_numpy(float)
         if np.allclose(x, x[0]) and np.allclose(y, y[0]):
             assert x[0] == pytest.approx(y[0], abs=1e-9), metric  # e.g. no conflicts in delegation
+            continue
+        if (regime, metric) in KNOWN_SHIFT:
+            assert abs(y.mean() - x.mean()) < KNOWN_SHIFT[regime, metric], (regime, metric, x.mean(), y.mean())
             continue
         t = stats.ttest_ind(x, y, equal_var=False).pvalue
         ks = stats.ks_2samp(x, y).pvalue
