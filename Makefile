@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast system-deps clean
+.PHONY: setup demo test test-fast system-deps clean app notebooks
 
 setup: $(STAMP)
 
@@ -30,6 +30,12 @@ test: setup system-deps
 
 test-fast: setup
 	$(BIN)/pytest -n 2 -m "not slow and not browser"
+
+app: setup
+	$(BIN)/leadsim-app
+
+notebooks: setup
+	$(BIN)/jupyter lab notebooks/
 
 clean:
 	rm -rf outputs multirun .pytest_cache .hypothesis
