@@ -231,3 +231,23 @@ def test_run_folders_are_complete(sweep2x2):
     d, _ = sweep2x2
     for p in run_dirs(d):
         check_run_folder(p)
+
+
+def test_samples_sweeper_runs_design_rows_and_records_bad_values(tmp_path):
+    design = tmp_path / "design.csv"
+    design.write_text("culture.trust,organization.clarity\n0.25,0.5\n1.5,0.1\n0.75,0.9\n")
+    d = tmp_path / "s"
+    r = leadsim_m(d, "hydra/sweeper=samples", f"hydra.sweeper.samples={design}", "coordination=delegation,distributed",
+                  *SMALL, "hydra/launcher=basic", NO_FIGURES, cwd=tmp_path)
+    assert r.returncode == 1, r.stderr        # the bad row failed; the others ran
+    df = results(d)
+    assert list(df.job) == list(range(6))
+    assert list(df.status) == ["ok", "ok", "failed", "failed", "ok", "ok"]
+    assert list(df["coordination.name"][df.status == "ok"]) == ["delegation", "distributed"] * 2
+    assert list(df["culture.trust"][df.status == "ok"]) == [0.25, 0.25, 0.75, 0.75]
+    assert df.error[2].startswith("ConfigError: culture.trust: must be in [0.0, 1.0]")
+    # A key both in the design and on the command line is refused in one line.
+    r = leadsim_m(tmp_path / "t", "hydra/sweeper=samples", f"hydra.sweeper.samples={design}", "culture.trust=0.1,0.2",
+                  *SMALL, "hydra/launcher=basic", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("leadsim: error: culture.trust: set by")

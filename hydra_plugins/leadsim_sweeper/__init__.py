@@ -24,13 +24,20 @@ class SamplesSweeper(BasicSweeper):
         self.samples = samples
 
     def split_arguments(self, overrides, max_batch_size):  # shadows the static method
-        from simulation.sweep.plan import sample_rows  # lazy: Hydra imports plugins at every start
+        from simulation.config import ConfigError  # lazy: Hydra imports plugins at every start
+        from simulation.sweep.plan import sample_rows
 
         grid = BasicSweeper.split_arguments(overrides, None)[0]
         rows = sample_rows(self.samples)
         sampled = {o.split("=", 1)[0] for o in (rows[0] if rows else [])}
         swept = {o.split("=", 1)[0].lstrip("+~") for o in (grid[0] if grid else [])}
         if sampled & swept:
-            raise ValueError(f"{sorted(sampled & swept)[0]}: set by the design table and on the command line")
+            raise ConfigError(sorted(sampled & swept)[0], "set by the design table and on the command line")
         jobs = [row + combo for row in rows for combo in grid]
         return [list(chunk) for chunk in BasicSweeper.split_overrides_to_chunks(jobs, max_batch_size)]
+
+    def validate_batch_is_legal(self, batch) -> None:
+        # Hydra composes every job once here, serially (~0.07 s each), and again in the
+        # job. The rows differ only in values: compose the first job to catch a bad key
+        # early; a value out of range fails its own job, which records the error.
+        super().validate_batch_is_legal(batch[:1])

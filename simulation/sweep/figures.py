@@ -134,7 +134,7 @@ def _save(fig, base: Path) -> list[Path]:
     paths = [base.with_suffix(".png"), base.with_suffix(".pdf")]
     for p in paths:
         tmp = p.with_name(f".{p.name}.tmp{p.suffix}")
-        fig.savefig(tmp, dpi=110)
+        fig.savefig(tmp, dpi=100)
         tmp.replace(p)
     return paths
 

@@ -171,20 +171,24 @@ def plot(indices: pd.DataFrame, method: str, path: Path, title: str) -> list[Pat
     k = indices["parameter"].nunique()
     fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 0.35 * k * rows + 1.6 * rows),
                              constrained_layout=True, squeeze=False)
+    from matplotlib.patches import Patch
+
+    key, conf = ("mu_star", "mu_star_conf") if method == "morris" else ("ST", "ST_conf")
     for ax, name in zip(axes.flat, outs):
-        part = indices[indices.output == name]
-        key, conf = ("mu_star", "mu_star_conf") if method == "morris" else ("ST", "ST_conf")
-        part = part.sort_values(key)
+        part = indices[indices.output == name].sort_values(key)
         y = np.arange(len(part))
         colors = ["#999999" if p == DUMMY else "#1f77b4" for p in part.parameter]
-        ax.barh(y, part[key], xerr=part[conf], color=colors, capsize=3, label="μ*" if method == "morris" else "total (ST)")
+        ax.barh(y, part[key], xerr=part[conf], color=colors, capsize=3)
+        handles = [Patch(color="#1f77b4", label="μ*" if method == "morris" else "total order (ST)"),
+                   Patch(color="#999999", label="dummy: seeds only")]
         if method == "sobol":
-            ax.barh(y, part["S1"], xerr=part["S1_conf"], color="#ff7f0e", height=0.4, capsize=2, label="first order (S1)")
+            ax.barh(y, part["S1"], xerr=part["S1_conf"], color="#ff7f0e", height=0.4, capsize=2)
+            handles.append(Patch(color="#ff7f0e", label="first order (S1)"))
         ax.set_yticks(y, part.parameter, fontsize=8)
-        ax.set_xlabel("μ* (output units per unit of the parameter range)" if method == "morris"
-                      else "Sobol index (share of variance)")
+        ax.set_xlabel("μ* (output units per full range)" if method == "morris"
+                      else "Sobol index (share of the output's variance)")
         ax.set_title(name, fontsize=10)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(handles=handles, fontsize=7, loc="lower right")
         ax.grid(axis="x", alpha=0.3)
     for ax in list(axes.flat)[len(outs):]:
         ax.set_visible(False)
@@ -192,7 +196,7 @@ def plot(indices: pd.DataFrame, method: str, path: Path, title: str) -> list[Pat
     files = []
     for suffix in (".png", ".pdf"):
         p = path.with_suffix(suffix)
-        fig.savefig(p, dpi=110)
+        fig.savefig(p, dpi=100)
         files.append(p)
     plt.close(fig)
     return files
@@ -238,7 +242,7 @@ def main(argv=None) -> None:
     problem, X, table = make_design(spec["method"], spec["params"], spec["n"], spec["levels"],
                                     spec["design_seed"], spec["dummy"])
     old = _read_json(sub / "spec.json")
-    if old and old != spec:
+    if old and _design_of(old) != _design_of(spec):
         p.exit(2, f"leadsim-sensitivity: error: --out: {out} holds a different design; "
                   "choose another folder (or delete it)\n")
     sub.mkdir(parents=True, exist_ok=True)
@@ -312,6 +316,11 @@ def _spec(a, overrides) -> dict:
     return {"method": a.method, "params": [list(q) for q in params], "metrics": metrics, "regimes": regimes,
             "seeds": a.seeds, "n": n, "levels": a.levels, "design_seed": a.design_seed,
             "dummy": not a.no_dummy, "overrides": list(overrides)}
+
+
+def _design_of(spec: dict) -> dict:
+    """What decides the runs (the metrics only decide the analysis)."""
+    return {k: v for k, v in spec.items() if k != "metrics"}
 
 
 def _check_design(df: pd.DataFrame, table: pd.DataFrame, per_sample: int) -> None:
