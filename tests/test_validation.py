@@ -47,6 +47,15 @@ def test_exact_queue_stationary_law_is_a_distribution_and_rejects_instability():
 
 
 # --------------------------------------------------------------------- the leader as a queue
+@pytest.mark.parametrize("lam,c", [(2.7, 3), (0.9, 1), (4.0, 3)])
+def test_leader_queue_is_the_exact_recursion_task_by_task(lam, c):
+    # The model's own arrivals replayed through Q_t = max(Q_{t-1} + A_t - c, 0), FIFO.
+    model = run_model(checks.queue_config(lam, c, steps=800, warmup=100))
+    k = checks.queue_pathwise(model)
+    assert k["tasks"] > 500
+    assert k["start_mismatches"] == 0 and k["queue_mismatches"] == 0
+
+
 def test_leader_wait_matches_exact_queue_at_half_load():
     r = checks.queue_check(0.5, c=3, seeds=range(8), steps=1500, warmup=100)
     assert r["pushbacks"] == 0                   # the pure queue: every decision starts a task
@@ -144,33 +153,44 @@ def test_identical_people_without_feedback_loops_have_falling_inequality():
     assert long < 0.1 and long < 0.6 * short     # noise only: about 1/sqrt(length)
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="trust feedback makes exclusion absorbing: a person whose "
-                   "colleagues' mean trust falls below grant_threshold is never granted again and "
-                   "never regains trust (model.py finish/claim_round); follower ties go to the lowest "
-                   "index (model.py _recruits). Inequality does not fall with run length.")
 def test_identical_people_have_small_falling_inequality():
     g = checks.gini_by_length({**checks.IDENTICAL, "coordination.name": "distributed"}, (600, 2400),
                               seeds=range(2))
     assert g[2400][0] < 0.1 and g[2400][0] < 0.6 * g[600][0]
 
 
-@pytest.mark.xfail(strict=True, reason="model.py _recruits orders candidates with a stable sort on "
-                   "competence, so among equals followers are always the lowest-indexed colleagues")
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="exclusion is absorbing without team tasks: colleagues' trust "
+                   "in a person moves only on outcomes of tasks that person leads or follows "
+                   "(model.py finish); below grant_threshold their claims are refused for good "
+                   "(model.py claim_round), so with one-person tasks they never work again")
+def test_identical_people_with_one_person_tasks_have_falling_inequality():
+    g = checks.gini_by_length({**checks.IDENTICAL, "coordination.name": "distributed",
+                               "workload.team_size_weights": [1.0]}, (1200, 4800), seeds=range(3))
+    assert g[4800][0] < 0.1 and g[4800][0] < g[1200][0]
+
+
 def test_followers_among_equals_are_not_chosen_by_index():
+    # Was a finding (stable sort on competence: the lowest-indexed colleagues always
+    # followed); model.py _recruits now breaks ties at random.
     share = checks.follower_concentration({**checks.IDENTICAL, "organization.network": "complete",
                                            "coordination.name": "distributed"}, steps=600)
     assert share < 0.2                            # a tenth of the people: about 0.1
 
 
-@pytest.mark.xfail(strict=True, reason="agents.py Leader ranking breaks ties by person index: with "
-                   "identical people and a leader who neither errs nor learns, the same few people "
-                   "get every task (Gini about 0.9)")
-def test_delegation_spreads_work_among_identical_people():
-    g = checks.gini_by_length({**checks.PURE, "coordination.name": "delegation",
+def test_delegation_spreads_work_among_identical_people_when_the_leader_sees_them_alike():
+    # Was a finding (the leader's ranking broke ties by index: Gini 0.9); now random.
+    g = checks.gini_by_length({**checks.IDENTICAL, "coordination.name": "delegation",
                                "coordination.perception_noise": 0.0, "coordination.perception_rate": 0.0},
-                              (1200,), seeds=range(2))
-    assert g[1200][0] < 0.2
+                              (300, 1200), seeds=range(2))
+    assert g[1200][0] < 0.2 and g[1200][0] < 0.7 * g[300][0]
+
+
+def test_delegation_concentrates_work_on_the_leaders_favourites():
+    # A mechanism, not a defect: the leader picks whom it rates best, and its view is
+    # noisy and learned from outcomes, so even identical people get unequal work.
+    g = checks.gini_by_length({**checks.IDENTICAL, "coordination.name": "delegation"}, (1200,), seeds=range(2))
+    assert g[1200][0] > 0.3
 
 
 @pytest.mark.parametrize("lam", [2.0, 2.5])

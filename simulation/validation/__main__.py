@@ -1,5 +1,5 @@
 """``python -m simulation.validation [--out DIR] [--jobs N] [--quick]``: regenerate every
-table and figure of docs/validation.md."""
+table and figure of docs/validation.md (and refresh the tables inside it)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="few replicates and short runs (a smoke test)")
     p.add_argument("--only", nargs="*", choices=["queue", "little", "limits", "replicates", "patterns"],
                    help="run only these sections")
+    p.add_argument("--doc", default="docs/validation.md",
+                   help="report whose <!-- table:NAME --> blocks are refreshed (skipped if missing)")
     a = p.parse_args(argv)
     if a.jobs < 1:
         p.exit(2, "python -m simulation.validation: error: --jobs: must be at least 1\n")
@@ -23,6 +25,9 @@ def main(argv=None) -> int:
 
     t = time.perf_counter()
     r = build(Path(a.out), quick=a.quick, jobs=a.jobs, only=a.only)
+    if Path(a.doc).exists() and not a.quick:
+        from .report import fill_doc
+        print(f"refreshed {fill_doc(Path(a.doc), Path(a.out))} tables in {a.doc}", file=sys.stderr)
     print(f"wrote {len(r.tables)} tables and their figures to {a.out} in {time.perf_counter() - t:.0f} s",
           file=sys.stderr)
     return 0

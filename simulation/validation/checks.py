@@ -23,6 +23,34 @@ def queue_config(lam: float, c: int, steps: int, warmup: int, **extra):
                    "workload.arrival_rate": lam, "steps": steps, "warmup": warmup, **extra})
 
 
+def queue_pathwise(model) -> dict:
+    """Replay the model's own arrivals through the exact recursion, task by task.
+
+    With the pure-queue settings the leader's queue *is* the recursion, so every
+    task's start step and every step's queue must agree exactly; the comparison with
+    the stationary mean is then only a statement about the Poisson arrival stream.
+    """
+    ev = model.events.array()
+    c, steps = model.cfg.organization.leader_capacity, model.steps
+    arr = ev[ev[:, 2] == Event.ARRIVED]
+    arr = arr[np.argsort(arr[:, 1], kind="stable")]          # task ids follow arrival order
+    counts = np.bincount(arr[:, 0], minlength=steps + 1)
+    start = np.full(len(arr), -1, dtype=np.int64)
+    queue = np.zeros(steps + 1, dtype=np.int64)
+    q, n = 0, 0
+    for t in range(1, steps + 1):
+        a = counts[t]
+        start[n:n + a] = t + (q + np.arange(a)) // c
+        n += a
+        q = max(q + a - c, 0)
+        queue[t] = q
+    start[start > steps] = -1                                 # not decided within the run
+    model_start = task_times(model)["start"][arr[:, 1]]
+    series = model.timeseries.set_index("step")["leader_queue"]
+    return {"tasks": len(arr), "start_mismatches": int((start != model_start).sum()),
+            "queue_mismatches": int((queue[series.index.to_numpy()] != series.to_numpy()).sum())}
+
+
 def _queue_run(model) -> dict:
     w = model.cfg.warmup
     starts = events_per_step(model, Event.STARTED)[w:]
@@ -34,7 +62,8 @@ def _queue_run(model) -> dict:
             "completions": met["throughput"], "queue": q.mean(), "queue_slope": slope(q)[0],
             "pushbacks": int((assigned - starts).sum()), "utilization": met["leader_utilization"],
             "max_starts": int(starts.max(initial=0)), "min_starts": int(starts.min(initial=10**9)),
-            "queue_end": int(q[-1])}
+            "queue_end": int(q[-1]), "mismatches": sum(queue_pathwise(model)[k] for k in
+                                                       ("start_mismatches", "queue_mismatches"))}
 
 
 def queue_check(rho: float, c: int = 3, seeds=range(20), steps: int = 3000, warmup: int = 200,
@@ -44,7 +73,8 @@ def queue_check(rho: float, c: int = 3, seeds=range(20), steps: int = 3000, warm
     runs = replicate(_queue_run, queue_config(lam, c, steps, warmup), seeds, jobs)
     out = {"rho": rho, "c": c, "lam": lam, "n": len(runs), "steps": steps, "warmup": warmup,
            "wait_theory": queueing.mean_wait(lam, c) if rho < 1 else float("inf"),
-           "rate_theory": min(lam, c), "pushbacks": sum(r["pushbacks"] for r in runs)}
+           "rate_theory": min(lam, c), "pushbacks": sum(r["pushbacks"] for r in runs),
+           "mismatches": sum(r["mismatches"] for r in runs)}
     for key in ("wait", "starts", "ends", "completions", "queue", "queue_slope", "utilization"):
         m, lo, hi = mean_ci([r[key] for r in runs])
         out[key], out[key + "_lo"], out[key + "_hi"] = m, lo, hi
@@ -63,7 +93,8 @@ def overload_check(lam: float, c: int = 3, seeds=range(10), steps: int = 1500, w
             "starts": float(np.mean([r["starts"] for r in runs])),
             "min_starts": min(r["min_starts"] for r in runs),
             "max_starts": max(r["max_starts"] for r in runs),
-            "queue_end": float(np.mean([r["queue_end"] for r in runs]))}
+            "queue_end": float(np.mean([r["queue_end"] for r in runs])),
+            "mismatches": sum(r["mismatches"] for r in runs)}
 
 
 # --------------------------------------------------------------------- Little's law

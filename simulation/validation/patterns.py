@@ -152,19 +152,21 @@ def pattern_table(seeds=range(5), steps: int = 500, jobs: int = 1, rows=ROWS) ->
 
 # --------------------------------------------------------------------- claim 12
 def interaction_map(trust=(0.3, 0.6, 0.9), clarity=(0.1, 0.9), arrival=(2.0, 5.0), seeds=range(3),
-                    steps: int = 500, key: str = "throughput", jobs: int = 1) -> pd.DataFrame:
-    """Distributed minus delegation in ``key`` over trust x clarity x load (claim 12)."""
+                    steps: int = 500, keys=("throughput", "lead_time_mean"), jobs: int = 1) -> pd.DataFrame:
+    """Distributed minus delegation in each of ``keys`` over trust x clarity x load (claim 12)."""
     rows = []
     for lam in arrival:
         for t in trust:
             for c in clarity:
                 base = {"culture.trust": t, "organization.clarity": c, "workload.arrival_rate": lam,
                         "steps": steps}
-                vals = {r: np.asarray(replicate(lambda m: measure(m, key),
+                vals = {r: np.asarray(replicate(lambda m: [measure(m, k) for k in keys],
                                                 config({**base, "coordination.name": r}), seeds, jobs))
                         for r in ("delegation", "distributed")}
-                m, lo, hi = mean_ci(vals["distributed"] - vals["delegation"])
-                rows.append({"arrival_rate": lam, "trust": t, "clarity": c, "delegation":
-                             float(vals["delegation"].mean()), "distributed": float(vals["distributed"].mean()),
-                             "diff": m, "diff_lo": lo, "diff_hi": hi})
+                for j, key in enumerate(keys):
+                    d, b = vals["delegation"][:, j], vals["distributed"][:, j]
+                    m, lo, hi = mean_ci(b - d)
+                    rows.append({"metric": key, "arrival_rate": lam, "trust": t, "clarity": c,
+                                 "delegation": float(d.mean()), "distributed": float(b.mean()),
+                                 "diff": m, "diff_lo": lo, "diff_hi": hi})
     return pd.DataFrame(rows)
