@@ -237,6 +237,10 @@ def main(argv=None) -> None:
         spec = _spec(a, overrides)
     except UsageError as exc:
         p.exit(2, f"leadsim-sensitivity: error: {exc}\n")
+    try:
+        import SALib  # noqa: F401
+    except ImportError:
+        p.exit(2, "leadsim-sensitivity: error: SALib is not installed; pip install 'leadsim[sweep]'\n")
     out = Path(a.out)
     sub = out / SUB
     problem, X, table = make_design(spec["method"], spec["params"], spec["n"], spec["levels"],
