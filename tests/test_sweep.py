@@ -251,3 +251,11 @@ def test_samples_sweeper_runs_design_rows_and_records_bad_values(tmp_path):
                   *SMALL, "hydra/launcher=basic", cwd=tmp_path)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith("leadsim: error: culture.trust: set by")
+
+
+def test_a_smaller_sweep_into_the_same_folder_reports_only_its_own_runs(tmp_path):
+    d = tmp_path / "s"
+    assert leadsim_m(d, "seed=0,1,2", *SMALL, "hydra/launcher=basic", NO_FIGURES, cwd=tmp_path).returncode == 0
+    r = leadsim_m(d, "seed=0,1", *SMALL, "hydra/launcher=basic", NO_FIGURES, cwd=tmp_path)
+    assert r.returncode == 0 and "ignoring 1 run folder(s) numbered 2 or more" in r.stderr
+    assert list(results(d).seed) == [0, 1]

@@ -249,8 +249,15 @@ def write_report(sweep_dir, metrics=None, figures: bool = True, baseline: str = 
     sweep_dir = Path(sweep_dir)
     df = collect(sweep_dir)
     manifest = plan.read_manifest(sweep_dir)
+    total = manifest.get("total")
+    if total and not df.empty:  # folders of an earlier, larger sweep into the same folder
+        stale = df["job"].notna() & (df["job"] >= total)
+        if stale.any():
+            print(f"[leadsim] ignoring {int(stale.sum())} run folder(s) numbered {total} or more: "
+                  f"left by an earlier, larger sweep in {sweep_dir}", file=sys.stderr)
+            df = df[~stale].reset_index(drop=True)
     if df.empty:
-        return {"runs": 0, "ok": 0, "failed": 0, "incomplete": 0, "total": manifest.get("total"), "files": []}
+        return {"runs": 0, "ok": 0, "failed": 0, "incomplete": 0, "total": total, "files": []}
     dims = swept_dims(df, manifest)
     keys = group_keys(df, dims)
     files = [sweep_dir / "results.parquet", sweep_dir / "results.csv", sweep_dir / "summary.csv"]
