@@ -117,7 +117,7 @@ def _task(cfg) -> dict:
 def _sweep_job(cfg, hc) -> dict:
     """One run of a multirun. It never raises, so one failure cannot stop the sweep
     (and Hydra still calls ``on_multirun_end``): a run already complete with the same
-    config is skipped; a failure is recorded in the run folder and returned."""
+    config and model code is skipped; a failure is recorded in the run folder and returned."""
     import time
 
     from .runner import resolved_config, simulate, write_outputs
@@ -126,12 +126,13 @@ def _sweep_job(cfg, hc) -> dict:
     out = Path(hc.runtime.output_dir)
     sweep_dir = _sweep_dir(out, str(hc.sweep.subdir))
     info = {"job": hc.job.num, "overrides": list(hc.overrides.task),
-            "choices": {k: v for k, v in hc.runtime.choices.items() if k in GROUPS and v is not None}}
+            "choices": {k: v for k, v in hc.runtime.choices.items() if k in GROUPS and v is not None},
+            "code": resume.code_fingerprint()}
     t0 = time.perf_counter()
     try:
         sim = to_sim_config(cfg)
         want = resolved_config(sim)
-        metrics = resume.stored_metrics(out, want)
+        metrics = resume.stored_metrics(out, want, info["code"])
         if metrics is not None:
             resume.clean_temporaries(out)
             resume.succeed(out, info, skipped=True)

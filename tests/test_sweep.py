@@ -259,3 +259,19 @@ def test_a_smaller_sweep_into_the_same_folder_reports_only_its_own_runs(tmp_path
     r = leadsim_m(d, "seed=0,1", *SMALL, "hydra/launcher=basic", NO_FIGURES, cwd=tmp_path)
     assert r.returncode == 0 and "ignoring 1 run folder(s) numbered 2 or more" in r.stderr
     assert list(results(d).seed) == [0, 1]
+
+
+def test_runs_of_other_model_code_are_run_again(tmp_path):
+    """An editable install keeps its version while the code changes: the model's source
+    hash in status.json decides too."""
+    from simulation.sweep.resume import code_fingerprint
+
+    d = tmp_path / "s"
+    args = ["seed=0,1", *SMALL, "hydra/launcher=basic", NO_FIGURES]
+    assert leadsim_m(d, *args, cwd=tmp_path).returncode == 0
+    assert (results(d).code == code_fingerprint()).all()
+    status = json.loads((d / "1" / "status.json").read_text())
+    (d / "1" / "status.json").write_text(json.dumps({**status, "code": "older-model"}))
+    r = leadsim_m(d, *args, cwd=tmp_path)
+    assert r.returncode == 0 and "2/2 runs done (1 skipped, 0 failed)" in r.stderr
+    assert json.loads((d / "1" / "status.json").read_text())["code"] == code_fingerprint()

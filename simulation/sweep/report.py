@@ -93,7 +93,7 @@ def read_run(sweep_dir: Path, run_dir: Path) -> dict:
         row[k] = float("nan")
     for k, v in (metrics or {}).items():
         row[k] = float("nan") if v is None else v
-    row.update({"leadsim_version": version, "seconds": status.get("seconds"),
+    row.update({"leadsim_version": version, "code": status.get("code"), "seconds": status.get("seconds"),
                 "error": status.get("error") if state == "failed" else None})
     return row
 
@@ -110,7 +110,7 @@ def collect(sweep_dir) -> pd.DataFrame:
     front = ["run_dir", "job", "status"]
     params = [c for c in _param_names() if c in df]
     groups = [g for g in GROUPS if g in df]
-    tail = ["leadsim_version", "seconds", "error"]
+    tail = ["leadsim_version", "code", "seconds", "error"]
     extra = [c for c in df.columns if c not in {*front, *params, *groups, *METRICS, *tail}]
     df = df[[c for c in front if c in df] + groups + params + list(METRICS) + extra + tail]
     from_dir = pd.to_numeric(df["run_dir"].where(df["run_dir"].str.isdigit()), errors="coerce")

@@ -1,8 +1,10 @@
 """Run folders that survive kills and failures.
 
-A run folder is *complete* when ``metrics.json`` (written last, atomically) parses and
+A run folder is *complete* when ``metrics.json`` (written last, atomically) parses,
 ``config.yaml`` equals the configuration the job would run now (parameters and
-package version). Anything else is run again. ``status.json`` says what happened:
+package version) and ``status.json`` records the same model code (a hash of the
+model's source: an editable install keeps its version number while the code changes).
+Anything else is run again. ``status.json`` says what happened:
 ``ok``, ``failed`` (with ``error.txt`` holding the traceback) or ``running`` — a
 ``running`` folder that nobody is running was killed, and the report calls it
 ``incomplete``.
@@ -10,6 +12,8 @@ package version). Anything else is run again. ``status.json`` says what happened
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import socket
 import time
@@ -23,14 +27,33 @@ from ..runner import _atomic_write
 STATUS, ERROR, METRICS, CONFIG = "status.json", "error.txt", "metrics.json", "config.yaml"
 
 
-def stored_metrics(run_dir: Path, want: dict) -> dict | None:
-    """The metrics of a finished run of exactly ``want`` in ``run_dir``, else ``None``."""
+#: Modules of the package that do not change what a run computes.
+_NOT_MODEL = {"__init__.py", "__main__.py", "api.py", "cli.py", "demo.py", "hydra_config.py"}
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A short hash of the model's source (the package's top-level modules that compute
+    a run), so that a resumed sweep never mixes results of different code."""
+    pkg = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for f in sorted(pkg.glob("*.py")):
+        if f.name not in _NOT_MODEL:
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def stored_metrics(run_dir: Path, want: dict, code: str | None = None) -> dict | None:
+    """The metrics of a finished run of exactly ``want`` (and model ``code``) in
+    ``run_dir``, else ``None``."""
     try:
         metrics = json.loads((run_dir / METRICS).read_text())
         have = yaml.safe_load((run_dir / CONFIG).read_text())
     except (OSError, ValueError, yaml.YAMLError):
         return None
     if have != want or not (run_dir / "timeseries.csv").is_file():
+        return None
+    if code is not None and read_status(run_dir).get("code") != code:
         return None
     return {k: (float("nan") if v is None else v) for k, v in metrics.items()}
 
