@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import json
+import math
 import os
 import platform
 import subprocess
@@ -74,6 +75,17 @@ def machine_info() -> dict:
     }
 
 
+def _json_safe(x):
+    """NaN and infinity become null: strict JSON readers reject them."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    return x
+
+
 def write_results(out_dir: Path, stem: str, rows: list[dict], meta: dict) -> tuple[Path, Path]:
     """``<stem>.csv`` (one row per measurement) and ``<stem>.json`` (machine, settings, rows)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -84,5 +96,6 @@ def write_results(out_dir: Path, stem: str, rows: list[dict], meta: dict) -> tup
         writer.writeheader()
         writer.writerows(rows)
     meta = {**meta, "load_average_end": load_average()}
-    json_path.write_text(json.dumps({**meta, "rows": rows}, indent=2, default=float) + "\n")
+    data = _json_safe({**meta, "rows": rows})
+    json_path.write_text(json.dumps(data, indent=2, default=float, allow_nan=False) + "\n")
     return csv_path, json_path
