@@ -4,7 +4,9 @@ Each row moves one parameter (setting A -> B, everything else at the defaults of
 regime named) and measures the pattern the claim predicts, over the same seeds in both
 settings (common random numbers). The verdict compares the paired difference B - A
 with the direction the claim predicts: "shown" when its 95 % CI excludes 0 in that
-direction, "opposite" when it excludes 0 the other way, "not shown" otherwise.
+direction, "opposite" when it excludes 0 the other way, "not shown" otherwise. A claim
+that something is *kept* (direction 0) is shown when the CI excludes a loss of more
+than ``MARGIN`` of A (non-inferiority).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import pandas as pd
 from ..stats import mean_ci
 from ..tasks import Event
 from .runs import config, replicate
+
+
+MARGIN = 0.05
 
 
 def _count(model, kind) -> int:
@@ -98,7 +103,8 @@ ROWS = [
     Row(7, "low trust: role ambiguity", "role ambiguity (contested or unowned)", "role_ambiguity",
         {"culture.trust": 0.8}, {"culture.trust": 0.3}, +1, DIST,
         "trust also grants more rival claims, so contests fall as trust falls"),
-    Row(8, "a facilitating leader keeps throughput", "throughput", "throughput", DIST, HYB, +1, {}),
+    Row(8, "a facilitating leader keeps throughput", "throughput (no loss beyond 5 %)", "throughput",
+        DIST, HYB, 0, {}),
     Row(8, "... and cuts ambiguity", "role ambiguity", "role_ambiguity", DIST, HYB, -1, {},
         "contests and unowned tasks are flagged before the leader handles them"),
     Row(8, "... and conflict", "conflicts per task", "conflict_rate", DIST, HYB, -1, {}),
@@ -130,7 +136,9 @@ def run_row(row: Row, seeds=range(5), steps: int = 500, jobs: int = 1) -> dict:
         cfg = config({**row.base, **setting, "steps": steps})
         out[name] = np.asarray(replicate(lambda m: measure(m, row.key), cfg, seeds, jobs))
     diff = mean_ci(out["b"] - out["a"])
-    if np.isnan(diff[1]) or diff[1] <= 0 <= diff[2]:
+    if row.direction == 0:
+        verdict = "shown" if diff[1] > -MARGIN * abs(out["a"].mean()) else "not shown"
+    elif np.isnan(diff[1]) or diff[1] <= 0 <= diff[2]:
         verdict = "not shown"
     else:
         verdict = "shown" if np.sign(diff[0]) == row.direction else "opposite"

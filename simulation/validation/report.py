@@ -236,7 +236,18 @@ def replicates_section(r: Report) -> None:
     series = {reg: replicates.warmup_runs(reg, reps, steps, r.jobs) for reg in REGIMES}
     wt = replicates.warmup_table(series)
     figures.warmup_figure(series, wt, r.out / "warmup.png")
-    r.add("warmup", f"Warm-up: MSER-5 truncation points ({reps} replicates × {steps} steps)", wt)
+    r.add("warmup", f"Warm-up: MSER-5 truncation points ({reps} replicates × {steps} steps)", wt, warmup_shown(wt))
+
+
+def warmup_shown(wt: pd.DataFrame) -> pd.DataFrame:
+    def step(v):
+        return "–" if pd.isna(v) else f"{int(v)}"
+    return pd.DataFrame({
+        "regime": wt.regime, "series": wt.series, "MSER-5, mean series": wt.mser_mean_series.map(step),
+        "settled": wt.settled.map({True: "yes", False: "**no**"}),
+        "MSER-5 per replicate: median / max": [f"{a:g} / {int(b)}" for a, b in zip(wt.mser_median, wt.mser_max)],
+        "replicates not settled": wt.unsettled_replicates,
+        "within 1 % of the late level from step": wt.within_1pct.map(step)})
 
 
 def patterns_section(r: Report) -> None:
