@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # Tests and scripts call the console scripts (leadsim, leadsim-report, ...) by name.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test test-fast system-deps clean app notebooks
+.PHONY: setup demo test test-fast system-deps clean app notebooks validate
 
 setup: $(STAMP)
 
@@ -35,6 +35,9 @@ test-fast: setup
 
 app: setup
 	$(BIN)/leadsim-app
+
+validate: setup
+	$(BIN)/python -m simulation.validation --out docs/figures/validation
 
 notebooks: setup
 	$(BIN)/jupyter lab notebooks/

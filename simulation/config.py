@@ -117,8 +117,8 @@ class SimConfig:
     workload: WorkloadConfig = field(default_factory=WorkloadConfig)
     coordination: CoordinationConfig = field(default_factory=CoordinationConfig)
     seed: int = _f(0, 0, 2**63 - 1, "random seed; same seed and config give identical results")
-    steps: int = _f(500, 1, 10**9, "number of steps to simulate")
-    warmup: int = _f(100, 0, 10**9, "steps excluded from rates and means")
+    steps: int = _f(600, 1, 10**9, "number of steps to simulate")
+    warmup: int = _f(200, 0, 10**9, "steps excluded from rates and means (docs/validation.md section 4)")
     record_every: int = _f(1, 1, 10**9, "record the time series every k steps")
 
     def validate(self) -> "SimConfig":

@@ -80,7 +80,7 @@ def plot(df: pd.DataFrame, path: Path) -> None:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="leadsim-demo", description=__doc__.splitlines()[0])
-    p.add_argument("--seeds", type=int, default=10, help="replicates per regime (default 10)")
+    p.add_argument("--seeds", type=int, default=20, help="replicates per regime (default 20, docs/validation.md section 4)")
     p.add_argument("--jobs", type=int, default=-1, help="parallel processes (default: all cores)")
     p.add_argument("--out", default="outputs/demo", help="folder for the table and figure")
     p.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. organization=team")
