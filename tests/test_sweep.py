@@ -16,6 +16,7 @@ from sweep_helpers import NO_FIGURES, SMALL, check_run_folder, leadsim_m, result
 from simulation import METRICS, __version__
 
 REGIMES_2x2 = ["coordination=delegation,distributed", "seed=0,1"]
+REPORT = [sys.executable, "-m", "simulation.sweep.report"]   # = leadsim-report
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +171,7 @@ def test_report_on_a_partial_sweep(sweep2x2, tmp_path):
     (d / "2" / "metrics.json").unlink()             # killed mid-run
     st = json.loads((d / "2" / "status.json").read_text())
     (d / "2" / "status.json").write_text(json.dumps({**st, "status": "running"}))
-    r = subprocess.run(["leadsim-report", str(d), "--no-figures"], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([*REPORT, str(d), "--no-figures"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "3 runs of 4: 2 ok, 0 failed, 1 incomplete, 1 not started" in r.stdout
     df = results(d)
@@ -187,7 +188,7 @@ def test_report_on_a_partial_sweep(sweep2x2, tmp_path):
 ])
 def test_report_bad_input_is_one_line_exit_2(tmp_path, args, message):
     args = [a.format(tmp=tmp_path) for a in args]
-    r = subprocess.run(["leadsim-report", *args], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([*REPORT, *args], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and message in r.stderr
     assert list(tmp_path.iterdir()) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from simulation.sweep.sensitivity import (DUMMY, UsageError, analyze, make_desig
                                          run_table)
 
 DOCS = field_docs()
+SENS = [sys.executable, "-m", "simulation.sweep.sensitivity"]   # = leadsim-sensitivity
 
 
 def test_parse_param_checks_key_and_range():
@@ -76,7 +78,7 @@ def test_outputs_pair_regimes_by_seed():
 @pytest.mark.slow
 def test_morris_through_the_sweep_machinery_and_resume(tmp_path):
     out = tmp_path / "sens"
-    cmd = ["leadsim-sensitivity", "--method", "morris", "-n", "2", "--seeds", "1", "--out", str(out),
+    cmd = [*SENS, "--method", "morris", "-n", "2", "--seeds", "1", "--out", str(out),
            "--param", "culture.trust=0.3:0.9", "--param", "organization.clarity=0:1", "--jobs", "2",
            "--metrics", "throughput,role_ambiguity", "--publish", str(tmp_path / "pub"),
            "organization=team", "steps=40", "warmup=5"]
@@ -109,7 +111,8 @@ def test_morris_through_the_sweep_machinery_and_resume(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     pd.testing.assert_frame_equal(pd.read_csv(out / "sensitivity" / "indices.csv"), idx)
     # Another design into the same folder is refused.
-    r = subprocess.run([*cmd[:3], "3", *cmd[4:]], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    n_at = cmd.index("-n") + 1
+    r = subprocess.run([*cmd[:n_at], "3", *cmd[n_at + 1:]], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert r.returncode == 2 and "holds a different design" in r.stderr
     assert json.loads((out / "sensitivity" / "spec.json").read_text())["n"] == 2
 
@@ -123,7 +126,7 @@ def test_morris_through_the_sweep_machinery_and_resume(tmp_path):
     (["--param", "culture.trust=0:1", "--param", "culture.feedback=0:1", "seed=3"], "seed: set by"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, msg):
-    r = subprocess.run(["leadsim-sensitivity", "--out", str(tmp_path / "o"), *args], capture_output=True,
+    r = subprocess.run([*SENS, "--out", str(tmp_path / "o"), *args], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and msg in r.stderr and r.stderr.strip().count("\n") == 0
     assert not (tmp_path / "o").exists()

@@ -80,6 +80,11 @@ def param_label(p: str) -> str:
     return f"{p} ({unit})" if unit else p
 
 
+def _fmt(v: float) -> str:
+    """A cell label: two significant digits, without scientific notation."""
+    return f"{v:.0f}" if abs(v) >= 10 else f"{v:.1f}" if abs(v) >= 1 else f"{v:.2g}"
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "_", name)
 
@@ -243,7 +248,7 @@ def _heatmap(plt, ok, dims, metric, regimes, baseline, seeds, out_dir) -> list[P
                     shade = float(im.norm(v))  # dark text on light cells, light text on dark ones
                     light = abs(shade - 0.5) < 0.3 if is_diff else shade > 0.6
                     star = "*" if is_diff and sig[i, j] else ""
-                    ax.text(j, i, f"{v:.2g}{star}", ha="center", va="center", fontsize=7,
+                    ax.text(j, i, f"{_fmt(v)}{star}", ha="center", va="center", fontsize=7,
                             color="black" if light else "white")
         ax.set_xticks(range(len(xs)), [f"{v:g}" if _numeric([v]) else str(v) for v in xs], fontsize=8)
         ax.set_yticks(range(len(ys)), [f"{v:g}" if _numeric([v]) else str(v) for v in ys], fontsize=8)
