@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # Tests and scripts call the console scripts (leadsim, leadsim-report, ...) by name.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test test-fast system-deps clean app notebooks validate
+.PHONY: setup demo test test-fast system-deps clean app notebooks validate studies
 
 setup: $(STAMP)
 
@@ -38,6 +38,10 @@ app: setup
 
 validate: setup
 	$(BIN)/python -m simulation.validation --out docs/figures/validation
+
+studies: setup
+	for e in h1_bottleneck h2_price h3_conditions h4_facilitation h5_learning; do \
+	  $(BIN)/leadsim -m +experiment=$$e || exit 1; done
 
 notebooks: setup
 	$(BIN)/jupyter lab notebooks/
