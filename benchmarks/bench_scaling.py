@@ -20,8 +20,8 @@ NumPy: the model's own memory, free of the interpreter, the imported libraries a
 the allocator's caching, so it is used for the linearity fit (tracemalloc slows the
 run, which is why it is never on while timing). With ``--rss`` (the default outside
 ``--quick``) a fresh subprocess per regime and size also reports the peak resident
-set size (``ru_maxrss``, a high-water mark for the life of a process, hence the fresh
-process) and its value after the imports: what the operating system had to provide.
+set size (``VmHWM``, reset after the imports; a high-water mark, hence the fresh process) and
+the RSS after the imports: what the operating system had to provide.
 
 Workload scales with the organisation so that every size does proportional work:
 ``arrival_rate = size / 30`` (the department preset: 60 people, 2 tasks per step) and
@@ -39,7 +39,6 @@ import gc
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -206,20 +205,34 @@ def traced_peak_mb(label: str, size: int, steps: int) -> float:
         tracemalloc.stop()
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0   # KiB on Linux
+def _status_mb(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process, from /proc, in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024.0
+    raise OSError(f"{field} not in /proc/self/status")
 
 
 def rss_child(label: str, size: int, steps: int) -> dict:
-    """In a fresh process: RSS after the imports, and the peak RSS of one run."""
+    """In a fresh process: RSS after the imports, and the peak RSS of one run.
+
+    The peak is ``VmHWM``, reset after the imports through ``/proc/self/clear_refs``
+    so that it covers the run only. Not ``ru_maxrss``: Linux carries it over from the
+    parent through fork and exec, so a child of a big benchmark process would report
+    the parent's size.
+    """
     import mesa  # noqa: F401
     import simulation.metrics  # noqa: F401
     import simulation.model  # noqa: F401
 
     gc.collect()
-    base = _rss_mb()
+    base = _status_mb("VmRSS")
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass    # the peak then includes the imports' own peak, an upper bound
     _run_once(label, size, steps)
-    peak = _rss_mb()
+    peak = _status_mb("VmHWM")
     return {"rss_base_mb": round(base, 1), "rss_peak_mb": round(peak, 1), "rss_model_mb": round(peak - base, 1)}
 
 
@@ -350,7 +363,8 @@ def main(argv=None) -> int:
                         "(delegation_cap3: leader_capacity = 3)",
             "network": "complete at 12 people, small_world degree 8 above",
             "memory": "traced_peak_mb: tracemalloc peak of one run in this process (after timing); "
-                      "rss_*: fresh subprocess per case and size, ru_maxrss and its value after the imports",
+                      "rss_*: fresh subprocess per case and size, VmRSS after the imports and VmHWM (reset "
+                      "after the imports) at the end of the run",
             "rss_measured": rss,
             "mem_steps": mem_steps, "floor_min_agent_steps": floor_steps}
     print(f"load average {meta['machine']['load_average_start']}; cores {meta['machine']['usable_cores']}", flush=True)
