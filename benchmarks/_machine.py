@@ -95,7 +95,7 @@ def write_results(out_dir: Path, stem: str, rows: list[dict], meta: dict) -> tup
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    meta = {**meta, "load_average_end": load_average()}
+    meta = {**meta, "load_average_end": meta.get("load_average_end") or load_average()}   # kept on a replot
     data = _json_safe({**meta, "rows": rows})
     json_path.write_text(json.dumps(data, indent=2, default=float, allow_nan=False) + "\n")
     return csv_path, json_path

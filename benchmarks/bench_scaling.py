@@ -264,6 +264,14 @@ def fits(rows: list[dict], min_size: int) -> dict:
     return out
 
 
+def add_fits(meta: dict, rows: list[dict]) -> None:
+    """Slopes over all sizes, from 1,000 people (fixed costs of a step fade) and from
+    10,000 (the two largest sizes: the asymptotic growth)."""
+    meta["fits_all_sizes"] = fits(rows, 0)
+    meta["fits_from_1000"] = fits(rows, 1000)
+    meta["fits_from_10000"] = fits(rows, 10_000)
+
+
 def plot(rows: list[dict], path: Path, meta: dict) -> None:
     import matplotlib
 
@@ -330,6 +338,8 @@ def main(argv=None) -> int:
     ap.add_argument("--figure", type=Path, default=REPO / "docs" / "figures" / "performance" / "scaling.png")
     ap.add_argument("--rss", action=argparse.BooleanOptionalAction, default=None,
                     help="also measure peak RSS in a fresh subprocess per case and size (default: on, off with --quick)")
+    ap.add_argument("--replot", action="store_true",
+                    help="no measuring: recompute the fits and redraw the figure from --out/scaling.json")
     ap.add_argument("--rss-child", nargs=3, metavar=("CASE", "SIZE", "STEPS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -338,6 +348,14 @@ def main(argv=None) -> int:
         print(json.dumps(rss_child(label, int(size), int(steps))))
         return 0
 
+    if args.replot:
+        data = json.loads((args.out / "scaling.json").read_text())
+        rows = data.pop("rows")
+        add_fits(data, rows)
+        write_results(args.out, "scaling", rows, data)
+        plot(rows, args.figure, data)
+        print(f"redrew {args.figure}; fits in {args.out / 'scaling.json'}")
+        return 0
     import logging
     logging.getLogger("MESA").setLevel(logging.WARNING)
     if args.quick:
@@ -385,8 +403,7 @@ def main(argv=None) -> int:
         print(table(size_rows).split("\n", 1)[1] if rows != size_rows else table(size_rows),
               f"\n  [{size} people: timing {t1 - t0:.0f} s, memory {time.perf_counter() - t1:.0f} s]", flush=True)
     meta["runtime_s"] = round(time.perf_counter() - t_start, 1)
-    meta["fits_from_1000"] = fits(rows, 1000)
-    meta["fits_all_sizes"] = fits(rows, 0)
+    add_fits(meta, rows)
     csv_path, json_path = write_results(args.out, "scaling", rows, meta)
     plot(rows, args.figure, meta)
     print(f"wrote {csv_path}, {json_path}, {args.figure}")

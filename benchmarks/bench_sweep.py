@@ -1,5 +1,6 @@
-"""The headline sweep (3 regimes x 134 seeds = 402 runs at department size) with one
-and with two workers: runs per second and parallel efficiency.
+"""The headline sweep (3 regimes x 134 seeds = 402 runs at department size and the
+default run length) with one and with two workers: runs per second and parallel
+efficiency.
 
     python benchmarks/bench_sweep.py            # the full benchmark (docs/performance.md)
     python benchmarks/bench_sweep.py --quick    # smoke mode: 3 x 2 short runs
@@ -147,13 +148,14 @@ def main(argv=None) -> int:
     if seeds < 1:
         print(f"--seeds: must be at least 1, got {seeds}", file=sys.stderr)
         return 2
+    cfgs = configs(seeds, args.quick)
     meta = {"benchmark": "sweep", "quick": args.quick, "machine": machine_info(), "regimes": list(REGIMES),
             "seeds": seeds, "runs": seeds * len(REGIMES),
-            "settings": QUICK_STEPS if args.quick else "defaults: 60 people, 500 steps, warmup 100",
+            "settings": {"size": cfgs[0].organization.size, "steps": cfgs[0].steps, "warmup": cfgs[0].warmup,
+                         "defaults": not args.quick},
             "targets": {"wall_s_2_workers": TARGET_S, "efficiency": TARGET_EFFICIENCY}}
     print(f"load average {meta['machine']['load_average_start']}; {meta['runs']} runs", flush=True)
     t_start = time.perf_counter()
-    cfgs = configs(seeds, args.quick)
     rows, reference = [], None
     modes = ["in_process"] + ([] if args.no_cli else ["command_line"])
     for mode in modes:
