@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # Tests and scripts call the console scripts (leadsim, leadsim-report, ...) by name.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test test-fast system-deps clean app notebooks validate studies
+.PHONY: setup demo test test-fast system-deps clean app notebooks validate studies bench bench-quick
 
 setup: $(STAMP)
 
@@ -42,6 +42,14 @@ validate: setup
 studies: setup
 	for e in h1_bottleneck h2_price h3_conditions h4_facilitation h5_learning; do \
 	  $(BIN)/leadsim -m +experiment=$$e || exit 1; done
+
+bench: setup
+	$(BIN)/python benchmarks/bench_scaling.py
+	$(BIN)/python benchmarks/bench_sweep.py
+
+bench-quick: setup
+	$(BIN)/python benchmarks/bench_scaling.py --quick --out outputs/bench --figure outputs/bench/scaling.png
+	$(BIN)/python benchmarks/bench_sweep.py --quick --out outputs/bench
 
 notebooks: setup
 	$(BIN)/jupyter lab notebooks/
