@@ -95,7 +95,7 @@ def compute_metrics(model) -> dict[str, float]:
         "tasks_failed": int((failed >= 0).sum()),
         "tasks_open": int(model.n_open),
     }
-    return {k: (float(v) if k.startswith("tasks_") is False else v) for k, v in out.items()}
+    return {k: (v if k.startswith("tasks_") else float(v)) for k, v in out.items()}
 
 
 def _mean(x) -> float:

@@ -39,8 +39,6 @@ def test_same_seed_same_outputs_different_seed_different(regime):
     cfg = make_config(**{"coordination.name": regime})
     a, b = LeadershipModel(cfg).run(), LeadershipModel(cfg).run()
     assert a.metrics() == pytest.approx(b.metrics(), nan_ok=True)
-    assert a.metrics() == b.metrics() or all(
-        (x == y) or (x != x and y != y) for x, y in zip(a.metrics().values(), b.metrics().values()))
     assert a.timeseries.equals(b.timeseries)
     assert (a.events.array() == b.events.array()).all()
     c = LeadershipModel(cfg, seed=cfg.seed + 1).run()
