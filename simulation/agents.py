@@ -113,113 +113,153 @@ class Leader(Agent):
         self.decisions_step = 0
         if not self.queue or self.capacity == 0:
             return
+        T = m.tasks
         view = _Ranking(self.perceived, m.available_people(), m.free, m.rng)
         tasks, teams, chosen_self = [], [], []
-        while self.queue and self.decisions_step < self.capacity and view.anyone():
+        decisions = 0
+        while self.queue and decisions < self.capacity and view.anyone():
             task = self.queue.popleft()
+            doms = T.domains(task)
             claimants = self.claimants.pop(task, None)
-            doms = m.tasks.domains(task)
-            team = None
-            if claimants is not None:
-                ok = claimants[view.has_room(claimants)]
-                if len(ok):
-                    score = self.perceived[np.ix_(ok, doms)].mean(axis=1)
-                    team = ok[np.lexsort((view.priority[ok], -score))[:1]]
-            if team is None:
+            team = view.best_of(claimants, doms) if claimants is not None else None
+            if not team:
                 claimants = None
-                need = int(m.tasks.team_size[task]) if assign_followers else 1
-                team = view.best(doms, need)
-            lead = int(team[0])
+                team = view.best(doms, int(T.team_size[task]) if assign_followers else 1)
+            lead = team[0]
             m.events.add(m.steps, task, Event.ASSIGNED, lead)
-            m.counts[Event.ASSIGNED] += 1
-            self.decisions_step += 1
+            decisions += 1
             if claimants is None and m.pushes_back(lead, task):
                 m.vertical_conflict(task, lead)
+                view.lower(lead)
                 self.queue.append(task)
                 continue
             view.take(team)
             tasks.append(task)
             teams.append(team)
             chosen_self.append(claimants is not None)
+        self.decisions_step = decisions
+        m.counts[Event.ASSIGNED] += decisions
         if m.steps > m.cfg.warmup:
-            self.decisions_total += self.decisions_step
-        if tasks:
-            tasks = np.asarray(tasks, dtype=np.int64)
-            leads = np.asarray([t[0] for t in teams], dtype=np.int64)
-            followers = [t[1:] for t in teams] if assign_followers else None
-            started = m.start(tasks, leads, via_leader=True, self_chosen=np.asarray(chosen_self),
-                              followers=followers)
-            # A lead recruited as a follower by an earlier task this step has no
-            # capacity left: that task waits at the front of the queue.
-            self.queue.extendleft(reversed(tasks[~started].tolist()))
+            self.decisions_total += decisions
+        if not tasks:
+            return
+        tasks = np.asarray(tasks, dtype=np.int64)
+        if assign_followers:   # the ranking only names people with room: every team starts
+            m.start(tasks, None, via_leader=True, self_chosen=np.asarray(chosen_self), teams=teams)
+            return
+        started = m.start(tasks, np.asarray([t[0] for t in teams], dtype=np.int64), via_leader=True,
+                          self_chosen=np.asarray(chosen_self))
+        # A lead recruited as a follower by an earlier task this step has no capacity
+        # left: that task waits at the front of the queue.
+        self.queue.extendleft(reversed(tasks[~started].tolist()))
 
 
 class _Ranking:
-    """The leader's ranking of available people per domain, for one step's decisions.
+    """The leader's ranking of available people, for one step's decisions.
 
     Finding the best person must not cost a scan of the whole organisation per
-    decision (the leader of a large organisation makes many). People are sorted once
-    per step by the leader's view in each domain; a decision scores the first few
-    with room in the lists of the task's domains and widens the window until nobody
-    outside it can score higher. Within a step views only fall (pushbacks), so the
-    sorted values stay upper bounds and the answer is exact.
+    decision (the leader of a large organisation makes many). A task's score is the
+    leader's view averaged over its domains, so each *kind* of task (a domain, or a
+    pair of domains) has one ranking. It is built the first time the step needs it,
+    and only its top: the ``window`` best (a partition, then a sort of that part),
+    widened fourfold if the decisions run through it. A decision walks the ranking
+    from the first person with room. Within a step views only fall (pushbacks), so a
+    stored score is an upper bound: the walk stops when the next stored score cannot
+    beat the ``k``-th best found, and the answer is exact.
     """
 
-    def __init__(self, perceived: np.ndarray, people: np.ndarray, free: np.ndarray, rng):
+    WINDOW = 64
+
+    def __init__(self, perceived: np.ndarray, people: np.ndarray, free: np.ndarray, rng, window: int = WINDOW):
         self.perceived = perceived
         # Equals are ranked in a random order drawn afresh each step, never by index.
         people = rng.permutation(people)
         self.priority = np.zeros(len(free))
         self.priority[people] = np.arange(len(people))
-        self.room = np.zeros(len(free), dtype=np.int64)
-        self.room[people] = free[people]
-        self.total_room = int(self.room.sum())
-        values = perceived[people].T                          # (domains, available people)
-        order = np.argsort(-values, axis=1, kind="stable")
-        self.order = people[order]                            # person ids, best first, per domain
-        self.bound = np.take_along_axis(values, order, axis=1)
-        self.start = [0] * len(values)                        # everyone before has no room
+        room = np.zeros(len(free), dtype=np.int64)
+        room[people] = free[people]
+        self.room_array = room                    # brought up to date when a ranking is built
+        self.room = room.tolist()                 # Python lists: read one entry at a time
+        self.taken: list[int] = []
+        self.prio = self.priority.tolist()
+        self.total_room = int(room.sum())
+        self.window = window
+        self.lowered: set[int] = set()            # people whose view fell this step
+        self.kinds: dict[tuple, list] = {}        # kind -> [ids, scores, first, bound, width]
 
     def anyone(self) -> bool:
         return self.total_room > 0
 
-    def has_room(self, people: np.ndarray) -> np.ndarray:
-        return self.room[people] > 0
-
-    def take(self, team: np.ndarray) -> None:
-        self.room[team] -= 1
+    def take(self, team: list[int]) -> None:
+        room = self.room
+        for p in team:
+            room[p] -= 1
+        self.taken.extend(team)
         self.total_room -= len(team)
 
-    def best(self, domains: tuple, k: int) -> np.ndarray:
-        """The (up to) ``k`` people with room the leader rates best, best first."""
-        n = self.order.shape[1]
-        for d in domains:  # skip the people at the top who have no room left
-            while self.start[d] < n:
-                block = self.room[self.order[d, self.start[d]:self.start[d] + 32]] > 0
-                if block.any():
-                    self.start[d] += int(block.argmax())
-                    break
-                self.start[d] += len(block)
-        width = 16
+    def best_of(self, people: np.ndarray, domains: tuple) -> list[int]:
+        """The one of ``people`` with room the leader rates best (``[]`` if none has room)."""
+        kind = tuple(sorted(set(domains)))
+        keys = [(-self.score(p, kind), self.prio[p], p) for p in people.tolist() if self.room[p] > 0]
+        return [min(keys)[2]] if keys else []
+
+    def lower(self, person: int) -> None:
+        """The leader's view of ``person`` fell (rankings keep the old score as a bound)."""
+        self.lowered.add(person)
+
+    def score(self, person: int, kind: tuple) -> float:
         p = self.perceived
+        return float(p[person, kind[0]]) if len(kind) == 1 else 0.5 * float(p[person, kind[0]] + p[person, kind[1]])
+
+    def _build(self, kind: tuple, width: int) -> list:
+        """The top ``width`` people with room for ``kind``, best first, and a strict
+        upper bound on everyone left out (-inf if nobody is)."""
+        if self.taken:
+            np.subtract.at(self.room_array, self.taken, 1)
+            self.taken = []
+        people = np.flatnonzero(self.room_array > 0)
+        p = self.perceived
+        s = p[people, kind[0]] if len(kind) == 1 else 0.5 * (p[people, kind[0]] + p[people, kind[1]])
+        bound = -np.inf
+        if len(people) > width:
+            cut = np.partition(s, len(s) - width)[len(s) - width]
+            top = s >= cut                           # ties at the cut all come in
+            if not top.all():
+                bound = float(s[~top].max())
+            people, s = people[top], s[top]
+        order = np.lexsort((self.priority[people], -s))
+        return [people[order].tolist(), s[order].tolist(), 0, bound, width]
+
+    def best(self, domains: tuple, k: int) -> list[int]:
+        """The (up to) ``k`` people with room the leader rates best, best first."""
+        kind = tuple(sorted(set(domains)))
+        entry = self.kinds.get(kind)
+        if entry is None:
+            entry = self.kinds[kind] = self._build(kind, self.window)
+        room, prio, lowered = self.room, self.prio, self.lowered
         while True:
-            if len(domains) == 1:
-                d = domains[0]
-                cand = self.order[d, self.start[d]:self.start[d] + width]
-                cand = cand[self.room[cand] > 0]
-                score = p[cand, d]
-            else:
-                cand = np.unique(np.concatenate([self.order[d, self.start[d]:self.start[d] + width] for d in domains]))
-                cand = cand[self.room[cand] > 0]
-                score = 0.5 * (p[cand, domains[0]] + p[cand, domains[1]])
-            top = np.lexsort((self.priority[cand], -score))[:k]
-            ends = [self.start[d] + width for d in domains]
-            if all(e >= n for e in ends):
-                return cand[top]
-            outside = sum(self.bound[d, e] if e < n else -np.inf for d, e in zip(domains, ends)) / len(domains)
-            # One domain: the window is sorted by (view, priority), so a tie at its edge
-            # cannot beat it. Two: an outside tie might, so widen until strictly better.
-            last = score[top[-1]] if len(top) == k else -np.inf
-            if last > outside or (len(domains) == 1 and last == outside):
-                return cand[top]
-            width *= 4
+            ids, scores, i, bound, width = entry
+            while i < len(ids) and room[ids[i]] == 0:   # nobody before has room: skip for good
+                i += 1
+            entry[2] = i
+            found: list[tuple] = []                     # (-score, priority, person), best first
+            complete = False
+            while i < len(ids):
+                person = ids[i]
+                if found and len(found) == k:
+                    # stored scores are upper bounds: stop when the next cannot beat the k-th
+                    if (-scores[i], prio[person]) > found[-1][:2]:
+                        complete = True
+                        break
+                i += 1
+                if room[person] == 0:
+                    continue
+                s = self.score(person, kind) if person in lowered else scores[i - 1]
+                key = (-s, prio[person], person)
+                if len(found) < k or key < found[-1]:
+                    found.append(key)
+                    found.sort()
+                    del found[k:]
+            if complete or bound == -np.inf or (len(found) == k and -found[-1][0] > bound):
+                return [f[2] for f in found]
+            entry = self.kinds[kind] = self._build(kind, width * 4)   # ran off the window: widen

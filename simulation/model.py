@@ -208,45 +208,31 @@ class LeadershipModel(Model):
         self.log(tasks[group[~granted]], Event.REFUSED, cand[~granted])
         return group[granted], cand[granted]
 
-    def start(self, tasks: np.ndarray, leads: np.ndarray, via_leader: bool, self_chosen, followers=None) -> np.ndarray:
-        """Give ``tasks`` their leads (in order) and teams; work begins this step.
+    def start(self, tasks: np.ndarray, leads, via_leader: bool, self_chosen, teams=None) -> np.ndarray:
+        """Give ``tasks`` their ``leads`` and teams; work begins this step.
 
-        Without ``followers`` (a list of arrays, named by the leader) each lead recruits:
-        available colleagues, most competent first, who trust the lead at least
-        ``follow_threshold`` join. A lead whose capacity an earlier task of this call
-        used up does not start; the returned mask says which tasks started.
+        Without ``teams`` (lists of people, lead first, named by the leader, who only
+        names people with room) each lead recruits: available colleagues, most
+        competent first, who trust the lead at least ``follow_threshold`` join. A lead
+        whose capacity an earlier task of this call used up does not start; the
+        returned mask says which tasks started.
         """
-        tasks, leads = np.asarray(tasks, dtype=np.int64), np.asarray(leads, dtype=np.int64)
+        tasks = np.asarray(tasks, dtype=np.int64)
         self_chosen = np.broadcast_to(np.asarray(self_chosen, dtype=bool), tasks.shape)
-        volunteered = followers is None
+        volunteered = teams is None
         if volunteered:
-            followers = self._recruits(tasks, leads)
-        T = self.tasks
-        free = self.free.copy()
-        blocked = self.blocked_until > self.steps
-        started = np.zeros(len(tasks), dtype=bool)
-        teams = []
-        for i, (t, lead, cands) in enumerate(zip(tasks.tolist(), leads.tolist(), followers)):
-            if free[lead] <= 0 or blocked[lead]:
-                continue
-            free[lead] -= 1
-            team = [lead]
-            need = int(T.team_size[t]) - 1
-            for f in (cands.tolist() if need > 0 else ()):
-                if len(team) > need:
-                    break
-                if f != lead and free[f] > 0 and f not in team:
-                    free[f] -= 1
-                    team.append(f)
-            started[i] = True
-            teams.append(team)
+            started, teams = self._volunteer_teams(tasks, np.asarray(leads, dtype=np.int64))
+        else:
+            started = np.ones(len(tasks), dtype=bool)
         if not started.any():
             return started
-        tasks, leads, self_chosen = tasks[started], leads[started], self_chosen[started]
+        T = self.tasks
+        tasks, self_chosen = tasks[started], self_chosen[started]
         size = np.fromiter((len(t) for t in teams), dtype=np.int64, count=len(teams))
         flat = np.fromiter((p for team in teams for p in team), dtype=np.int64, count=int(size.sum()))
         owner = np.repeat(np.arange(len(tasks)), size)
         is_lead = first_in_group(owner)
+        leads = flat[is_lead]
         fol, fol_task = flat[~is_lead], tasks[owner[~is_lead]]
         rows = T.members[tasks]
         rows[:] = -1
@@ -267,6 +253,32 @@ class LeadershipModel(Model):
         self._set_rates(tasks, flat, owner, size)
         self.active = np.concatenate((self.active, tasks))
         return started
+
+    def _volunteer_teams(self, tasks: np.ndarray, leads: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+        """Teams of volunteers, task by task in order: a lead with capacity left and
+        not held up by a conflict starts, and the first of their willing colleagues
+        who still have room join, up to the task's team size."""
+        followers = self._recruits(tasks, leads)
+        free = self.free.copy()
+        blocked = self.blocked_until > self.steps
+        started = np.zeros(len(tasks), dtype=bool)
+        teams = []
+        sizes = self.tasks.team_size[tasks].tolist()
+        for i, (lead, cands, size) in enumerate(zip(leads.tolist(), followers, sizes)):
+            if free[lead] <= 0 or blocked[lead]:
+                continue
+            free[lead] -= 1
+            team = [lead]
+            if size > 1:
+                for f in cands.tolist():
+                    if free[f] > 0 and f not in team:
+                        free[f] -= 1
+                        team.append(f)
+                        if len(team) == size:
+                            break
+            started[i] = True
+            teams.append(team)
+        return started, teams
 
     def _recruits(self, tasks: np.ndarray, leads: np.ndarray) -> list[np.ndarray]:
         """Each lead's willing, available colleagues, most competent first."""
@@ -306,8 +318,12 @@ class LeadershipModel(Model):
 
     def pushes_back(self, person: int, task: int) -> bool:
         """A person who distrusts the leader refuses an assignment that fits them poorly."""
-        return bool(self.trust_in_leader[person] < self.cfg.coordination.pushback_threshold
-                    and self.fit([person], [task])[0] < self.tasks.difficulty[task])
+        if self.trust_in_leader[person] >= self.cfg.coordination.pushback_threshold:
+            return False
+        c, T = self.competence, self.tasks
+        d0, d1 = int(T.dom0[task]), int(T.dom1[task])
+        fit = c[person, d0] if d1 < 0 else 0.5 * (c[person, d0] + c[person, d1])
+        return bool(fit < T.difficulty[task])
 
     def vertical_conflict(self, task: int, person: int) -> None:
         """A pushback: trust in the leader falls; the leader learns the person felt unfit."""
