@@ -119,8 +119,8 @@ class LeadershipModel(Model):
         return self
 
     # ------------------------------------------------------------------ events
-    def log(self, tasks, event: Event, persons=-1) -> None:
-        tasks = np.atleast_1d(tasks)
+    def log(self, tasks: np.ndarray, event: Event, persons=-1) -> None:
+        """Record ``event`` for each of ``tasks`` (a fresh array: the log keeps it)."""
         self.events.add_many(self.steps, tasks, event, persons)
         self.counts[event] += len(tasks)
 
@@ -228,15 +228,16 @@ class LeadershipModel(Model):
             return started
         T = self.tasks
         tasks, self_chosen = tasks[started], self_chosen[started]
-        size = np.fromiter((len(t) for t in teams), dtype=np.int64, count=len(teams))
-        flat = np.fromiter((p for team in teams for p in team), dtype=np.int64, count=int(size.sum()))
-        owner = np.repeat(np.arange(len(tasks)), size)
-        is_lead = first_in_group(owner)
+        # Teams flattened: member, its task's position in ``tasks``, its place in the team.
+        flat = np.array([p for team in teams for p in team], dtype=np.int64)
+        owner = np.array([i for i, team in enumerate(teams) for _ in team], dtype=np.int64)
+        place = np.array([j for team in teams for j in range(len(team))], dtype=np.int64)
+        size = np.array([len(team) for team in teams], dtype=np.int64)
+        is_lead = place == 0
         leads = flat[is_lead]
         fol, fol_task = flat[~is_lead], tasks[owner[~is_lead]]
-        rows = T.members[tasks]
-        rows[:] = -1
-        rows[owner, np.arange(len(flat)) - np.repeat(np.cumsum(size) - size, size)] = flat
+        rows = np.full((len(tasks), T.max_team), -1, dtype=np.int64)
+        rows[owner, place] = flat
         T.members[tasks] = rows
         T.lead[tasks], T.start[tasks], T.via_leader[tasks] = leads, self.steps, via_leader
         np.add.at(self.lead_load, leads, 1)
@@ -328,7 +329,8 @@ class LeadershipModel(Model):
     def vertical_conflict(self, task: int, person: int) -> None:
         """A pushback: trust in the leader falls; the leader learns the person felt unfit."""
         c, f = self.cfg.coordination, self.cfg.culture.feedback
-        self.log(task, Event.CONFLICT, person)
+        self.events.add(self.steps, task, Event.CONFLICT, person)
+        self.counts[Event.CONFLICT] += 1
         self.trust_in_leader[person] *= max(0.0, 1.0 - f * c.conflict_trust_loss)
         doms = list(self.tasks.domains(task))
         self.leader.perceived[person, doms] *= 1.0 - c.perception_rate
@@ -336,7 +338,7 @@ class LeadershipModel(Model):
     def conflict(self, tasks: np.ndarray, groups: list[np.ndarray]) -> None:
         """Unsettled contests: claimants are held up and lose trust in each other."""
         c, f = self.cfg.coordination, self.cfg.culture.feedback
-        self.log(tasks, Event.CONFLICT, [int(g[0]) for g in groups])
+        self.log(tasks, Event.CONFLICT, np.array([g[0] for g in groups], dtype=np.int64))
         people = np.concatenate(groups)
         self.blocked_until[people] = self.steps + 1 + c.conflict_cost
         pairs = [(a, b) for g in groups for a in g for b in g if a != b]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from .updates import Compounder, ragged
+from .updates import Compounder, distinct, ragged
 
 
 def build_graph(kind: str, n: int, degree: int, rewiring: float, team_size: int, seed: int) -> nx.Graph:
@@ -121,9 +121,10 @@ class TrustNetwork:
         old = self.trust[ids]
         self._mover.move(ids, keep, up)
         diff = self.trust[ids] - old          # the same for every repeat of a tie
-        np.add.at(self._count, ids, 1.0)
-        diff /= self._count[ids]              # so each tie counts once below
-        self._count[ids] = 0.0
+        if not distinct(ids):
+            np.add.at(self._count, ids, 1.0)
+            diff /= self._count[ids]          # so each tie counts once below
+            self._count[ids] = 0.0
         np.add.at(self.in_sum, self.dst[ids], diff)
         self.total += float(diff.sum())
 

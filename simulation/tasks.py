@@ -65,12 +65,12 @@ class TaskTable:
         k = len(cols["dom0"])
         while self.n + k > self.capacity:
             self._alloc(self.capacity * 2)
-        ids = np.arange(self.n, self.n + k)
+        new = slice(self.n, self.n + k)
         for name, values in cols.items():
-            getattr(self, name)[ids] = values
-        self.remaining[ids] = self.effort[ids]
+            getattr(self, name)[new] = values
+        self.remaining[new] = self.effort[new]
         self.n += k
-        return ids
+        return np.arange(new.start, new.stop)
 
     def domains(self, t: int) -> tuple[int, ...]:
         return (int(self.dom0[t]),) if self.dom1[t] < 0 else (int(self.dom0[t]), int(self.dom1[t]))
@@ -87,43 +87,48 @@ class TaskTable:
 
 
 class EventLog:
-    """Append-only log of (step, task, event, person), stored in array chunks."""
+    """Append-only log of (step, task, event, person).
+
+    A step logs a few small batches; turning each into rows would cost more than the
+    step's own work, so batches are kept as they come and joined into one array when
+    read (and every ``COMPACT`` batches, to bound the overhead of many small arrays).
+    """
+
+    COMPACT = 4096
 
     def __init__(self):
-        self._chunks: list[np.ndarray] = []
-        self._rows: list[tuple[int, int, int, int]] = []
+        self._array = np.zeros((0, 4), dtype=np.int64)
+        self._batches: list[tuple] = []      # (step, event, tasks, persons)
         self._n = 0
 
     def add(self, step: int, task: int, event: Event, person: int = -1) -> None:
-        self._rows.append((step, task, int(event), person))
+        self._batches.append((step, int(event), task, person))
         self._n += 1
 
-    def add_many(self, step: int, tasks, event: Event, persons=-1) -> None:
-        tasks = np.asarray(tasks, dtype=np.int64)
-        if len(tasks) == 0:
-            return
-        self._flush()
-        chunk = np.empty((len(tasks), 4), dtype=np.int64)
-        chunk[:, 0], chunk[:, 1], chunk[:, 2], chunk[:, 3] = step, tasks, int(event), persons
-        self._chunks.append(chunk)
-        self._n += len(tasks)
-
-    def _flush(self) -> None:
-        if self._rows:
-            self._chunks.append(np.asarray(self._rows, dtype=np.int64))
-            self._rows = []
+    def add_many(self, step: int, tasks: np.ndarray, event: Event, persons=-1) -> None:
+        """Log ``event`` for ``tasks`` (an array the caller does not change afterwards)."""
+        if len(tasks):
+            self._batches.append((step, int(event), tasks, persons))
+            self._n += len(tasks)
+            if len(self._batches) >= self.COMPACT:
+                self.array()
 
     def __len__(self):
         return self._n
 
     def array(self) -> np.ndarray:
         """An (n, 4) integer array: step, task, event, person."""
-        self._flush()
-        if not self._chunks:
-            return np.zeros((0, 4), dtype=np.int64)
-        if len(self._chunks) > 1:
-            self._chunks = [np.concatenate(self._chunks)]
-        return self._chunks[0]
+        if self._batches:
+            b = self._batches
+            n = np.fromiter((np.size(t) for _, _, t, _ in b), dtype=np.int64, count=len(b))
+            new = np.empty((int(n.sum()), 4), dtype=np.int64)
+            new[:, 0] = np.repeat([x[0] for x in b], n)
+            new[:, 1] = np.concatenate([np.atleast_1d(t) for _, _, t, _ in b])
+            new[:, 2] = np.repeat([x[1] for x in b], n)
+            new[:, 3] = np.concatenate([np.broadcast_to(p, (k,)) for (_, _, _, p), k in zip(b, n.tolist())])
+            self._array = np.concatenate((self._array, new)) if len(self._array) else new
+            self._batches = []
+        return self._array
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.array(), columns=["step", "task", "event", "person"])

@@ -39,6 +39,10 @@ class Compounder:
         if len(index) == 0:
             return index
         v = self.values
+        if distinct(index):                      # one update per entry: no folding needed
+            old = v[index]
+            v[index] = np.where(up, 1.0 + (old - 1.0) * keep, old * keep)
+            return index
         if up.ndim == 0:                         # all gains or all losses
             np.multiply.at(self._up if up else self._down, index, keep)
         else:
@@ -51,17 +55,20 @@ class Compounder:
         return index
 
 
+def distinct(index: np.ndarray, small: int = 64) -> bool:
+    """Whether a short index array has no repeats (long ones are not checked: False)."""
+    return len(index) <= small and len(set(index.tolist())) == len(index)
+
+
 def ragged(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Flatten CSR slices: for each element of ``rows[k]``'s slice, ``(k, position)``."""
     rows = np.asarray(rows, dtype=np.int64)
     starts = indptr[rows]
     counts = indptr[rows + 1] - starts
-    total = int(counts.sum())
     owner = np.repeat(np.arange(len(rows)), counts)
-    if total == 0:
-        return owner, np.zeros(0, dtype=np.int64)
-    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    return owner, np.repeat(starts, counts) + offsets
+    # position = start of the row's slice + (flat index - where the row's elements begin)
+    before = np.cumsum(counts) - counts
+    return owner, np.repeat(starts - before, counts) + np.arange(len(owner))
 
 
 def first_in_group(group: np.ndarray) -> np.ndarray:
