@@ -8,6 +8,7 @@ the properties below give each agent a readable view of its own row.
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 from enum import Enum
 
 import numpy as np
@@ -115,16 +116,20 @@ class Leader(Agent):
             return
         T = m.tasks
         view = _Ranking(self.perceived, m.available_people(), m.free, m.rng)
+        # What the decisions need of the tasks at the head of the queue, read at once.
+        head = list(islice(self.queue, self.capacity))
+        info = dict(zip(head, zip(map(_kind, T.dom0[head].tolist(), T.dom1[head].tolist()),
+                                  T.team_size[head].tolist())))
         tasks, teams, chosen_self = [], [], []
         decisions = 0
         while self.queue and decisions < self.capacity and view.anyone():
             task = self.queue.popleft()
-            doms = T.domains(task)
+            kind, size = info[task]
             claimants = self.claimants.pop(task, None)
-            team = view.best_of(claimants, doms) if claimants is not None else None
+            team = view.best_of(claimants, kind) if claimants is not None else None
             if not team:
                 claimants = None
-                team = view.best(doms, int(T.team_size[task]) if assign_followers else 1)
+                team = view.best(kind, size if assign_followers else 1)
             lead = team[0]
             m.events.add(m.steps, task, Event.ASSIGNED, lead)
             decisions += 1
@@ -154,6 +159,11 @@ class Leader(Agent):
         self.queue.extendleft(reversed(tasks[~started].tolist()))
 
 
+def _kind(d0: int, d1: int) -> tuple:
+    """A task's domains as a ranking key: ``(d0,)`` or the pair in increasing order."""
+    return (d0,) if d1 < 0 else ((d0, d1) if d0 < d1 else (d1, d0))
+
+
 class _Ranking:
     """The leader's ranking of available people, for one step's decisions.
 
@@ -178,6 +188,8 @@ class _Ranking:
         self.priority[people] = np.arange(len(people))
         room = np.zeros(len(free), dtype=np.int64)
         room[people] = free[people]
+        self.people = np.sort(people)
+        self.views = None                         # the leader's views of them, when needed
         self.room_array = room                    # brought up to date when a ranking is built
         self.room = room.tolist()                 # Python lists: read one entry at a time
         self.taken: list[int] = []
@@ -197,9 +209,8 @@ class _Ranking:
         self.taken.extend(team)
         self.total_room -= len(team)
 
-    def best_of(self, people: np.ndarray, domains: tuple) -> list[int]:
+    def best_of(self, people: np.ndarray, kind: tuple) -> list[int]:
         """The one of ``people`` with room the leader rates best (``[]`` if none has room)."""
-        kind = tuple(sorted(set(domains)))
         keys = [(-self.score(p, kind), self.prio[p], p) for p in people.tolist() if self.room[p] > 0]
         return [min(keys)[2]] if keys else []
 
@@ -212,27 +223,37 @@ class _Ranking:
         return float(p[person, kind[0]]) if len(kind) == 1 else 0.5 * float(p[person, kind[0]] + p[person, kind[1]])
 
     def _build(self, kind: tuple, width: int) -> list:
-        """The top ``width`` people with room for ``kind``, best first, and a strict
-        upper bound on everyone left out (-inf if nobody is)."""
-        if self.taken:
-            np.subtract.at(self.room_array, self.taken, 1)
-            self.taken = []
-        people = np.flatnonzero(self.room_array > 0)
-        p = self.perceived
-        s = p[people, kind[0]] if len(kind) == 1 else 0.5 * (p[people, kind[0]] + p[people, kind[1]])
+        """The top ``width`` people for ``kind``, best first, and a strict upper bound
+        on everyone left out (-inf if nobody is). The first build of a step ranks
+        everyone available at the step's start (views and room only fall, so who
+        has since lost room is skipped on the walk); a wider one, who has room now."""
+        if width == self.window:
+            people, views = self.people, self._views()
+        else:
+            if self.taken:
+                np.subtract.at(self.room_array, self.taken, 1)
+                self.taken = []
+            people = np.flatnonzero(self.room_array > 0)
+            views = self.perceived[people]
+        s = views[:, kind[0]] if len(kind) == 1 else 0.5 * (views[:, kind[0]] + views[:, kind[1]])
         bound = -np.inf
         if len(people) > width:
             cut = np.partition(s, len(s) - width)[len(s) - width]
-            top = s >= cut                           # ties at the cut all come in
-            if not top.all():
-                bound = float(s[~top].max())
+            top = np.flatnonzero(s >= cut)           # ties at the cut all come in
+            if len(top) < len(s):
+                bound = float(np.max(s, where=s < cut, initial=-np.inf))
             people, s = people[top], s[top]
         order = np.lexsort((self.priority[people], -s))
         return [people[order].tolist(), s[order].tolist(), 0, bound, width]
 
-    def best(self, domains: tuple, k: int) -> list[int]:
-        """The (up to) ``k`` people with room the leader rates best, best first."""
-        kind = tuple(sorted(set(domains)))
+    def _views(self) -> np.ndarray:
+        if self.views is None:
+            self.views = self.perceived[self.people]
+        return self.views
+
+    def best(self, kind: tuple, k: int) -> list[int]:
+        """The (up to) ``k`` people with room the leader rates best for a task of
+        ``kind`` (its domain, or its two domains in increasing order), best first."""
         entry = self.kinds.get(kind)
         if entry is None:
             entry = self.kinds[kind] = self._build(kind, self.window)

@@ -98,16 +98,20 @@ class EventLog:
 
     def __init__(self):
         self._array = np.zeros((0, 4), dtype=np.int64)
-        self._batches: list[tuple] = []      # (step, event, tasks, persons)
+        self._batches: list = []     # (step, event, tasks, persons), or a ready (k, 4) array
+        self._rows: list[tuple] = []  # single events since the last batch
         self._n = 0
 
     def add(self, step: int, task: int, event: Event, person: int = -1) -> None:
-        self._batches.append((step, int(event), task, person))
+        self._rows.append((step, task, int(event), person))
         self._n += 1
 
     def add_many(self, step: int, tasks: np.ndarray, event: Event, persons=-1) -> None:
         """Log ``event`` for ``tasks`` (an array the caller does not change afterwards)."""
         if len(tasks):
+            if self._rows:
+                self._batches.append(np.array(self._rows, dtype=np.int64))
+                self._rows = []
             self._batches.append((step, int(event), tasks, persons))
             self._n += len(tasks)
             if len(self._batches) >= self.COMPACT:
@@ -118,15 +122,20 @@ class EventLog:
 
     def array(self) -> np.ndarray:
         """An (n, 4) integer array: step, task, event, person."""
+        if self._rows:
+            self._batches.append(np.array(self._rows, dtype=np.int64))
+            self._rows = []
         if self._batches:
-            b = self._batches
-            n = np.fromiter((np.size(t) for _, _, t, _ in b), dtype=np.int64, count=len(b))
-            new = np.empty((int(n.sum()), 4), dtype=np.int64)
-            new[:, 0] = np.repeat([x[0] for x in b], n)
-            new[:, 1] = np.concatenate([np.atleast_1d(t) for _, _, t, _ in b])
-            new[:, 2] = np.repeat([x[1] for x in b], n)
-            new[:, 3] = np.concatenate([np.broadcast_to(p, (k,)) for (_, _, _, p), k in zip(b, n.tolist())])
-            self._array = np.concatenate((self._array, new)) if len(self._array) else new
+            parts = [self._array]
+            for b in self._batches:
+                if isinstance(b, np.ndarray):
+                    parts.append(b)
+                    continue
+                step, event, tasks, persons = b
+                part = np.empty((len(tasks), 4), dtype=np.int64)
+                part[:, 0], part[:, 1], part[:, 2], part[:, 3] = step, tasks, event, persons
+                parts.append(part)
+            self._array = np.concatenate(parts)
             self._batches = []
         return self._array
 

@@ -204,7 +204,7 @@ def test_leader_ranking_finds_the_same_people_as_a_full_scan(n, domains, k, wind
     for _ in range(8):
         if not view.anyone():
             break
-        doms = tuple(rng.choice(domains, size=min(domains, int(rng.integers(1, 3))), replace=False).tolist())
+        doms = tuple(sorted(rng.choice(domains, size=min(domains, int(rng.integers(1, 3))), replace=False).tolist()))
         team = view.best(doms, k)
         cand = np.flatnonzero(room > 0)
         score = perceived[np.ix_(cand, doms)].mean(axis=1)
