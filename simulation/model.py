@@ -260,31 +260,32 @@ class LeadershipModel(Model):
         not held up by a conflict starts, and the first of their willing colleagues
         who still have room join, up to the task's team size."""
         followers = self._recruits(tasks, leads)
-        free = self.free.copy()
-        blocked = self.blocked_until > self.steps
+        lead_list = leads.tolist()
+        held_up = (self.blocked_until[leads] > self.steps).tolist()
+        people = lead_list + [f for fs in followers for f in fs]
+        free = dict(zip(people, self.free[people].tolist()))   # room left, for those concerned
         started = np.zeros(len(tasks), dtype=bool)
         teams = []
         sizes = self.tasks.team_size[tasks].tolist()
-        for i, (lead, cands, size) in enumerate(zip(leads.tolist(), followers, sizes)):
-            if free[lead] <= 0 or blocked[lead]:
+        for i, (lead, cands, size) in enumerate(zip(lead_list, followers, sizes)):
+            if free[lead] <= 0 or held_up[i]:
                 continue
             free[lead] -= 1
             team = [lead]
-            if size > 1:
-                for f in cands.tolist():
-                    if free[f] > 0 and f not in team:
-                        free[f] -= 1
-                        team.append(f)
-                        if len(team) == size:
-                            break
+            for f in cands if size > 1 else ():
+                if free[f] > 0 and f not in team:
+                    free[f] -= 1
+                    team.append(f)
+                    if len(team) == size:
+                        break
             started[i] = True
             teams.append(team)
         return started, teams
 
-    def _recruits(self, tasks: np.ndarray, leads: np.ndarray) -> list[np.ndarray]:
+    def _recruits(self, tasks: np.ndarray, leads: np.ndarray) -> list[list[int]]:
         """Each lead's willing, available colleagues, most competent first."""
         need = self.tasks.team_size[tasks] > 1
-        out = [np.zeros(0, dtype=np.int64)] * len(tasks)
+        out: list[list[int]] = [[] for _ in range(len(tasks))]
         if not need.any():
             return out
         idx = np.flatnonzero(need)
@@ -294,9 +295,9 @@ class LeadershipModel(Model):
         k, cand = k[ok], cand[ok]
         # Most competent first; equals in random order (never by index).
         order = np.lexsort((self.rng.random(len(cand)), -self.fit(cand, tasks[idx[k]]), k))
-        k, cand = k[order], cand[order]
-        bounds = np.searchsorted(k, np.arange(len(idx) + 1))
-        for j, i in enumerate(idx):
+        cand = cand[order].tolist()
+        bounds = np.searchsorted(k[order], np.arange(len(idx) + 1)).tolist()
+        for j, i in enumerate(idx.tolist()):
             out[i] = cand[bounds[j]:bounds[j + 1]]
         return out
 
@@ -341,9 +342,10 @@ class LeadershipModel(Model):
         self.log(tasks, Event.CONFLICT, np.array([g[0] for g in groups], dtype=np.int64))
         people = np.concatenate(groups)
         self.blocked_until[people] = self.steps + 1 + c.conflict_cost
-        pairs = [(a, b) for g in groups for a in g for b in g if a != b]
-        if pairs and f > 0:
-            a, b = np.asarray(pairs).T
+        if f > 0:   # every ordered pair of claimants in a contest
+            lists = [g.tolist() for g in groups]
+            a = np.array([x for g in lists for x in g for y in g if x != y], dtype=np.int64)
+            b = np.array([y for g in lists for x in g for y in g if x != y], dtype=np.int64)
             self.trust.move(self.trust.edge_ids(a, b), max(0.0, 1.0 - f * c.conflict_trust_loss), False)
 
     # ------------------------------------------------------------------ work and outcomes
