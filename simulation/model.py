@@ -22,7 +22,7 @@ from .network import TrustNetwork, build_graph
 from .recorder import Recorder
 from .regimes import REGIMES
 from .tasks import Event, EventLog, TaskTable
-from .updates import Compounder, first_in_group
+from .updates import Compounder, distinct, first_in_group
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
@@ -192,11 +192,12 @@ class LeadershipModel(Model):
         group, cand = group[claim], cand[claim]
         # Nobody claims more tasks in one round than they have room for: the earliest
         # tasks first, as if the pool were scanned in order of arrival.
-        by_person = np.lexsort((group, cand))
-        rank = np.arange(len(cand)) - np.searchsorted(cand[by_person], cand[by_person])
-        room = np.zeros(len(cand), dtype=bool)
-        room[by_person] = rank < self.free[cand[by_person]]
-        group, cand = group[room], cand[room]
+        if not distinct(cand):
+            by_person = np.lexsort((group, cand))
+            rank = np.arange(len(cand)) - np.searchsorted(cand[by_person], cand[by_person])
+            room = np.zeros(len(cand), dtype=bool)
+            room[by_person] = rank < self.free[cand[by_person]]
+            group, cand = group[room], cand[room]
         order = np.lexsort((rng.random(len(cand)), group))
         group, cand = group[order], cand[order]
         first = first_in_group(group)
@@ -374,8 +375,9 @@ class LeadershipModel(Model):
         np.subtract.at(self.lead_load, leads, 1)
         np.subtract.at(self.follow_load, fol, 1)
         np.add.at(self.free, flat, 1)
-        worked = self.steps - np.maximum(T.start[tasks], self.cfg.warmup + 1) + 1
-        np.add.at(self.busy, flat, np.maximum(worked, 0)[owner])
+        if self.steps > self.cfg.warmup:   # task-steps worked after the warm-up
+            worked = self.steps - np.maximum(T.start[tasks], self.cfg.warmup + 1) + 1
+            np.add.at(self.busy, flat, worked[owner])
 
         # (member, domain) pairs as flat indices into the (people x domains) arrays.
         d = self.cfg.people.domains
@@ -401,8 +403,9 @@ class LeadershipModel(Model):
         self.trust.move(ids, np.where(good, up, down), good)
         # Vertical feedback: the team's trust in the leader, when the leader assigned the task.
         vert = T.via_leader[tasks][owner]
-        good = success[owner][vert]
-        self._trust_in_leader.move(flat[vert], np.where(good, up, down), good)
+        if vert.any():
+            good = success[owner][vert]
+            self._trust_in_leader.move(flat[vert], np.where(good, up, down), good)
 
     def _feedback_keep(self) -> tuple[float, float]:
         """Keep-factors of trust after a success (toward 1) and a failure (toward 0).

@@ -30,10 +30,11 @@ class Recorder:
 
     def record(self) -> None:
         m = self.model
-        eng = float(m.engagement.mean())
+        n = len(m.engagement)
+        eng = float(m.engagement.sum()) / n       # sum / n: what mean() does, without its overhead
         trust = m.trust.mean()
-        tl = float(m.trust_in_leader.mean())
-        overload = float((m.free == 0).mean())
+        tl = float(m.trust_in_leader.sum()) / n
+        overload = int(np.count_nonzero(m.free == 0)) / n
         wip = m.n_open
         if m.steps > m.cfg.warmup:
             s = self.sums
