@@ -90,31 +90,32 @@ class EventLog:
     """Append-only log of (step, task, event, person).
 
     A step logs a few small batches; turning each into rows would cost more than the
-    step's own work, so batches are kept as they come and joined into one array when
-    read (and every ``COMPACT`` batches, to bound the overhead of many small arrays).
+    step's own work, so entries are kept as they come (a task or an array of tasks,
+    a person or an array of persons) and joined into one array when read, and every
+    ``COMPACT`` entries.
     """
 
     COMPACT = 4096
 
     def __init__(self):
         self._array = np.zeros((0, 4), dtype=np.int64)
-        self._batches: list = []     # (step, event, tasks, persons), or a ready (k, 4) array
-        self._rows: list[tuple] = []  # single events since the last batch
+        self._entries: list[tuple] = []   # (step, event, task(s), person(s)), in logging order
         self._n = 0
 
     def add(self, step: int, task: int, event: Event, person: int = -1) -> None:
-        self._rows.append((step, task, int(event), person))
+        self._entries.append((step, int(event), task, person))
         self._n += 1
+        if len(self._entries) >= self.COMPACT:
+            self.array()
 
     def add_many(self, step: int, tasks: np.ndarray, event: Event, persons=-1) -> None:
         """Log ``event`` for ``tasks`` (an array the caller does not change afterwards)."""
         if len(tasks):
-            if self._rows:
-                self._batches.append(np.array(self._rows, dtype=np.int64))
-                self._rows = []
-            self._batches.append((step, int(event), tasks, persons))
+            if not isinstance(persons, (int, np.integer)):
+                persons = np.asarray(persons, dtype=np.int64)
+            self._entries.append((step, int(event), np.asarray(tasks, dtype=np.int64), persons))
             self._n += len(tasks)
-            if len(self._batches) >= self.COMPACT:
+            if len(self._entries) >= self.COMPACT:
                 self.array()
 
     def __len__(self):
@@ -122,21 +123,20 @@ class EventLog:
 
     def array(self) -> np.ndarray:
         """An (n, 4) integer array: step, task, event, person."""
-        if self._rows:
-            self._batches.append(np.array(self._rows, dtype=np.int64))
-            self._rows = []
-        if self._batches:
-            parts = [self._array]
-            for b in self._batches:
-                if isinstance(b, np.ndarray):
-                    parts.append(b)
-                    continue
-                step, event, tasks, persons = b
-                part = np.empty((len(tasks), 4), dtype=np.int64)
-                part[:, 0], part[:, 1], part[:, 2], part[:, 3] = step, tasks, event, persons
-                parts.append(part)
-            self._array = np.concatenate(parts)
-            self._batches = []
+        if self._entries:
+            e = self._entries
+            many = [isinstance(x[2], np.ndarray) for x in e]
+            size = np.array([len(x[2]) if m else 1 for x, m in zip(e, many)], dtype=np.int64)
+            new = np.empty((int(size.sum()), 4), dtype=np.int64)
+            new[:, 0] = np.repeat([x[0] for x in e], size)
+            new[:, 2] = np.repeat([x[1] for x in e], size)
+            for col, i, is_array in ((1, 2, many), (3, 3, [isinstance(x[3], np.ndarray) for x in e])):
+                # scalars repeated, arrays written where they belong
+                new[:, col] = np.repeat([0 if a else x[i] for x, a in zip(e, is_array)], size)
+                if any(is_array):
+                    new[np.repeat(is_array, size), col] = np.concatenate([x[i] for x, a in zip(e, is_array) if a])
+            self._array = np.concatenate((self._array, new)) if len(self._array) else new
+            self._entries = []
         return self._array
 
     def frame(self) -> pd.DataFrame:
