@@ -119,7 +119,9 @@ class Leader(Agent):
         # What the decisions need of the tasks at the head of the queue, read at once.
         head = list(islice(self.queue, self.capacity))
         info = dict(zip(head, zip(map(_kind, T.dom0[head].tolist(), T.dom1[head].tolist()),
-                                  T.team_size[head].tolist())))
+                                  T.team_size[head].tolist() if assign_followers else [1] * len(head))))
+        for kind, size in info.values():    # how many people each kind of task will need
+            view.demand[kind] = view.demand.get(kind, 0) + size
         tasks, teams, chosen_self = [], [], []
         decisions = 0
         while self.queue and decisions < self.capacity and view.anyone():
@@ -129,7 +131,7 @@ class Leader(Agent):
             team = view.best_of(claimants, kind) if claimants is not None else None
             if not team:
                 claimants = None
-                team = view.best(kind, size if assign_followers else 1)
+                team = view.best(kind, size)
             lead = team[0]
             m.events.add(m.steps, task, Event.ASSIGNED, lead)
             decisions += 1
@@ -198,6 +200,7 @@ class _Ranking:
         self.window = window
         self.lowered: set[int] = set()            # people whose view fell this step
         self.kinds: dict[tuple, list] = {}        # kind -> [ids, scores, first, bound, width]
+        self.demand: dict[tuple, int] = {}        # kind -> people the step's decisions may need
 
     def anyone(self) -> bool:
         return self.total_room > 0
@@ -227,7 +230,7 @@ class _Ranking:
         on everyone left out (-inf if nobody is). The first build of a step ranks
         everyone available at the step's start (views and room only fall, so who
         has since lost room is skipped on the walk); a wider one, who has room now."""
-        if width == self.window:
+        if kind not in self.kinds:
             people, views = self.people, self._views()
         else:
             if self.taken:
@@ -255,32 +258,47 @@ class _Ranking:
         """The (up to) ``k`` people with room the leader rates best for a task of
         ``kind`` (its domain, or its two domains in increasing order), best first."""
         entry = self.kinds.get(kind)
-        if entry is None:
-            entry = self.kinds[kind] = self._build(kind, self.window)
-        room, prio, lowered = self.room, self.prio, self.lowered
+        if entry is None:   # wide enough for this step's decisions, as a rule
+            entry = self.kinds[kind] = self._build(kind, self.window + 2 * self.demand.get(kind, 0))
+        room = self.room
         while True:
             ids, scores, i, bound, width = entry
-            while i < len(ids) and room[ids[i]] == 0:   # nobody before has room: skip for good
+            n = len(ids)
+            while i < n and room[ids[i]] == 0:   # nobody before has room: skip for good
                 i += 1
             entry[2] = i
-            found: list[tuple] = []                     # (-score, priority, person), best first
-            complete = False
-            while i < len(ids):
-                person = ids[i]
-                if found and len(found) == k:
-                    # stored scores are upper bounds: stop when the next cannot beat the k-th
-                    if (-scores[i], prio[person]) > found[-1][:2]:
-                        complete = True
-                        break
+            # The first k with room, unless a view among them fell since the ranking was built.
+            team = []
+            while i < n and len(team) < k:
+                if room[ids[i]]:
+                    team.append(ids[i])
                 i += 1
-                if room[person] == 0:
-                    continue
-                s = self.score(person, kind) if person in lowered else scores[i - 1]
-                key = (-s, prio[person], person)
-                if len(found) < k or key < found[-1]:
-                    found.append(key)
-                    found.sort()
-                    del found[k:]
-            if complete or bound == -np.inf or (len(found) == k and -found[-1][0] > bound):
-                return [f[2] for f in found]
+            if self.lowered.isdisjoint(team):
+                if len(team) == k or bound == -np.inf:
+                    return team
+            else:
+                team, complete = self._walk(entry, kind, k)
+                if complete or bound == -np.inf or (len(team) == k and self.score(team[-1], kind) > bound):
+                    return team
             entry = self.kinds[kind] = self._build(kind, width * 4)   # ran off the window: widen
+
+    def _walk(self, entry: list, kind: tuple, k: int) -> tuple[list[int], bool]:
+        """Best ``k`` by current views, walking the ranking whose stored scores are
+        upper bounds; ``complete`` when the next stored score cannot beat the k-th."""
+        ids, scores, i = entry[0], entry[1], entry[2]
+        room, prio, lowered = self.room, self.prio, self.lowered
+        found: list[tuple] = []                  # (-score, priority, person), best first
+        while i < len(ids):
+            person = ids[i]
+            if len(found) == k and (-scores[i], prio[person]) > found[-1][:2]:
+                return [f[2] for f in found], True
+            i += 1
+            if room[person] == 0:
+                continue
+            s = self.score(person, kind) if person in lowered else scores[i - 1]
+            key = (-s, prio[person], person)
+            if len(found) < k or key < found[-1]:
+                found.append(key)
+                found.sort()
+                del found[k:]
+        return [f[2] for f in found], False

@@ -91,14 +91,14 @@ class EventLog:
 
     A step logs a few small batches; turning each into rows would cost more than the
     step's own work, so entries are kept as they come (a task or an array of tasks,
-    a person or an array of persons) and joined into one array when read, and every
-    ``COMPACT`` entries.
+    a person or an array of persons), turned into an array chunk every ``COMPACT``
+    entries, and the chunks joined when the log is read.
     """
 
     COMPACT = 4096
 
     def __init__(self):
-        self._array = np.zeros((0, 4), dtype=np.int64)
+        self._chunks: list[np.ndarray] = []
         self._entries: list[tuple] = []   # (step, event, task(s), person(s)), in logging order
         self._n = 0
 
@@ -106,7 +106,7 @@ class EventLog:
         self._entries.append((step, int(event), task, person))
         self._n += 1
         if len(self._entries) >= self.COMPACT:
-            self.array()
+            self._compact()
 
     def add_many(self, step: int, tasks: np.ndarray, event: Event, persons=-1) -> None:
         """Log ``event`` for ``tasks`` (an array the caller does not change afterwards)."""
@@ -116,28 +116,34 @@ class EventLog:
             self._entries.append((step, int(event), np.asarray(tasks, dtype=np.int64), persons))
             self._n += len(tasks)
             if len(self._entries) >= self.COMPACT:
-                self.array()
+                self._compact()
 
     def __len__(self):
         return self._n
 
     def array(self) -> np.ndarray:
         """An (n, 4) integer array: step, task, event, person."""
-        if self._entries:
-            e = self._entries
-            many = [isinstance(x[2], np.ndarray) for x in e]
-            size = np.array([len(x[2]) if m else 1 for x, m in zip(e, many)], dtype=np.int64)
-            new = np.empty((int(size.sum()), 4), dtype=np.int64)
-            new[:, 0] = np.repeat([x[0] for x in e], size)
-            new[:, 2] = np.repeat([x[1] for x in e], size)
-            for col, i, is_array in ((1, 2, many), (3, 3, [isinstance(x[3], np.ndarray) for x in e])):
-                # scalars repeated, arrays written where they belong
-                new[:, col] = np.repeat([0 if a else x[i] for x, a in zip(e, is_array)], size)
-                if any(is_array):
-                    new[np.repeat(is_array, size), col] = np.concatenate([x[i] for x, a in zip(e, is_array) if a])
-            self._array = np.concatenate((self._array, new)) if len(self._array) else new
-            self._entries = []
-        return self._array
+        self._compact()
+        if len(self._chunks) != 1:
+            self._chunks = [np.concatenate(self._chunks) if self._chunks else np.zeros((0, 4), dtype=np.int64)]
+        return self._chunks[0]
+
+    def _compact(self) -> None:
+        if not self._entries:
+            return
+        e = self._entries
+        many = [isinstance(x[2], np.ndarray) for x in e]
+        size = np.array([len(x[2]) if m else 1 for x, m in zip(e, many)], dtype=np.int64)
+        new = np.empty((int(size.sum()), 4), dtype=np.int64)
+        new[:, 0] = np.repeat([x[0] for x in e], size)
+        new[:, 2] = np.repeat([x[1] for x in e], size)
+        for col, i, is_array in ((1, 2, many), (3, 3, [isinstance(x[3], np.ndarray) for x in e])):
+            # scalars repeated, arrays written where they belong
+            new[:, col] = np.repeat([0 if a else x[i] for x, a in zip(e, is_array)], size)
+            if any(is_array):
+                new[np.repeat(is_array, size), col] = np.concatenate([x[i] for x, a in zip(e, is_array) if a])
+        self._chunks.append(new)
+        self._entries = []
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.array(), columns=["step", "task", "event", "person"])
