@@ -234,3 +234,19 @@ def test_seed_argument_does_not_mutate_the_callers_config():
     cfg = make_config()
     m = LeadershipModel(cfg, seed=cfg.seed + 5)
     assert m.cfg.seed == cfg.seed + 5 and cfg.seed != m.cfg.seed
+
+
+def test_a_finished_run_is_garbage_collected_once_its_result_is_dropped():
+    """Mesa 3.3.1 keeps every model alive in a class-level registry; long in-process
+    sweeps would grow without bound unless ``simulate`` lets go of it."""
+    import gc
+    import weakref
+
+    from simulation.runner import simulate
+
+    result = simulate(make_config(steps=10, warmup=2))
+    assert result.metrics["tasks_arrived"] > 0 and len(result.events) > 0   # still readable
+    ref = weakref.ref(result.model)
+    del result
+    gc.collect()
+    assert ref() is None
