@@ -104,3 +104,19 @@ def test_bad_arguments_exit_2(tmp_path):
                           "--out", str(tmp_path)], capture_output=True, text=True)
     assert out.returncode == 2 and "--sizes" in out.stderr and "Traceback" not in out.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_fingerprint_compare_flags_any_changed_output(tmp_path):
+    """The refactoring check (benchmarks/fingerprint.py) exits 0 only when every
+    configuration's outputs hash the same."""
+    before = {"a": {"events": "1", "metrics": "2"}, "b": {"events": "3", "metrics": "4"}}
+    after = {"a": {"events": "1", "metrics": "2"}, "b": {"events": "3", "metrics": "5"}}
+    paths = []
+    for name, data in (("before", before), ("after", after), ("same", before)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(data))
+    script = [sys.executable, str(BENCH / "fingerprint.py"), "--compare"]
+    changed = subprocess.run([*script, str(paths[0]), str(paths[1])], capture_output=True, text=True)
+    assert changed.returncode == 1 and "1 of 2 differ: b" in changed.stdout
+    same = subprocess.run([*script, str(paths[0]), str(paths[2])], capture_output=True, text=True)
+    assert same.returncode == 0 and same.stdout.strip() == "identical"
