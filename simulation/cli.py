@@ -43,40 +43,42 @@ def prevalidate(argv: list[str]) -> None:
 
     For a sweep, every value of every swept key is checked (with the other keys at
     their first value): group options by composing, plain values by merging into the
-    composed config, which is fast enough for ``seed='range(1000)'``.
+    composed config, which is fast enough for ``seed='range(1000)'``. Sweeps set in
+    ``hydra.sweeper.params`` (the named experiments) count too, the command line
+    winning for a key set in both, as in Hydra's sweeper. leadsim's sweeper relies on
+    this and composes only the first job of a batch itself.
     """
     if any(a in _NO_VALIDATE for a in argv):
         return
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from omegaconf import OmegaConf
+    from omegaconf import OmegaConf, open_dict
 
     tokens, multirun = split_args(argv)
+    params_tokens = [t for t in tokens if t.startswith("hydra.sweeper.params.")]
     tokens = [t for t in tokens if not t.lstrip("+~").startswith(("hydra.", "hydra/"))]
-    try:
-        parsed = OverridesParser.create().parse_overrides(tokens)
-    except Exception as exc:
-        raise as_config_error(exc) from None
-    sweeps = [o for o in parsed if o.is_sweep_override()] if multirun else []
-    first = {}
-    for o in sweeps:
-        values = list(o.sweep_string_iterator())
-        if not values:
-            raise ConfigError(o.key_or_group, "the sweep has no values")
-        first[o.input_line] = values
-    base = [f"{o.get_key_element()}={first[o.input_line][0]}" if o.input_line in first else o.input_line
-            for o in parsed]
+    parsed = _parse(tokens)
 
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        def composed(overrides):
+        def composed(overrides, with_hydra=False):
             try:
-                return compose(config_name="config", overrides=overrides)
+                return compose(config_name="config", overrides=overrides, return_hydra_config=with_hydra)
             except Exception as exc:
                 raise as_config_error(exc) from None
 
-        cfg = composed(base)
+        sweeps, first, base = _first_job(parsed, multirun)
+        if multirun:
+            cfg = composed(base + params_tokens, with_hydra=True)
+            params = _params(cfg, parsed)
+            if params:
+                sweeps, first, base = _first_job(params + parsed, multirun)
+                cfg = composed(base)
+            else:
+                with open_dict(cfg):
+                    del cfg["hydra"]
+        else:
+            cfg = composed(base)
         to_sim_config(cfg)
         for o in sweeps:
             is_group = o.key_or_group.split("/")[0] in GROUPS and "." not in o.key_or_group
@@ -87,16 +89,50 @@ def prevalidate(argv: list[str]) -> None:
                 else:
                     c = cfg.copy()
                     try:
-                        single = OverridesParser.create().parse_override(line)
-                        OmegaConf.update(c, o.key_or_group, single.value(), merge=True)
+                        OmegaConf.update(c, o.key_or_group, _parse([line])[0].value(), merge=True)
                     except Exception as exc:
                         raise as_config_error(exc) from None
                     to_sim_config(c)
     GlobalHydra.instance().clear()
 
 
+def _parse(lines: list[str]) -> list:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        return OverridesParser.create().parse_overrides(lines)
+    except Exception as exc:
+        raise as_config_error(exc) from None
+
+
+def _first_job(parsed: list, multirun: bool) -> tuple[list, dict, list[str]]:
+    """The sweeps among ``parsed``, their values, and the overrides of the first job."""
+    sweeps = [o for o in parsed if o.is_sweep_override()] if multirun else []
+    first = {}
+    for o in sweeps:
+        values = list(o.sweep_string_iterator())
+        if not values:
+            raise ConfigError(o.key_or_group, "the sweep has no values")
+        first[o.input_line] = values
+    base = [base_line(o, first) if o.input_line in first else o.input_line for o in parsed]
+    return sweeps, first, base
+
+
 def base_line(o, first) -> str:
     return f"{o.get_key_element()}={first[o.input_line][0]}"
+
+
+def _params(cfg, parsed: list) -> list:
+    """``hydra.sweeper.params`` as parsed overrides, minus keys set on the command line."""
+    from omegaconf import OmegaConf
+
+    params = OmegaConf.select(cfg, "hydra.sweeper.params")
+    if not params:
+        return []
+    given = {o.get_key_element() for o in parsed}
+    lines = [f"{k}={v}" for k, v in OmegaConf.to_container(params, resolve=False).items()
+             if k not in given and not str(k).lstrip("+~").startswith(("hydra.", "hydra/"))]
+    return _parse(lines)
 
 
 def _task(cfg) -> dict:
