@@ -18,8 +18,11 @@ def test_wheel_ships_configs_and_runs_from_outside_the_checkout(tmp_path):
                    check=True, capture_output=True)
     wheel = next(tmp_path.glob("leadsim-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for group in ("config.yaml", "coordination/hybrid.yaml", "organization/large.yaml"):
+    for group in ("config.yaml", "coordination/hybrid.yaml", "organization/large.yaml", "hydra/sweeper/leadsim.yaml"):
         assert f"simulation/configs/{group}" in names
+    # The sweepers, in Hydra's plugin namespace (which must stay a namespace package).
+    assert {"hydra_plugins/leadsim_sweeper/__init__.py", "hydra_plugins/leadsim_sweeper/_loader.py"} <= names
+    assert "hydra_plugins/__init__.py" not in names
     # Unpack the wheel and import it from there, away from the checkout's configs/.
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
@@ -31,3 +34,12 @@ def test_wheel_ships_configs_and_runs_from_outside_the_checkout(tmp_path):
     assert out.returncode == 0, out.stderr
     where, size = out.stdout.split()
     assert Path(where) == site / "simulation" / "configs" and size == "12"
+
+
+def test_the_sweeper_plugin_is_served_from_the_checkout():
+    """An editable install must not carry a copy of the plugin that shadows the
+    checkout's (a force-include once did: edits to the sweeper had no effect)."""
+    out = subprocess.run([sys.executable, "-c", "import hydra_plugins.leadsim_sweeper as m; print(m.__file__)"],
+                         capture_output=True, text=True, cwd="/")
+    assert out.returncode == 0, out.stderr
+    assert Path(out.stdout.strip()).is_relative_to(ROOT)
