@@ -228,7 +228,8 @@ class LeadershipModel(Model):
         if not started.any():
             return started
         T = self.tasks
-        tasks, self_chosen = tasks[started], self_chosen[started]
+        if not started.all():
+            tasks, self_chosen = tasks[started], self_chosen[started]
         # Teams flattened: member, its task's position in ``tasks``, its place in the team.
         flat = np.array([p for team in teams for p in team], dtype=np.int64)
         owner = np.array([i for i, team in enumerate(teams) for _ in team], dtype=np.int64)
@@ -242,16 +243,21 @@ class LeadershipModel(Model):
         T.members[tasks] = rows
         T.lead[tasks], T.start[tasks], T.via_leader[tasks] = leads, self.steps, via_leader
         np.add.at(self.lead_load, leads, 1)
-        np.add.at(self.follow_load, fol, 1)
         np.subtract.at(self.free, flat, 1)
         self.log(tasks, Event.STARTED, leads)
-        self.log(fol_task, Event.JOINED, fol)
-        # Autonomy: leads who claimed, and followers who volunteered, chose their work.
-        self._autonomy.move(np.concatenate((leads, fol)), 0.8,
-                            np.concatenate((self_chosen, np.full(len(fol), volunteered))))
-        if self.steps > self.cfg.warmup:
+        after_warmup = self.steps > self.cfg.warmup
+        if after_warmup:
             np.add.at(self.led, leads, 1)
-            np.add.at(self.followed, fol, 1)
+        # Autonomy: leads who claimed, and followers who volunteered, chose their work.
+        if len(fol):
+            np.add.at(self.follow_load, fol, 1)
+            self.log(fol_task, Event.JOINED, fol)
+            if after_warmup:
+                np.add.at(self.followed, fol, 1)
+            self._autonomy.move(np.concatenate((leads, fol)), 0.8,
+                                np.concatenate((self_chosen, np.full(len(fol), volunteered))))
+        else:
+            self._autonomy.move(leads, 0.8, self_chosen)
         self._set_rates(tasks, flat, owner, size)
         self.active = np.concatenate((self.active, tasks))
         return started
