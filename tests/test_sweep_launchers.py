@@ -1,5 +1,6 @@
-"""The same sweep gives identical metrics through every launcher, and the shipped Slurm
-settings compose into a valid submitit configuration."""
+"""The same sweep gives identical metrics through every launcher (leadsim's default, basic,
+Hydra's joblib, submitit_local), and the shipped Slurm settings compose into a valid
+submitit configuration."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from simulation import METRICS
 SWEEP = ["coordination=delegation,distributed", "seed=0,1", *SMALL, NO_FIGURES]
 LAUNCHERS = {
     "basic": ["hydra/launcher=basic"],
+    "leadsim": ["hydra.launcher.n_jobs=2"],  # the default: joblib in chunks
     "joblib": ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
     # submitit_local starts every job of a batch at once: two at a time on small machines.
     "submitit_local": ["hydra/launcher=submitit_local", "hydra.sweeper.max_batch_size=2",
@@ -19,7 +21,7 @@ LAUNCHERS = {
 
 
 @pytest.mark.slow
-def test_identical_metrics_through_basic_joblib_and_submitit_local(tmp_path):
+def test_identical_metrics_through_leadsim_basic_joblib_and_submitit_local(tmp_path):
     tables = {}
     for name, args in LAUNCHERS.items():
         d = tmp_path / name
@@ -30,7 +32,7 @@ def test_identical_metrics_through_basic_joblib_and_submitit_local(tmp_path):
         tables[name] = df
     cols = ["coordination.name", "seed", *METRICS]
     base = tables["basic"][cols]
-    for name in ("joblib", "submitit_local"):
+    for name in ("leadsim", "joblib", "submitit_local"):
         other = tables[name][cols]
         assert base.equals(other), f"{name} differs from basic"
     # Different seeds do give different runs (the comparison above is not vacuous).
