@@ -151,10 +151,12 @@ def group_keys(df: pd.DataFrame, dims: list[str]) -> list[str]:
 # ---------------------------------------------------------------- statistics
 
 def _t_half(std: pd.Series, n: pd.Series, level: float = 0.95) -> pd.Series:
-    from scipy import stats
+    # scipy.special.stdtrit is the Student t quantile that scipy.stats.t.ppf computes
+    # (bit for bit), without importing scipy.stats (~0.3 s at the end of every sweep).
+    from scipy.special import stdtrit
 
     dof = (n - 1).where(n > 1).astype(float)  # n < 2: no interval (NaN)
-    t = stats.t.ppf(0.5 + level / 2, dof)
+    t = stdtrit(np.asarray(dof), 0.5 + level / 2)
     return std * t / np.sqrt(n.astype(float))
 
 
