@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit   # the t quantile, without importing scipy.stats (0.3 s)
 
 
 def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
@@ -16,5 +16,5 @@ def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
     m = float(x.mean())
     if n == 1:
         return m, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    half = float(stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / np.sqrt(n))
     return m, m - half, m + half

@@ -250,3 +250,16 @@ def test_a_finished_run_is_garbage_collected_once_its_result_is_dropped():
     del result
     gc.collect()
     assert ref() is None
+
+
+def test_mean_ci_matches_the_student_t_interval():
+    from scipy import stats
+
+    from simulation.stats import mean_ci
+
+    x = np.array([0.2, 0.5, 0.4, np.nan, 0.9, 0.1])
+    m, lo, hi = mean_ci(x)
+    finite = x[np.isfinite(x)]
+    expect = stats.t.interval(0.95, len(finite) - 1, loc=finite.mean(), scale=stats.sem(finite))
+    assert m == pytest.approx(finite.mean()) and (lo, hi) == pytest.approx(expect, rel=1e-12)
+    assert np.isnan(mean_ci([1.0])[1]) and np.isnan(mean_ci([])[0])

@@ -109,7 +109,7 @@ def launch(out: Path, design: Path, regimes, jobs: int | None, launcher: str | N
            f"coordination={','.join(regimes)}", "hydra.callbacks.report.figures=false"]
     if launcher:
         cmd.append(f"hydra/launcher={launcher}")
-    if jobs is not None and (launcher in (None, "joblib")):
+    if jobs is not None and (launcher in (None, "leadsim", "joblib")):
         cmd.append(f"hydra.launcher.n_jobs={jobs}")
     cmd += list(overrides)
     return subprocess.call(cmd)
@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--design-seed", type=int, default=0, help="seed of the SALib design and bootstrap")
     p.add_argument("--no-dummy", action="store_true", help="do not sample the noise-reference dummy parameter")
     p.add_argument("--out", required=True, help="the sweep folder (rerun the same command to resume)")
-    p.add_argument("--jobs", type=int, default=None, help="parallel processes (joblib launcher; default all cores)")
+    p.add_argument("--jobs", type=int, default=None, help="parallel processes (leadsim or joblib launcher; default all cores)")
     p.add_argument("--launcher", default=None, help="Hydra launcher, e.g. slurm or submitit_local")
     p.add_argument("--publish", default=None, help="also copy indices.csv and indices.png to this folder")
     p.add_argument("--analyze-only", action="store_true", help="analyse the runs already in --out")
