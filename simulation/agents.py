@@ -254,10 +254,32 @@ class _Ranking:
             self.views = self.perceived[self.people]
         return self.views
 
+    def _build_demanded(self) -> None:
+        """First rankings of every kind the step's queue asks for, with one partition
+        for all of them (the same rankings as :meth:`_build`, fewer NumPy calls)."""
+        kinds = [k for k in self.demand if k not in self.kinds]
+        width = self.window + 2 * max(self.demand[k] for k in kinds)
+        people = self.people
+        if len(kinds) < 2 or len(people) <= width:
+            return
+        v = self._views()
+        s = np.column_stack([v[:, k[0]] if len(k) == 1 else 0.5 * (v[:, k[0]] + v[:, k[1]]) for k in kinds])
+        cut = np.partition(s, len(people) - width, axis=0)[len(people) - width]
+        top = s >= cut                                   # ties at the cut all come in
+        bounds = np.where(top, -np.inf, s).max(axis=0).tolist()
+        for j, kind in enumerate(kinds):
+            rows = np.flatnonzero(top[:, j])
+            chosen, score = people[rows], s[rows, j]
+            order = np.lexsort((self.priority[chosen], -score))
+            self.kinds[kind] = [chosen[order].tolist(), score[order].tolist(), 0, bounds[j], width]
+
     def best(self, kind: tuple, k: int) -> list[int]:
         """The (up to) ``k`` people with room the leader rates best for a task of
         ``kind`` (its domain, or its two domains in increasing order), best first."""
         entry = self.kinds.get(kind)
+        if entry is None and not self.kinds and self.demand:
+            self._build_demanded()
+            entry = self.kinds.get(kind)
         if entry is None:   # wide enough for this step's decisions, as a rule
             entry = self.kinds[kind] = self._build(kind, self.window + 2 * self.demand.get(kind, 0))
         room = self.room

@@ -316,11 +316,15 @@ class LeadershipModel(Model):
         two = T.dom1[t] >= 0
         c1 = np.where(two, self.competence[flat, np.maximum(T.dom1[t], 0)], c0)
         fit = np.where(two, 0.5 * (c0 + c1), c0)
-        speed = np.bincount(owner, (0.5 + fit) * (0.5 + 0.5 * self.engagement[flat]), len(tasks))
-        best0 = np.full(len(tasks), -np.inf)
-        best1 = np.full(len(tasks), -np.inf)
-        np.maximum.at(best0, owner, c0)
-        np.maximum.at(best1, owner, c1)
+        speed = (0.5 + fit) * (0.5 + 0.5 * self.engagement[flat])
+        if len(flat) == len(tasks):           # teams of one: each member is the team
+            best0, best1 = c0, c1
+        else:                                 # the team's speeds add up; its best member counts
+            speed = np.bincount(owner, speed, len(tasks))
+            best0 = np.full(len(tasks), -np.inf)
+            best1 = np.full(len(tasks), -np.inf)
+            np.maximum.at(best0, owner, c0)
+            np.maximum.at(best1, owner, c1)
         skill = np.where(T.dom1[tasks] >= 0, 0.5 * (best0 + best1), best0)
         T.rate[tasks] = speed / (1.0 + w.coordination_cost * (size - 1))
         T.p_success[tasks] = 1.0 / (1.0 + np.exp(-w.success_slope * (skill - T.difficulty[tasks])))

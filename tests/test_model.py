@@ -199,6 +199,10 @@ def test_leader_ranking_finds_the_same_people_as_a_full_scan(n, domains, k, wind
     if len(people) == 0:
         return
     view = _Ranking(perceived, people, free, rng, window=window)
+    for d0 in range(domains):                                 # the queue's demand: rankings built together
+        for d1 in range(d0, domains):
+            if rng.random() < 0.5:
+                view.demand[(d0,) if d0 == d1 else (d0, d1)] = int(rng.integers(0, 4))
     room = np.zeros(n, dtype=np.int64)
     room[people] = free[people]
     for _ in range(8):
