@@ -263,13 +263,14 @@ class _Ranking:
         if len(kinds) < 2 or len(people) <= width:
             return
         v = self._views()
-        s = np.column_stack([v[:, k[0]] if len(k) == 1 else 0.5 * (v[:, k[0]] + v[:, k[1]]) for k in kinds])
-        cut = np.partition(s, len(people) - width, axis=0)[len(people) - width]
-        top = s >= cut                                   # ties at the cut all come in
-        bounds = np.where(top, -np.inf, s).max(axis=0).tolist()
+        # One row per kind (rows are contiguous: partitions along them stay cache-friendly).
+        s = np.stack([v[:, k[0]] if len(k) == 1 else 0.5 * (v[:, k[0]] + v[:, k[1]]) for k in kinds])
+        cut = np.partition(s, len(people) - width, axis=1)[:, len(people) - width]
+        top = s >= cut[:, None]                          # ties at the cut all come in
+        bounds = np.where(top, -np.inf, s).max(axis=1).tolist()
         for j, kind in enumerate(kinds):
-            rows = np.flatnonzero(top[:, j])
-            chosen, score = people[rows], s[rows, j]
+            cols = np.flatnonzero(top[j])
+            chosen, score = people[cols], s[j, cols]
             order = np.lexsort((self.priority[chosen], -score))
             self.kinds[kind] = [chosen[order].tolist(), score[order].tolist(), 0, bounds[j], width]
 
