@@ -120,8 +120,9 @@ class Leader(Agent):
         head = list(islice(self.queue, self.capacity))
         info = dict(zip(head, zip(map(_kind, T.dom0[head].tolist(), T.dom1[head].tolist()),
                                   T.team_size[head].tolist() if assign_followers else [1] * len(head))))
-        for kind, size in info.values():    # how many people each kind of task will need
-            view.demand[kind] = view.demand.get(kind, 0) + size
+        for task, (kind, size) in info.items():   # people each kind of task will need from a ranking
+            if task not in self.claimants:          # (an escalated contest picks among its claimants)
+                view.demand[kind] = view.demand.get(kind, 0) + size
         tasks, teams, chosen_self = [], [], []
         decisions = 0
         while self.queue and decisions < self.capacity and view.anyone():
