@@ -172,7 +172,7 @@ def test_identical_people_with_one_person_tasks_have_falling_inequality():
 
 def test_followers_among_equals_are_not_chosen_by_index():
     # Was a finding (stable sort on competence: the lowest-indexed colleagues always
-    # followed); model.py _recruits now breaks ties at random.
+    # followed); teams.py _recruits now breaks ties at random.
     share = checks.follower_concentration({**checks.IDENTICAL, "organization.network": "complete",
                                            "coordination.name": "distributed"}, steps=600)
     assert share < 0.2                            # a tenth of the people: about 0.1

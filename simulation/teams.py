@@ -1,0 +1,136 @@
+"""Starting tasks: forming teams, taking up capacity, setting work rates.
+
+A mixin of :class:`~simulation.model.LeadershipModel` (kept apart so that each module
+reads in one sitting): the same mechanism serves every regime, whether the leader
+named the team or the lead recruited volunteers (docs/ODD.md 7.4-7.5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tasks import Event
+
+
+class Teams:
+    """``start`` and its helpers; state lives on the model (``self``)."""
+
+    def start(self, tasks: np.ndarray, leads, via_leader: bool, self_chosen, teams=None) -> np.ndarray:
+        """Give ``tasks`` their ``leads`` and teams; work begins this step.
+
+        Without ``teams`` (lists of people, lead first, named by the leader, who only
+        names people with room) each lead recruits: available colleagues, most
+        competent first, who trust the lead at least ``follow_threshold`` join. A lead
+        whose capacity an earlier task of this call used up does not start; the
+        returned mask says which tasks started.
+        """
+        tasks = np.asarray(tasks, dtype=np.int64)
+        self_chosen = np.broadcast_to(np.asarray(self_chosen, dtype=bool), tasks.shape)
+        volunteered = teams is None
+        if volunteered:
+            started, teams = self._volunteer_teams(tasks, np.asarray(leads, dtype=np.int64))
+        else:
+            started = np.ones(len(tasks), dtype=bool)
+        if not started.any():
+            return started
+        T = self.tasks
+        if not started.all():
+            tasks, self_chosen = tasks[started], self_chosen[started]
+        # Teams flattened: member, its task's position in ``tasks``, its place in the team.
+        flat = np.array([p for team in teams for p in team], dtype=np.int64)
+        owner = np.array([i for i, team in enumerate(teams) for _ in team], dtype=np.int64)
+        place = np.array([j for team in teams for j in range(len(team))], dtype=np.int64)
+        size = np.array([len(team) for team in teams], dtype=np.int64)
+        is_lead = place == 0
+        leads = flat[is_lead]
+        fol, fol_task = flat[~is_lead], tasks[owner[~is_lead]]
+        rows = np.full((len(tasks), T.max_team), -1, dtype=np.int64)
+        rows[owner, place] = flat
+        T.members[tasks] = rows
+        T.lead[tasks], T.start[tasks], T.via_leader[tasks] = leads, self.steps, via_leader
+        np.add.at(self.lead_load, leads, 1)
+        np.subtract.at(self.free, flat, 1)
+        self.log(tasks, Event.STARTED, leads)
+        after_warmup = self.steps > self.cfg.warmup
+        if after_warmup:
+            np.add.at(self.led, leads, 1)
+        # Autonomy: leads who claimed, and followers who volunteered, chose their work.
+        if len(fol):
+            np.add.at(self.follow_load, fol, 1)
+            self.log(fol_task, Event.JOINED, fol)
+            if after_warmup:
+                np.add.at(self.followed, fol, 1)
+            self._autonomy.move(np.concatenate((leads, fol)), 0.8,
+                                np.concatenate((self_chosen, np.full(len(fol), volunteered))))
+        else:
+            self._autonomy.move(leads, 0.8, self_chosen)
+        self._set_rates(tasks, flat, owner, size)
+        self.active = np.concatenate((self.active, tasks))
+        return started
+
+    def _volunteer_teams(self, tasks: np.ndarray, leads: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+        """Teams of volunteers, task by task in order: a lead with capacity left and
+        not held up by a conflict starts, and the first of their willing colleagues
+        who still have room join, up to the task's team size."""
+        followers = self._recruits(tasks, leads)
+        lead_list = leads.tolist()
+        held_up = (self.blocked_until[leads] > self.steps).tolist()
+        people = lead_list + [f for fs in followers for f in fs]
+        free = dict(zip(people, self.free[people].tolist()))   # room left, for those concerned
+        started = np.zeros(len(tasks), dtype=bool)
+        teams = []
+        sizes = self.tasks.team_size[tasks].tolist()
+        for i, (lead, cands, size) in enumerate(zip(lead_list, followers, sizes)):
+            if free[lead] <= 0 or held_up[i]:
+                continue
+            free[lead] -= 1
+            team = [lead]
+            for f in cands if size > 1 else ():
+                if free[f] > 0 and f not in team:
+                    free[f] -= 1
+                    team.append(f)
+                    if len(team) == size:
+                        break
+            started[i] = True
+            teams.append(team)
+        return started, teams
+
+    def _recruits(self, tasks: np.ndarray, leads: np.ndarray) -> list[list[int]]:
+        """Each lead's willing, available colleagues, most competent first."""
+        need = self.tasks.team_size[tasks] > 1
+        out: list[list[int]] = [[] for _ in range(len(tasks))]
+        if not need.any():
+            return out
+        idx = np.flatnonzero(need)
+        k, ties = self.trust.out_ties(leads[idx])
+        cand = self.trust.dst[ties]
+        ok = self.is_available(cand) & (self.trust.trust[self.trust.rev[ties]] >= self.cfg.coordination.follow_threshold)
+        k, cand = k[ok], cand[ok]
+        # Most competent first; equals in random order (never by index).
+        order = np.lexsort((self.rng.random(len(cand)), -self.fit(cand, tasks[idx[k]]), k))
+        cand = cand[order].tolist()
+        bounds = np.searchsorted(k[order], np.arange(len(idx) + 1)).tolist()
+        for j, i in enumerate(idx.tolist()):
+            out[i] = cand[bounds[j]:bounds[j + 1]]
+        return out
+
+    def _set_rates(self, tasks, flat, owner, size) -> None:
+        """Work rate and success probability of newly started teams (docs/ODD.md 7.5)."""
+        w, T = self.cfg.workload, self.tasks
+        t = tasks[owner]
+        c0 = self.competence[flat, T.dom0[t]]
+        two = T.dom1[t] >= 0
+        c1 = np.where(two, self.competence[flat, np.maximum(T.dom1[t], 0)], c0)
+        fit = np.where(two, 0.5 * (c0 + c1), c0)
+        speed = (0.5 + fit) * (0.5 + 0.5 * self.engagement[flat])
+        if len(flat) == len(tasks):           # teams of one: each member is the team
+            best0, best1 = c0, c1
+        else:                                 # the team's speeds add up; its best member counts
+            speed = np.bincount(owner, speed, len(tasks))
+            best0 = np.full(len(tasks), -np.inf)
+            best1 = np.full(len(tasks), -np.inf)
+            np.maximum.at(best0, owner, c0)
+            np.maximum.at(best1, owner, c1)
+        skill = np.where(T.dom1[tasks] >= 0, 0.5 * (best0 + best1), best0)
+        T.rate[tasks] = speed / (1.0 + w.coordination_cost * (size - 1))
+        T.p_success[tasks] = 1.0 / (1.0 + np.exp(-w.success_slope * (skill - T.difficulty[tasks])))
