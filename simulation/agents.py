@@ -97,10 +97,6 @@ class Leader(Agent):
     def queue_length(self) -> int:
         return len(self.queue)
 
-    def perceived_fit(self, people: np.ndarray, task: int) -> np.ndarray:
-        """The leader's view of each person's fit for ``task`` (mean over its domains)."""
-        return self.perceived[np.ix_(people, self.model.tasks.domains(task))].mean(axis=1)
-
     def work_queue(self, assign_followers: bool) -> None:
         """Make up to ``capacity`` decisions on the queue, first come first served.
 
@@ -192,7 +188,6 @@ class _Ranking:
         room = np.zeros(len(free), dtype=np.int64)
         room[people] = free[people]
         self.people = np.sort(people)
-        self.views = None                         # the leader's views of them, when needed
         self.room_array = room                    # brought up to date when a ranking is built
         self.room = room.tolist()                 # Python lists: read one entry at a time
         self.taken: list[int] = []
@@ -226,64 +221,49 @@ class _Ranking:
         p = self.perceived
         return float(p[person, kind[0]]) if len(kind) == 1 else 0.5 * float(p[person, kind[0]] + p[person, kind[1]])
 
-    def _build(self, kind: tuple, width: int) -> list:
-        """The top ``width`` people for ``kind``, best first, and a strict upper bound
-        on everyone left out (-inf if nobody is). The first build of a step ranks
-        everyone available at the step's start (views and room only fall, so who
-        has since lost room is skipped on the walk); a wider one, who has room now."""
-        if kind not in self.kinds:
-            people, views = self.people, self._views()
-        else:
-            if self.taken:
-                np.subtract.at(self.room_array, self.taken, 1)
-                self.taken = []
-            people = np.flatnonzero(self.room_array > 0)
-            views = self.perceived[people]
-        s = views[:, kind[0]] if len(kind) == 1 else 0.5 * (views[:, kind[0]] + views[:, kind[1]])
-        bound = -np.inf
-        if len(people) > width:
-            cut = np.partition(s, len(s) - width)[len(s) - width]
-            top = np.flatnonzero(s >= cut)           # ties at the cut all come in
-            if len(top) < len(s):
-                bound = float(np.max(s, where=s < cut, initial=-np.inf))
-            people, s = people[top], s[top]
-        order = np.lexsort((self.priority[people], -s))
-        return [people[order].tolist(), s[order].tolist(), 0, bound, width]
-
-    def _views(self) -> np.ndarray:
-        if self.views is None:
-            self.views = self.perceived[self.people]
-        return self.views
-
-    def _build_demanded(self) -> None:
-        """First rankings of every kind the step's queue asks for, with one partition
-        for all of them (the same rankings as :meth:`_build`, fewer NumPy calls)."""
-        kinds = [k for k in self.demand if k not in self.kinds]
-        width = self.window + 2 * max(self.demand[k] for k in kinds)
-        people = self.people
-        if len(kinds) < 2 or len(people) <= width:
-            return
-        v = self._views()
+    def _rank(self, kinds: list, width: int, people: np.ndarray, views: np.ndarray) -> None:
+        """Rank ``people`` (with the leader's ``views`` of them) for each of ``kinds``:
+        the top ``width``, best first, and a strict upper bound on everyone left out
+        (-inf if nobody is). One partition serves all kinds."""
         # One row per kind (rows are contiguous: partitions along them stay cache-friendly).
-        s = np.stack([v[:, k[0]] if len(k) == 1 else 0.5 * (v[:, k[0]] + v[:, k[1]]) for k in kinds])
-        cut = np.partition(s, len(people) - width, axis=1)[:, len(people) - width]
-        top = s >= cut[:, None]                          # ties at the cut all come in
-        bounds = np.where(top, -np.inf, s).max(axis=1).tolist()
+        s = np.stack([views[:, k[0]] if len(k) == 1 else 0.5 * (views[:, k[0]] + views[:, k[1]]) for k in kinds])
+        if len(people) > width:
+            cut = np.partition(s, len(people) - width, axis=1)[:, len(people) - width]
+            top = s >= cut[:, None]                      # ties at the cut all come in
+            bounds = np.where(top, -np.inf, s).max(axis=1).tolist()
+        else:
+            top, bounds = np.ones(s.shape, dtype=bool), [-np.inf] * len(kinds)
         for j, kind in enumerate(kinds):
             cols = np.flatnonzero(top[j])
             chosen, score = people[cols], s[j, cols]
             order = np.lexsort((self.priority[chosen], -score))
             self.kinds[kind] = [chosen[order].tolist(), score[order].tolist(), 0, bounds[j], width]
 
+    def _first_rankings(self) -> None:
+        """The step's first rankings: every kind its queue asks for, of everyone
+        available at the step's start (views and room only fall, so who has since lost
+        room is skipped on the walk), wide enough for the step's decisions as a rule."""
+        kinds = [k for k in self.demand if k not in self.kinds]
+        if kinds:
+            width = self.window + 2 * max(self.demand[k] for k in kinds)
+            self._rank(kinds, width, self.people, self.perceived[self.people])
+
+    def _widen(self, kind: tuple, width: int) -> list:
+        """A wider ranking of ``kind``, of who has room now."""
+        if self.taken:
+            np.subtract.at(self.room_array, self.taken, 1)
+            self.taken = []
+        people = np.flatnonzero(self.room_array > 0)
+        self._rank([kind], width, people, self.perceived[people])
+        return self.kinds[kind]
+
     def best(self, kind: tuple, k: int) -> list[int]:
         """The (up to) ``k`` people with room the leader rates best for a task of
         ``kind`` (its domain, or its two domains in increasing order), best first."""
-        entry = self.kinds.get(kind)
-        if entry is None and not self.kinds and self.demand:
-            self._build_demanded()
-            entry = self.kinds.get(kind)
-        if entry is None:   # wide enough for this step's decisions, as a rule
-            entry = self.kinds[kind] = self._build(kind, self.window + 2 * self.demand.get(kind, 0))
+        if kind not in self.kinds:
+            self.demand.setdefault(kind, 0)       # a kind the queue's head did not announce
+            self._first_rankings()
+        entry = self.kinds[kind]
         room = self.room
         while True:
             ids, scores, i, bound, width = entry
@@ -304,7 +284,7 @@ class _Ranking:
                 team, complete = self._walk(entry, kind, k)
                 if complete or bound == -np.inf or (len(team) == k and self.score(team[-1], kind) > bound):
                     return team
-            entry = self.kinds[kind] = self._build(kind, width * 4)   # ran off the window: widen
+            entry = self._widen(kind, width * 4)   # ran off the ranking
 
     def _walk(self, entry: list, kind: tuple, k: int) -> tuple[list[int], bool]:
         """Best ``k`` by current views, walking the ranking whose stored scores are
