@@ -84,9 +84,9 @@ def make_config(regime: str, size: int, steps: int, warmup: int, seed: int, lead
 
 def _forget(model) -> None:
     """Mesa 3.3.1 keeps every model alive in ``Agent._ids`` (FACTS.md); drop ours."""
-    from mesa import Agent
+    from simulation.runner import release
 
-    Agent._ids.pop(model, None)
+    release(model)
 
 
 def run_model(cfg) -> dict:

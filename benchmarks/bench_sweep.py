@@ -49,13 +49,11 @@ def _run(cfg) -> dict:
     """One run in a worker; only the metrics travel back (the model stays here)."""
     import time
 
-    from mesa import Agent
     from simulation.runner import simulate
 
     w0, c0 = time.perf_counter(), time.process_time()
     result = simulate(cfg, progress=False)
     w1, c1 = time.perf_counter(), time.process_time()
-    Agent._ids.pop(result.model, None)   # Mesa 3.3.1 would keep every model alive (FACTS.md)
     return {"metrics": result.metrics, "wall": w1 - w0, "cpu": c1 - c0}
 
 

@@ -175,11 +175,8 @@ def _sweep_job(cfg, hc) -> dict:
             plan.record(sweep_dir, hc.job.num, "skipped", time.perf_counter() - t0)
             return metrics
         resume.begin(out, want, info)
-        result = simulate(sim, progress=False)
-        try:
-            write_outputs(out, result)
-        finally:
-            _release(result.model)
+        result = simulate(sim, progress=False)   # releases the model (runner.release)
+        write_outputs(out, result)
     except Exception as exc:
         info["seconds"] = round(time.perf_counter() - t0, 3)
         error = resume.fail(out, exc, info)
@@ -196,14 +193,6 @@ def _sweep_dir(out: Path, subdir: str) -> Path:
     re-resolving ``${now:...}`` in a worker process."""
     parts = Path(subdir).parts
     return Path(*out.parts[: len(out.parts) - len(parts)]) if out.parts[-len(parts):] == parts else out.parent
-
-
-def _release(model) -> None:
-    """Mesa 3.3.1 keeps every model in ``Agent._ids`` forever (FACTS.md): a worker that
-    runs thousands of models would grow by ~1 MB per run. Drop this model's entry."""
-    from mesa.agent import Agent
-
-    Agent._ids.pop(model, None)
 
 
 def _print_summary(metrics: dict, out: Path) -> None:
