@@ -267,3 +267,29 @@ def test_mean_ci_matches_the_student_t_interval():
     expect = stats.t.interval(0.95, len(finite) - 1, loc=finite.mean(), scale=stats.sem(finite))
     assert m == pytest.approx(finite.mean()) and (lo, hi) == pytest.approx(expect, rel=1e-12)
     assert np.isnan(mean_ci([1.0])[1]) and np.isnan(mean_ci([])[0])
+
+
+def test_event_log_keeps_order_and_values_across_compactions():
+    """Single events and batches (scalar or per-task persons) come back row by row in
+    logging order, whether joined at reading or compacted on the way."""
+    from simulation.tasks import EventLog
+
+    rng = np.random.default_rng(4)
+    for compact in (3, 4096):
+        log, expect = EventLog(), []
+        log.COMPACT = compact
+        for step in range(30):
+            if rng.random() < 0.5:
+                task, person = int(rng.integers(100)), int(rng.integers(-1, 9))
+                log.add(step, task, Event.ASSIGNED, person)
+                expect.append((step, task, int(Event.ASSIGNED), person))
+            else:
+                tasks = rng.integers(0, 100, int(rng.integers(0, 4)))
+                persons = rng.integers(0, 9, len(tasks)) if rng.random() < 0.5 else -1
+                log.add_many(step, tasks, Event.STARTED, persons)
+                expect += [(step, int(t), int(Event.STARTED), int(np.broadcast_to(persons, tasks.shape)[i]))
+                           for i, t in enumerate(tasks)]
+            if step == 17:
+                log.array()                            # reading mid-run must not lose or repeat rows
+        assert len(log) == len(expect)
+        np.testing.assert_array_equal(log.array(), np.array(expect, dtype=np.int64).reshape(-1, 4))
