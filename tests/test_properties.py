@@ -62,3 +62,23 @@ def test_invariants_and_metric_ranges_over_random_configs(params):
               "competence_gain", "wip_mean", "leader_queue_mean"):
         assert math.isnan(met[k]) or met[k] >= 0.0, (k, met[k])
     assert met["tasks_arrived"] == met["tasks_completed"] + met["tasks_failed"] + met["tasks_open"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.sampled_from([0.5, 0.8, 0.9, 1.0]), st.booleans()),
+                max_size=80),
+       st.lists(st.floats(0.0, 1.0), min_size=10, max_size=10))
+def test_batch_updates_equal_one_by_one_updates(updates, start):
+    """``Compounder.move`` (with or without repeated indices, short or long batches)
+    ends where applying the updates one at a time — gains, then losses — ends."""
+    import numpy as np
+
+    from simulation.updates import Compounder
+
+    values = np.array(start)
+    Compounder(values).move([i for i, _, _ in updates], [k for _, k, _ in updates], [u for _, _, u in updates])
+    expect = np.array(start)
+    for i, k, u in sorted(updates, key=lambda x: not x[2]):     # gains first
+        expect[i] = 1.0 - (1.0 - expect[i]) * k if u else expect[i] * k
+    np.testing.assert_allclose(values, expect, rtol=1e-12, atol=1e-15)
+    assert ((values >= 0) & (values <= 1)).all()
