@@ -162,13 +162,8 @@ class LeadershipModel(Teams, Model):
 
     def fit(self, people, tasks) -> np.ndarray:
         """Each person's own competence for the paired task (mean over its domains)."""
-        people, tasks = np.asarray(people), np.asarray(tasks)
-        d0, d1 = self.tasks.dom0[tasks], self.tasks.dom1[tasks]
-        f = self.competence[people, d0]
-        two = d1 >= 0
-        if two.any():
-            f = np.where(two, 0.5 * (f + self.competence[people, np.maximum(d1, 0)]), f)
-        return f
+        c, T = self.competence, self.tasks
+        return 0.5 * (c[people, T.dom0[tasks]] + c[people, T.dom1_or_0[tasks]])
 
     def claim_round(self, tasks: np.ndarray):
         """One simultaneous claiming round for pool ``tasks``.
@@ -214,10 +209,7 @@ class LeadershipModel(Teams, Model):
         """A person who distrusts the leader refuses an assignment that fits them poorly."""
         if self.trust_in_leader[person] >= self.cfg.coordination.pushback_threshold:
             return False
-        c, T = self.competence, self.tasks
-        d0, d1 = int(T.dom0[task]), int(T.dom1[task])
-        fit = c[person, d0] if d1 < 0 else 0.5 * (c[person, d0] + c[person, d1])
-        return bool(fit < T.difficulty[task])
+        return bool(self.fit(person, task) < self.tasks.difficulty[task])
 
     def vertical_conflict(self, task: int, person: int) -> None:
         """A pushback: trust in the leader falls; the leader learns the person felt unfit."""

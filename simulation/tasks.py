@@ -34,11 +34,14 @@ class TaskTable:
     """All tasks of a run, one row each; grows by doubling.
 
     ``dom1`` is -1 for single-domain tasks; ``members[t]`` holds the lead first, then
-    the followers, padded with -1.
+    the followers, padded with -1. ``dom1_or_0`` is ``dom1``, or ``dom0`` for a
+    single-domain task: a mean over ``dom0`` and ``dom1_or_0`` is then a task's mean
+    over its domains without a branch (``0.5 * (x + x) == x`` exactly).
     """
 
     FLOATS = ("difficulty", "effort", "remaining", "rate", "p_success")
     INTS = ("dom0", "dom1", "team_size", "arrival", "entry", "lead", "start")
+    DERIVED = ("dom1_or_0",)
     FLAGS = ("via_leader", "contested", "unowned", "escalated")
 
     def __init__(self, max_team: int, capacity: int = 256):
@@ -47,11 +50,11 @@ class TaskTable:
         self._alloc(capacity)
 
     def _alloc(self, cap: int) -> None:
-        old = {k: getattr(self, k) for k in (*self.FLOATS, *self.INTS, *self.FLAGS, "members")
+        old = {k: getattr(self, k) for k in (*self.FLOATS, *self.INTS, *self.DERIVED, *self.FLAGS, "members")
                if hasattr(self, k)}
         for k in self.FLOATS:
             setattr(self, k, np.zeros(cap))
-        for k in self.INTS:
+        for k in (*self.INTS, *self.DERIVED):
             setattr(self, k, np.full(cap, -1, dtype=np.int64))
         for k in self.FLAGS:
             setattr(self, k, np.zeros(cap, dtype=bool))
@@ -69,6 +72,7 @@ class TaskTable:
         for name, values in cols.items():
             getattr(self, name)[new] = values
         self.remaining[new] = self.effort[new]
+        self.dom1_or_0[new] = np.where(self.dom1[new] >= 0, self.dom1[new], self.dom0[new])
         self.n += k
         return np.arange(new.start, new.stop)
 

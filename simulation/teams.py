@@ -25,28 +25,29 @@ class Teams:
         returned mask says which tasks started.
         """
         tasks = np.asarray(tasks, dtype=np.int64)
-        self_chosen = np.broadcast_to(np.asarray(self_chosen, dtype=bool), tasks.shape)
         volunteered = teams is None
         if volunteered:
             started, teams = self._volunteer_teams(tasks, np.asarray(leads, dtype=np.int64))
+            if len(teams) < len(tasks):
+                if not teams:
+                    return started
+                tasks = tasks[started]
+                self_chosen = self_chosen if np.ndim(self_chosen) == 0 else np.asarray(self_chosen)[started]
         else:
             started = np.ones(len(tasks), dtype=bool)
-        if not started.any():
-            return started
         T = self.tasks
-        if not started.all():
-            tasks, self_chosen = tasks[started], self_chosen[started]
         # Teams flattened: member, its task's position in ``tasks``, its place in the team.
-        flat = np.array([p for team in teams for p in team], dtype=np.int64)
-        owner = np.array([i for i, team in enumerate(teams) for _ in team], dtype=np.int64)
-        place = np.array([j for team in teams for j in range(len(team))], dtype=np.int64)
+        flat, owner, place = [], [], []
+        for i, team in enumerate(teams):
+            flat += team
+            owner += [i] * len(team)
+            place += range(len(team))
+        flat, owner, place = (np.array(x, dtype=np.int64) for x in (flat, owner, place))
         size = np.array([len(team) for team in teams], dtype=np.int64)
-        is_lead = place == 0
-        leads = flat[is_lead]
-        fol, fol_task = flat[~is_lead], tasks[owner[~is_lead]]
-        rows = np.full((len(tasks), T.max_team), -1, dtype=np.int64)
-        rows[owner, place] = flat
-        T.members[tasks] = rows
+        is_fol = place > 0
+        leads = np.array([team[0] for team in teams], dtype=np.int64)
+        fol, fol_task = flat[is_fol], tasks[owner[is_fol]]
+        T.members[tasks[owner], place] = flat            # rows of tasks never started are all -1
         T.lead[tasks], T.start[tasks], T.via_leader[tasks] = leads, self.steps, via_leader
         np.add.at(self.lead_load, leads, 1)
         np.subtract.at(self.free, flat, 1)
@@ -54,16 +55,15 @@ class Teams:
         after_warmup = self.steps > self.cfg.warmup
         if after_warmup:
             np.add.at(self.led, leads, 1)
-        # Autonomy: leads who claimed, and followers who volunteered, chose their work.
         if len(fol):
             np.add.at(self.follow_load, fol, 1)
             self.log(fol_task, Event.JOINED, fol)
             if after_warmup:
                 np.add.at(self.followed, fol, 1)
-            self._autonomy.move(np.concatenate((leads, fol)), 0.8,
-                                np.concatenate((self_chosen, np.full(len(fol), volunteered))))
-        else:
-            self._autonomy.move(leads, 0.8, self_chosen)
+        # Autonomy: leads who claimed, and followers who volunteered, chose their work.
+        chose = np.full(len(flat), volunteered)
+        chose[:len(leads)] = self_chosen
+        self._autonomy.move(np.concatenate((leads, fol)), 0.8, chose)
         self._set_rates(tasks, flat, owner, size)
         self.active = np.concatenate((self.active, tasks))
         return started
@@ -118,11 +118,8 @@ class Teams:
         """Work rate and success probability of newly started teams (docs/ODD.md 7.5)."""
         w, T = self.cfg.workload, self.tasks
         t = tasks[owner]
-        c0 = self.competence[flat, T.dom0[t]]
-        two = T.dom1[t] >= 0
-        c1 = np.where(two, self.competence[flat, np.maximum(T.dom1[t], 0)], c0)
-        fit = np.where(two, 0.5 * (c0 + c1), c0)
-        speed = (0.5 + fit) * (0.5 + 0.5 * self.engagement[flat])
+        c0, c1 = self.competence[flat, T.dom0[t]], self.competence[flat, T.dom1_or_0[t]]
+        speed = (0.5 + 0.5 * (c0 + c1)) * (0.5 + 0.5 * self.engagement[flat])
         if len(flat) == len(tasks):           # teams of one: each member is the team
             best0, best1 = c0, c1
         else:                                 # the team's speeds add up; its best member counts
@@ -131,6 +128,6 @@ class Teams:
             best1 = np.full(len(tasks), -np.inf)
             np.maximum.at(best0, owner, c0)
             np.maximum.at(best1, owner, c1)
-        skill = np.where(T.dom1[tasks] >= 0, 0.5 * (best0 + best1), best0)
+        skill = 0.5 * (best0 + best1)
         T.rate[tasks] = speed / (1.0 + w.coordination_cost * (size - 1))
         T.p_success[tasks] = 1.0 / (1.0 + np.exp(-w.success_slope * (skill - T.difficulty[tasks])))
