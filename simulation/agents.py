@@ -158,6 +158,18 @@ class Leader(Agent):
         self.queue.extendleft(reversed(tasks[~started].tolist()))
 
 
+class _Lazy(dict):
+    """``array[i]`` as a Python value, converted the first time it is read."""
+
+    def __init__(self, array: np.ndarray):
+        super().__init__()
+        self.array = array
+
+    def __missing__(self, i):
+        value = self[i] = self.array[i].item()
+        return value
+
+
 def _kind(d0: int, d1: int) -> tuple:
     """A task's domains as a ranking key: ``(d0,)`` or the pair in increasing order."""
     return (d0,) if d1 < 0 else ((d0, d1) if d0 < d1 else (d1, d0))
@@ -182,16 +194,17 @@ class _Ranking:
     def __init__(self, perceived: np.ndarray, people: np.ndarray, free: np.ndarray, rng, window: int = WINDOW):
         self.perceived = perceived
         # Equals are ranked in a random order drawn afresh each step, never by index.
-        people = rng.permutation(people)
+        self._drawn = people = rng.permutation(people)
         self.priority = np.zeros(len(free))
         self.priority[people] = np.arange(len(people))
         room = np.zeros(len(free), dtype=np.int64)
         room[people] = free[people]
-        self.people = np.sort(people)
         self.room_array = room                    # brought up to date when a ranking is built
-        self.room = room.tolist()                 # Python lists: read one entry at a time
+        # Read one entry at a time, and often only a few (a facilitating leader settles
+        # contests among a handful of claimants): Python values, converted on first read.
+        self.room = _Lazy(room)
+        self.prio = _Lazy(self.priority)
         self.taken: list[int] = []
-        self.prio = self.priority.tolist()
         self.total_room = int(room.sum())
         self.window = window
         self.lowered: set[int] = set()            # people whose view fell this step
@@ -246,7 +259,8 @@ class _Ranking:
         kinds = [k for k in self.demand if k not in self.kinds]
         if kinds:
             width = self.window + 2 * max(self.demand[k] for k in kinds)
-            self._rank(kinds, width, self.people, self.perceived[self.people])
+            people = np.sort(self._drawn)
+            self._rank(kinds, width, people, self.perceived[people])
 
     def _widen(self, kind: tuple, width: int) -> list:
         """A wider ranking of ``kind``, of who has room now."""
