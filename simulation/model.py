@@ -72,9 +72,6 @@ class LeadershipModel(Teams, Model):
         self.autonomy = np.full(n, 0.5)
         self.trust_in_leader = _clipped_normal(rng, cul.trust, cul.trust_spread, n)
         self.blocked_until = np.zeros(n, dtype=np.int64)
-        self.led = np.zeros(n, dtype=np.int64)        # tasks led after warm-up
-        self.followed = np.zeros(n, dtype=np.int64)   # tasks followed after warm-up
-        self.busy = np.zeros(n, dtype=np.int64)       # task-steps worked after warm-up
 
         cells = list(self.grid.all_cells)
         self.workers = [Worker(self, i, cells[i]) for i in range(n)]
@@ -258,9 +255,7 @@ class LeadershipModel(Teams, Model):
         np.subtract.at(self.lead_load, leads, 1)
         np.subtract.at(self.follow_load, fol, 1)
         np.add.at(self.free, flat, 1)
-        if self.steps > self.cfg.warmup:   # task-steps worked after the warm-up
-            worked = self.steps - np.maximum(T.start[tasks], self.cfg.warmup + 1) + 1
-            np.add.at(self.busy, flat, worked[owner])
+        T.end[tasks] = self.steps
 
         # (member, domain) pairs as flat indices into the (people x domains) arrays.
         d = self.cfg.people.domains
@@ -309,6 +304,32 @@ class LeadershipModel(Teams, Model):
         np.clip(self.engagement, 0.0, 1.0, out=self.engagement)
 
     # ------------------------------------------------------------------ state for readers
+    # Who led, followed and worked after the warm-up, per person: read from the task
+    # table when asked (a run's end), not tallied at every start and finish.
+    @property
+    def led(self) -> np.ndarray:
+        """Tasks each person led that started after the warm-up."""
+        T, n = self.tasks, self.tasks.n
+        return np.bincount(T.lead[:n][T.start[:n] > self.cfg.warmup], minlength=len(self.free))
+
+    @property
+    def followed(self) -> np.ndarray:
+        """Tasks each person joined as a follower that started after the warm-up."""
+        T, n = self.tasks, self.tasks.n
+        rows = T.members[:n][T.start[:n] > self.cfg.warmup, 1:]
+        return np.bincount(rows[rows >= 0], minlength=len(self.free))
+
+    @property
+    def busy(self) -> np.ndarray:
+        """Task-steps each person worked after the warm-up, on tasks finished by now."""
+        T, n, warm = self.tasks, self.tasks.n, self.cfg.warmup
+        done = np.flatnonzero(T.end[:n] > warm)
+        worked = T.end[done] - np.maximum(T.start[done], warm + 1) + 1
+        rows = T.members[done]
+        out = np.zeros(len(self.free), dtype=np.int64)
+        np.add.at(out, rows[rows >= 0], np.broadcast_to(worked[:, None], rows.shape)[rows >= 0])
+        return out
+
     @property
     def n_open(self) -> int:
         return len(self.leader.queue) + len(self.pool) + len(self.active)

@@ -34,13 +34,14 @@ class TaskTable:
     """All tasks of a run, one row each; grows by doubling.
 
     ``dom1`` is -1 for single-domain tasks; ``members[t]`` holds the lead first, then
-    the followers, padded with -1. ``dom1_or_0`` is ``dom1``, or ``dom0`` for a
+    the followers, padded with -1; ``start`` and ``end`` are the steps work began and
+    the task finished (-1: not yet). ``dom1_or_0`` is ``dom1``, or ``dom0`` for a
     single-domain task: a mean over ``dom0`` and ``dom1_or_0`` is then a task's mean
     over its domains without a branch (``0.5 * (x + x) == x`` exactly).
     """
 
     FLOATS = ("difficulty", "effort", "remaining", "rate", "p_success")
-    INTS = ("dom0", "dom1", "team_size", "arrival", "entry", "lead", "start")
+    INTS = ("dom0", "dom1", "team_size", "arrival", "entry", "lead", "start", "end")
     DERIVED = ("dom1_or_0",)
     FLAGS = ("via_leader", "contested", "unowned", "escalated")
 

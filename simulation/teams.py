@@ -52,14 +52,9 @@ class Teams:
         np.add.at(self.lead_load, leads, 1)
         np.subtract.at(self.free, flat, 1)
         self.log(tasks, Event.STARTED, leads)
-        after_warmup = self.steps > self.cfg.warmup
-        if after_warmup:
-            np.add.at(self.led, leads, 1)
         if len(fol):
             np.add.at(self.follow_load, fol, 1)
             self.log(fol_task, Event.JOINED, fol)
-            if after_warmup:
-                np.add.at(self.followed, fol, 1)
         # Autonomy: leads who claimed, and followers who volunteered, chose their work.
         chose = np.full(len(flat), volunteered)
         chose[:len(leads)] = self_chosen

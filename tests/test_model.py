@@ -157,6 +157,26 @@ def test_learning_raises_competence_only_with_a_learning_rate():
     assert m.metrics()["competence_gain"] > 0
 
 
+@pytest.mark.parametrize("regime", REGIMES)
+def test_tallies_per_person_agree_with_the_event_log(regime):
+    """led, followed and busy (read from the task table) recount the events after warm-up."""
+    m = LeadershipModel(make_config(**{"coordination.name": regime, "workload.arrival_rate": 3.0}), seed=5)
+    m.run()
+    ev, warm, n = m.events.array(), m.cfg.warmup, m.cfg.organization.size
+    late = ev[:, 0] > warm
+    for tally, kind in ((m.led, Event.STARTED), (m.followed, Event.JOINED)):
+        rows = ev[late & (ev[:, 2] == kind)]
+        assert rows[:, 3].min() >= 0
+        np.testing.assert_array_equal(tally, np.bincount(rows[:, 3], minlength=n))
+    # busy: every member of a task finished after warm-up, for each step of it after warm-up
+    start = {t: s for s, t, _, _ in ev[ev[:, 2] == Event.STARTED]}
+    expect = np.zeros(n, dtype=np.int64)
+    for step, t, _, _ in ev[late & np.isin(ev[:, 2], [Event.COMPLETED, Event.FAILED])]:
+        expect[m.tasks.team(t)] += step - max(start[t], warm + 1) + 1
+    np.testing.assert_array_equal(m.busy, expect)
+    assert m.led.sum() > 0 and m.busy.sum() > 0
+
+
 def test_delegation_concentrates_work_more_than_distributed():
     """An emergent contrast, not a hard-coded one: the leader picks the people it rates best."""
     gini = {r: np.mean([LeadershipModel(make_config(**{"coordination.name": r}), seed=s).run()
