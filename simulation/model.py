@@ -187,9 +187,10 @@ class LeadershipModel(Teams, Model):
         # tasks first, as if the pool were scanned in order of arrival.
         if not distinct(cand):
             by_person = np.lexsort((group, cand))
-            rank = np.arange(len(cand)) - np.searchsorted(cand[by_person], cand[by_person])
-            room = np.zeros(len(cand), dtype=bool)
-            room[by_person] = rank < self.free[cand[by_person]]
+            sorted_cand = cand[by_person]
+            room = np.empty(len(cand), dtype=bool)
+            room[by_person] = (np.arange(len(cand)) - np.searchsorted(sorted_cand, sorted_cand)
+                               < self.free[sorted_cand])
             group, cand = group[room], cand[room]
         order = np.lexsort((rng.random(len(cand)), group))
         group, cand = group[order], cand[order]
@@ -197,10 +198,13 @@ class LeadershipModel(Teams, Model):
         keep = first | (rng.random(len(cand)) >= self.cfg.organization.transparency)
         group, cand = group[keep], cand[keep]
         granted = self.trust.in_mean(cand) >= c.grant_threshold
-        self.log(tasks[group], Event.CLAIMED, cand)
-        self.log(tasks[group[granted]], Event.GRANTED, cand[granted])
-        self.log(tasks[group[~granted]], Event.REFUSED, cand[~granted])
-        return group[granted], cand[granted]
+        refused = ~granted
+        claimed = tasks[group]
+        group, granted_to = group[granted], cand[granted]
+        self.log(claimed, Event.CLAIMED, cand)
+        self.log(claimed[granted], Event.GRANTED, granted_to)
+        self.log(claimed[refused], Event.REFUSED, cand[refused])
+        return group, granted_to
 
     def pushes_back(self, person: int, task: int) -> bool:
         """A person who distrusts the leader refuses an assignment that fits them poorly."""

@@ -70,6 +70,7 @@ class TrustNetwork:
         self.trust = np.clip(rng.normal(baseline, spread, len(self.src)), 0.0, 1.0)
         self.in_degree = np.bincount(self.dst, minlength=n).astype(float)
         self.in_sum = np.bincount(self.dst, weights=self.trust, minlength=n)
+        self._in_degree_or_1 = np.maximum(self.in_degree, 1.0)   # nobody trusts the isolated: 0 / 1
         self.total = float(self.trust.sum())
         self._mover = Compounder(self.trust)
         self._count = np.zeros(len(self.trust))
@@ -87,8 +88,7 @@ class TrustNetwork:
 
     def in_mean(self, people) -> np.ndarray:
         """Mean trust that colleagues place in each of ``people`` (0 with no colleagues)."""
-        deg = self.in_degree[people]
-        return np.divide(self.in_sum[people], deg, out=np.zeros_like(deg), where=deg > 0)
+        return self.in_sum[people] / self._in_degree_or_1[people]
 
     def edge_ids(self, a, b) -> np.ndarray:
         """Tie ids for directed pairs (a[k] -> b[k]); -1 where there is no tie."""

@@ -87,12 +87,12 @@ class Distributed(Coordination):
             return
         group, person = m.claim_round(pool)
         n_granted = np.bincount(group, minlength=len(pool))
-        leaves = np.zeros(len(pool), dtype=bool)
-        # One granted claim: that claimant leads. Several: contested.
+        # One granted claim: that claimant leads. Several: contested (overwritten below).
         owner = np.full(len(pool), -1, dtype=np.int64)
-        single = n_granted == 1
-        owner[group[single[group]]] = person[single[group]]
+        owner[group] = person
+        leaves = np.zeros(len(pool), dtype=bool)
         multi = np.flatnonzero(n_granted > 1)
+        unsettled = multi[:0]
         if len(multi):
             m.mark_ambiguous(pool[multi], Event.CONTESTED)
             settled = m.rng.random(len(multi)) < m.cfg.organization.clarity
@@ -104,18 +104,19 @@ class Distributed(Coordination):
             best = first_in_group(g)
             owner[g[best]] = p[best]
             unsettled = multi[~settled]
-            owner[unsettled] = -1
             if len(unsettled):
-                bounds = np.searchsorted(g, np.r_[unsettled, unsettled + 1])
-                groups = [p[bounds[j]:bounds[j + len(unsettled)]] for j in range(len(unsettled))]
+                owner[unsettled] = -1
+                bounds = np.searchsorted(g, np.concatenate((unsettled, unsettled + 1))).tolist()
+                n = len(unsettled)
+                groups = [p[bounds[j]:bounds[j + n]] for j in range(n)]
                 leaves[unsettled] = self.unsettled(pool[unsettled], groups)
         has_owner = np.flatnonzero(owner >= 0)
         if len(has_owner):
             leaves[has_owner] = m.start(pool[has_owner], owner[has_owner], via_leader=False, self_chosen=True)
         # Still waiting: nobody granted, or the owner's capacity went to an earlier task.
-        in_contest = np.zeros(len(pool), dtype=bool)
-        in_contest[multi[~settled] if len(multi) else multi] = True
-        leaves |= self.waiting(pool, ~leaves & ~in_contest)
+        waiting = ~leaves
+        waiting[unsettled] = False
+        leaves |= self.waiting(pool, waiting)
         m.pool = pool[~leaves]
 
     def unsettled(self, tasks: np.ndarray, claimants: list[np.ndarray]) -> np.ndarray:
@@ -130,7 +131,10 @@ class Distributed(Coordination):
         """
         m = self.model
         T = m.tasks
-        late = waiting & ~T.unowned[pool] & (m.steps - T.arrival[pool] >= m.cfg.coordination.patience)
+        old = T.arrival[pool] <= m.steps - m.cfg.coordination.patience
+        if not old.any():
+            return old
+        late = waiting & old & ~T.unowned[pool]
         if late.any():
             m.mark_ambiguous(pool[late], Event.UNOWNED)
             return self.on_unowned(pool, late)
