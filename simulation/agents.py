@@ -256,6 +256,11 @@ class _Ranking:
         """The step's first rankings: every kind its queue asks for, of everyone
         available at the step's start (views and room only fall, so who has since lost
         room is skipped on the walk), wide enough for the step's decisions as a rule."""
+        if isinstance(self.room, _Lazy):         # rankings are walked: read everyone once
+            room = self.room_array.tolist()
+            for person, left in self.room.items():
+                room[person] = left
+            self.room, self.prio = room, self.priority.tolist()
         kinds = [k for k in self.demand if k not in self.kinds]
         if kinds:
             width = self.window + 2 * max(self.demand[k] for k in kinds)

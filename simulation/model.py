@@ -248,14 +248,15 @@ class LeadershipModel(Teams, Model):
         """Outcomes of finished tasks: loads freed, practice, trust, the leader's view."""
         cul, ppl, T = self.cfg.culture, self.cfg.people, self.tasks
         success = self.rng.random(len(tasks)) < T.p_success[tasks]
+        failure = ~success
         leads = T.lead[tasks]
         self.log(tasks[success], Event.COMPLETED, leads[success])
-        self.log(tasks[~success], Event.FAILED, leads[~success])
+        self.log(tasks[failure], Event.FAILED, leads[failure])
         rows = T.members[tasks]
         valid = rows >= 0
-        owner = np.nonzero(valid)[0]
-        flat = rows[valid]
-        fol = rows[:, 1:][valid[:, 1:]]
+        owner, flat = np.nonzero(valid)[0], rows[valid]
+        fol_valid = valid[:, 1:]
+        fol_owner, fol = np.nonzero(fol_valid)[0], rows[:, 1:][fol_valid]
         np.subtract.at(self.lead_load, leads, 1)
         np.subtract.at(self.follow_load, fol, 1)
         np.add.at(self.free, flat, 1)
@@ -263,9 +264,11 @@ class LeadershipModel(Teams, Model):
 
         # (member, domain) pairs as flat indices into the (people x domains) arrays.
         d = self.cfg.people.domains
-        two = T.dom1[tasks[owner]] >= 0
+        worked_on = tasks[owner]
+        dom1 = T.dom1[worked_on]
+        two = dom1 >= 0
         pair_owner = np.concatenate((owner, owner[two]))
-        pair = np.concatenate((flat * d + T.dom0[tasks[owner]], flat[two] * d + T.dom1[tasks[owner[two]]]))
+        pair = np.concatenate((flat * d + T.dom0[worked_on], (flat * d + dom1)[two]))
         ok = success[pair_owner]
         # Practice builds competence; failures teach only where errors are tolerated.
         self._competence.move(pair, np.where(ok, 1.0 - ppl.learning_rate,
@@ -276,7 +279,6 @@ class LeadershipModel(Teams, Model):
         # Horizontal feedback: colleagues' trust in the lead, and the lead's in followers.
         k, ties = self.trust.out_ties(leads)
         into_lead = self.trust.rev[ties]
-        fol_owner = np.nonzero(valid[:, 1:])[0]
         to_fol = self.trust.edge_ids(leads[fol_owner], fol)
         ids = np.concatenate((into_lead, to_fol))
         id_owner = np.concatenate((k, fol_owner))

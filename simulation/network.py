@@ -119,9 +119,10 @@ class TrustNetwork:
         if len(ids) == 0:
             return
         old = self.trust[ids]
-        self._mover.move(ids, keep, up)
+        repeats = not distinct(ids)
+        self._mover.apply(ids, keep, up, repeats)
         diff = self.trust[ids] - old          # the same for every repeat of a tie
-        if not distinct(ids):
+        if repeats:
             np.add.at(self._count, ids, 1.0)
             diff /= self._count[ids]          # so each tie counts once below
             self._count[ids] = 0.0

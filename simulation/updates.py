@@ -38,11 +38,17 @@ class Compounder:
             return index[:0]
         if len(index) == 0:
             return index
+        self.apply(index, keep, up, repeats=not distinct(index))
+        return index
+
+    def apply(self, index: np.ndarray, keep: np.ndarray, up: np.ndarray, repeats: bool) -> None:
+        """``move`` for callers that have dropped no-op updates and know whether
+        ``index`` repeats (arrays as ``move`` makes them)."""
         v = self.values
-        if distinct(index):                      # one update per entry: no folding needed
+        if not repeats:                          # one update per entry: no folding needed
             old = v[index]
             v[index] = np.where(up, 1.0 + (old - 1.0) * keep, old * keep)
-            return index
+            return
         if up.ndim == 0:                         # all gains or all losses
             np.multiply.at(self._up if up else self._down, index, keep)
         else:
@@ -52,7 +58,6 @@ class Compounder:
         v[index] = np.where(gu != 1.0, 1.0 + (old - 1.0) * gu, old) * gd
         self._up[index] = 1.0
         self._down[index] = 1.0
-        return index
 
 
 def distinct(index: np.ndarray, small: int = 64) -> bool:
