@@ -247,7 +247,7 @@ class _Ranking:
         else:
             top, bounds = np.ones(s.shape, dtype=bool), [-np.inf] * len(kinds)
         for j, kind in enumerate(kinds):
-            cols = np.flatnonzero(top[j])
+            cols = top[j].nonzero()[0]
             chosen, score = people[cols], s[j, cols]
             order = np.lexsort((self.priority[chosen], -score))
             self.kinds[kind] = [chosen[order].tolist(), score[order].tolist(), 0, bounds[j], width]
@@ -272,7 +272,7 @@ class _Ranking:
         if self.taken:
             np.subtract.at(self.room_array, self.taken, 1)
             self.taken = []
-        people = np.flatnonzero(self.room_array > 0)
+        people = (self.room_array > 0).nonzero()[0]
         self._rank([kind], width, people, self.perceived[people])
         return self.kinds[kind]
 

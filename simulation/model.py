@@ -145,8 +145,8 @@ class LeadershipModel(Teams, Model):
             dom0=dom0, dom1=np.where(cross, (dom0 + offset) % d, -1),
             difficulty=_clipped_normal(rng, w.difficulty, w.difficulty_spread, k),
             effort=rng.exponential(w.effort, k),
-            team_size=np.minimum(np.searchsorted(self._team_cdf, rng.random(k) * self._team_cdf[-1], side="right") + 1, n),
-            arrival=np.full(k, self.steps), entry=rng.integers(0, n, k))
+            team_size=np.minimum(self._team_cdf.searchsorted(rng.random(k) * self._team_cdf[-1], side="right") + 1, n),
+            arrival=self.steps, entry=rng.integers(0, n, k))
         self.log(ids, Event.ARRIVED, self.tasks.entry[ids])
         self.regime.route(ids)
 
@@ -155,7 +155,7 @@ class LeadershipModel(Teams, Model):
         return (self.free[people] > 0) & (self.blocked_until[people] <= self.steps)
 
     def available_people(self) -> np.ndarray:
-        return np.flatnonzero((self.free > 0) & (self.blocked_until <= self.steps))
+        return ((self.free > 0) & (self.blocked_until <= self.steps)).nonzero()[0]
 
     def fit(self, people, tasks) -> np.ndarray:
         """Each person's own competence for the paired task (mean over its domains)."""
@@ -189,7 +189,7 @@ class LeadershipModel(Teams, Model):
             by_person = np.lexsort((group, cand))
             sorted_cand = cand[by_person]
             room = np.empty(len(cand), dtype=bool)
-            room[by_person] = (np.arange(len(cand)) - np.searchsorted(sorted_cand, sorted_cand)
+            room[by_person] = (np.arange(len(cand)) - sorted_cand.searchsorted(sorted_cand)
                                < self.free[sorted_cand])
             group, cand = group[room], cand[room]
         order = np.lexsort((rng.random(len(cand)), group))
@@ -254,9 +254,9 @@ class LeadershipModel(Teams, Model):
         self.log(tasks[failure], Event.FAILED, leads[failure])
         rows = T.members[tasks]
         valid = rows >= 0
-        owner, flat = np.nonzero(valid)[0], rows[valid]
+        owner, flat = valid.nonzero()[0], rows[valid]
         fol_valid = valid[:, 1:]
-        fol_owner, fol = np.nonzero(fol_valid)[0], rows[:, 1:][fol_valid]
+        fol_owner, fol = fol_valid.nonzero()[0], rows[:, 1:][fol_valid]
         np.subtract.at(self.lead_load, leads, 1)
         np.subtract.at(self.follow_load, fol, 1)
         np.add.at(self.free, flat, 1)
@@ -307,7 +307,7 @@ class LeadershipModel(Teams, Model):
         p = self.cfg.people
         target = p.engagement + p.autonomy_effect * (self.autonomy - 0.5) - p.overload_effect * (self.free == 0)
         self.engagement += p.engagement_rate * (target - self.engagement)
-        np.clip(self.engagement, 0.0, 1.0, out=self.engagement)
+        np.minimum(np.maximum(self.engagement, 0.0, out=self.engagement), 1.0, out=self.engagement)
 
     # ------------------------------------------------------------------ state for readers
     # Who led, followed and worked after the warm-up, per person: read from the task

@@ -95,7 +95,7 @@ class TrustNetwork:
         keys = np.asarray(a, dtype=np.int64) * self.n + np.asarray(b, dtype=np.int64)
         if len(self.keys) == 0:
             return np.full(len(keys), -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        pos = np.minimum(self.keys.searchsorted(keys), len(self.keys) - 1)
         return np.where(self.keys[pos] == keys, pos, -1)
 
     def get(self, a, b) -> np.ndarray:

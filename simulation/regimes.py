@@ -91,7 +91,7 @@ class Distributed(Coordination):
         owner = np.full(len(pool), -1, dtype=np.int64)
         owner[group] = person
         leaves = np.zeros(len(pool), dtype=bool)
-        multi = np.flatnonzero(n_granted > 1)
+        multi = (n_granted > 1).nonzero()[0]
         unsettled = multi[:0]
         if len(multi):
             m.mark_ambiguous(pool[multi], Event.CONTESTED)
@@ -106,11 +106,11 @@ class Distributed(Coordination):
             unsettled = multi[~settled]
             if len(unsettled):
                 owner[unsettled] = -1
-                bounds = np.searchsorted(g, np.concatenate((unsettled, unsettled + 1))).tolist()
+                bounds = g.searchsorted(np.concatenate((unsettled, unsettled + 1))).tolist()
                 n = len(unsettled)
                 groups = [p[bounds[j]:bounds[j + n]] for j in range(n)]
                 leaves[unsettled] = self.unsettled(pool[unsettled], groups)
-        has_owner = np.flatnonzero(owner >= 0)
+        has_owner = (owner >= 0).nonzero()[0]
         if len(has_owner):
             leaves[has_owner] = m.start(pool[has_owner], owner[has_owner], via_leader=False, self_chosen=True)
         # Still waiting: nobody granted, or the owner's capacity went to an earlier task.

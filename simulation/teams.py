@@ -56,8 +56,11 @@ class Teams:
             np.add.at(self.follow_load, fol, 1)
             self.log(fol_task, Event.JOINED, fol)
         # Autonomy: leads who claimed, and followers who volunteered, chose their work.
-        chose = np.full(len(flat), volunteered)
-        chose[:len(leads)] = self_chosen
+        if np.ndim(self_chosen) == 0 and bool(self_chosen) == volunteered:
+            chose = volunteered                   # everyone alike (claimed and volunteered)
+        else:
+            chose = np.empty(len(flat), dtype=bool)
+            chose[:len(leads)], chose[len(leads):] = self_chosen, volunteered
         self._autonomy.move(np.concatenate((leads, fol)), 0.8, chose)
         self._set_rates(tasks, flat, owner, size)
         self.active = np.concatenate((self.active, tasks))
@@ -96,7 +99,7 @@ class Teams:
         out: list[list[int]] = [[] for _ in range(len(tasks))]
         if not need.any():
             return out
-        idx = np.flatnonzero(need)
+        idx = need.nonzero()[0]
         k, ties = self.trust.out_ties(leads[idx])
         cand = self.trust.dst[ties]
         ok = self.is_available(cand) & (self.trust.trust[self.trust.rev[ties]] >= self.cfg.coordination.follow_threshold)
@@ -104,7 +107,7 @@ class Teams:
         # Most competent first; equals in random order (never by index).
         order = np.lexsort((self.rng.random(len(cand)), -self.fit(cand, tasks[idx[k]]), k))
         cand = cand[order].tolist()
-        bounds = np.searchsorted(k[order], np.arange(len(idx) + 1)).tolist()
+        bounds = k[order].searchsorted(np.arange(len(idx) + 1)).tolist()
         for j, i in enumerate(idx.tolist()):
             out[i] = cand[bounds[j]:bounds[j + 1]]
         return out

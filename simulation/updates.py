@@ -23,37 +23,50 @@ class Compounder:
     def move(self, index, keep, up) -> np.ndarray:
         """For each ``index[j]``: toward 1 keeping ``keep[j]`` of the gap if ``up[j]``,
         else toward 0 keeping ``keep[j]`` of the value; gains apply before losses.
+        ``keep`` and ``up`` may be scalars (the same for every entry).
 
-        Returns the distinct indices that changed. A keep-factor of 1 leaves a value
+        Returns the indices that changed. A keep-factor of 1 leaves a value
         bit-for-bit unchanged (feedback switched off means trust does not move).
         """
         index = np.asarray(index, dtype=np.int64)
-        keep, up = np.asarray(keep, dtype=float), np.asarray(up, dtype=bool)
-        if keep.ndim:                            # drop no-op updates (keep-factor 1)
+        up = np.asarray(up, dtype=bool) if np.ndim(up) else bool(up)
+        if np.ndim(keep) == 0:
+            keep = float(keep)
+            if keep == 1.0:
+                return index[:0]
+        else:                                    # drop no-op updates (keep-factor 1)
+            keep = np.asarray(keep, dtype=float)
             moving = keep != 1.0
             if not moving.all():
                 index, keep = index[moving], keep[moving]
-                up = up[moving] if up.ndim else up
-        elif keep == 1.0:
-            return index[:0]
+                up = up[moving] if isinstance(up, np.ndarray) else up
         if len(index) == 0:
             return index
         self.apply(index, keep, up, repeats=not distinct(index))
         return index
 
-    def apply(self, index: np.ndarray, keep: np.ndarray, up: np.ndarray, repeats: bool) -> None:
+    def apply(self, index: np.ndarray, keep, up, repeats: bool) -> None:
         """``move`` for callers that have dropped no-op updates and know whether
-        ``index`` repeats (arrays as ``move`` makes them)."""
+        ``index`` repeats."""
         v = self.values
+        if np.ndim(up) == 0:                     # all gains or all losses
+            up = bool(up)
+            if repeats:                          # fold each entry's factors into one
+                folded = self._up if up else self._down
+                np.multiply.at(folded, index, keep)
+                keep = folded[index]
+                folded[index] = 1.0
+            old = v[index]
+            v[index] = 1.0 + (old - 1.0) * keep if up else old * keep
+            return
+        up = np.asarray(up, dtype=bool)
         if not repeats:                          # one update per entry: no folding needed
             old = v[index]
             v[index] = np.where(up, 1.0 + (old - 1.0) * keep, old * keep)
             return
-        if up.ndim == 0:                         # all gains or all losses
-            np.multiply.at(self._up if up else self._down, index, keep)
-        else:
-            np.multiply.at(self._up, index[up], keep[up] if keep.ndim else keep)
-            np.multiply.at(self._down, index[~up], keep[~up] if keep.ndim else keep)
+        down = ~up
+        np.multiply.at(self._up, index[up], keep[up] if np.ndim(keep) else keep)
+        np.multiply.at(self._down, index[down], keep[down] if np.ndim(keep) else keep)
         gu, gd, old = self._up[index], self._down[index], v[index]
         v[index] = np.where(gu != 1.0, 1.0 + (old - 1.0) * gu, old) * gd
         self._up[index] = 1.0
@@ -70,10 +83,10 @@ def ragged(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray
     rows = np.asarray(rows, dtype=np.int64)
     starts = indptr[rows]
     counts = indptr[rows + 1] - starts
-    owner = np.repeat(np.arange(len(rows)), counts)
+    owner = np.arange(len(rows)).repeat(counts)
     # position = start of the row's slice + (flat index - where the row's elements begin)
-    before = np.cumsum(counts) - counts
-    return owner, np.repeat(starts - before, counts) + np.arange(len(owner))
+    before = counts.cumsum() - counts
+    return owner, (starts - before).repeat(counts) + np.arange(len(owner))
 
 
 def first_in_group(group: np.ndarray) -> np.ndarray:
