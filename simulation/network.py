@@ -64,7 +64,8 @@ class TrustNetwork:
         order = np.lexsort((dst, src))
         self.src, self.dst = src[order], dst[order]
         self.indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.src, minlength=n), out=self.indptr[1:])
+        self.out_degree = np.bincount(self.src, minlength=n)
+        np.cumsum(self.out_degree, out=self.indptr[1:])
         self.keys = self.src * n + self.dst  # sorted: lookups by binary search
         self.rev = np.searchsorted(self.keys, self.dst * n + self.src)
         self.trust = np.clip(rng.normal(baseline, spread, len(self.src)), 0.0, 1.0)
@@ -84,7 +85,8 @@ class TrustNetwork:
 
     def out_ties(self, people) -> tuple[np.ndarray, np.ndarray]:
         """``(k, tie)`` for every tie from ``people[k]`` to a colleague."""
-        return ragged(self.indptr, people)
+        people = np.asarray(people, dtype=np.int64)
+        return ragged(self.indptr[people], self.out_degree[people])
 
     def in_mean(self, people) -> np.ndarray:
         """Mean trust that colleagues place in each of ``people`` (0 with no colleagues)."""

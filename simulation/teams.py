@@ -70,15 +70,14 @@ class Teams:
         """Teams of volunteers, task by task in order: a lead with capacity left and
         not held up by a conflict starts, and the first of their willing colleagues
         who still have room join, up to the task's team size."""
-        followers = self._recruits(tasks, leads)
-        lead_list = leads.tolist()
+        size = self.tasks.team_size[tasks]
+        followers, candidates = self._recruits(tasks, leads, size)
+        people = np.concatenate((leads, candidates))
+        free = dict(zip(people.tolist(), self.free[people].tolist()))   # room left, for those concerned
         held_up = (self.blocked_until[leads] > self.steps).tolist()
-        people = lead_list + [f for fs in followers for f in fs]
-        free = dict(zip(people, self.free[people].tolist()))   # room left, for those concerned
         started = np.zeros(len(tasks), dtype=bool)
         teams = []
-        sizes = self.tasks.team_size[tasks].tolist()
-        for i, (lead, cands, size) in enumerate(zip(lead_list, followers, sizes)):
+        for i, (lead, cands, size) in enumerate(zip(leads.tolist(), followers, size.tolist())):
             if free[lead] <= 0 or held_up[i]:
                 continue
             free[lead] -= 1
@@ -93,12 +92,13 @@ class Teams:
             teams.append(team)
         return started, teams
 
-    def _recruits(self, tasks: np.ndarray, leads: np.ndarray) -> list[list[int]]:
-        """Each lead's willing, available colleagues, most competent first."""
-        need = self.tasks.team_size[tasks] > 1
+    def _recruits(self, tasks: np.ndarray, leads: np.ndarray, size: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
+        """Each lead's willing, available colleagues, most competent first (for tasks
+        of more than one person), and all of them in one array."""
+        need = size > 1
         out: list[list[int]] = [[] for _ in range(len(tasks))]
         if not need.any():
-            return out
+            return out, leads[:0]
         idx = need.nonzero()[0]
         k, ties = self.trust.out_ties(leads[idx])
         cand = self.trust.dst[ties]
@@ -106,11 +106,11 @@ class Teams:
         k, cand = k[ok], cand[ok]
         # Most competent first; equals in random order (never by index).
         order = np.lexsort((self.rng.random(len(cand)), -self.fit(cand, tasks[idx[k]]), k))
-        cand = cand[order].tolist()
+        ranked = cand[order].tolist()
         bounds = k[order].searchsorted(np.arange(len(idx) + 1)).tolist()
         for j, i in enumerate(idx.tolist()):
-            out[i] = cand[bounds[j]:bounds[j + 1]]
-        return out
+            out[i] = ranked[bounds[j]:bounds[j + 1]]
+        return out, cand
 
     def _set_rates(self, tasks, flat, owner, size) -> None:
         """Work rate and success probability of newly started teams (docs/ODD.md 7.5)."""

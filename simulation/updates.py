@@ -78,13 +78,11 @@ def distinct(index: np.ndarray, small: int = 64) -> bool:
     return len(index) <= small and len(set(index.tolist())) == len(index)
 
 
-def ragged(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flatten CSR slices: for each element of ``rows[k]``'s slice, ``(k, position)``."""
-    rows = np.asarray(rows, dtype=np.int64)
-    starts = indptr[rows]
-    counts = indptr[rows + 1] - starts
-    owner = np.arange(len(rows)).repeat(counts)
-    # position = start of the row's slice + (flat index - where the row's elements begin)
+def ragged(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flatten slices ``[starts[k], starts[k] + counts[k])``: for each of their
+    elements, ``(k, position)``."""
+    owner = np.arange(len(starts)).repeat(counts)
+    # position = start of the slice + (flat index - where the slice's elements begin)
     before = counts.cumsum() - counts
     return owner, (starts - before).repeat(counts) + np.arange(len(owner))
 
