@@ -193,7 +193,8 @@ class _Ranking:
 
     def __init__(self, perceived: np.ndarray, people: np.ndarray, free: np.ndarray, rng, window: int = WINDOW):
         self.perceived = perceived
-        # Equals are ranked in a random order drawn afresh each step, never by index.
+        # Equals are ranked in a random order drawn afresh each step, never by index;
+        # ``_drawn`` lists the people in that order.
         self._drawn = people = rng.permutation(people)
         self.priority = np.zeros(len(free))
         self.priority[people] = np.arange(len(people))
@@ -235,22 +236,39 @@ class _Ranking:
         return float(p[person, kind[0]]) if len(kind) == 1 else 0.5 * float(p[person, kind[0]] + p[person, kind[1]])
 
     def _rank(self, kinds: list, width: int, people: np.ndarray, views: np.ndarray) -> None:
-        """Rank ``people`` (with the leader's ``views`` of them) for each of ``kinds``:
-        the top ``width``, best first, and a strict upper bound on everyone left out
-        (-inf if nobody is). One partition serves all kinds."""
-        # One row per kind (rows are contiguous: partitions along them stay cache-friendly).
-        s = np.stack([views[:, k[0]] if len(k) == 1 else 0.5 * (views[:, k[0]] + views[:, k[1]]) for k in kinds])
-        if len(people) > width:
-            cut = np.partition(s, len(people) - width, axis=1)[:, len(people) - width]
+        """Rank ``people`` (in priority order, with the leader's ``views`` of them) for
+        each of ``kinds``: the top ``width``, best first, and a strict upper bound on
+        everyone left out (-inf if nobody is). One partition serves all kinds."""
+        # One row per kind (rows are contiguous: partitions along them stay cache-friendly);
+        # a one-domain kind is its domain twice (0.5 * (x + x) == x exactly).
+        by_domain = views.T
+        s = 0.5 * (by_domain[[k[0] for k in kinds]] + by_domain[[k[-1] for k in kinds]])
+        n, k = len(people), len(kinds)
+        if n > width:
+            cut = np.partition(s, n - width, axis=1)[:, n - width]
             top = s >= cut[:, None]                      # ties at the cut all come in
             bounds = np.where(top, -np.inf, s).max(axis=1).tolist()
         else:
-            top, bounds = np.ones(s.shape, dtype=bool), [-np.inf] * len(kinds)
-        for j, kind in enumerate(kinds):
-            cols = top[j].nonzero()[0]
-            chosen, score = people[cols], s[j, cols]
-            order = np.lexsort((self.priority[chosen], -score))
-            self.kinds[kind] = [chosen[order].tolist(), score[order].tolist(), 0, bounds[j], width]
+            top, bounds = np.ones(s.shape, dtype=bool), [-np.inf] * k
+        m = min(n, width)
+        # Columns are in priority order, so a stable sort by score breaks ties by priority.
+        flat = top.ravel().nonzero()[0]                  # row by row
+        if len(flat) == k * m:                           # as a rule, m per row: sort rows at once
+            order = np.argsort(-s.ravel()[flat].reshape(k, m), axis=1, kind="stable").ravel()
+            order += np.arange(0, k * m, m).repeat(m)
+            pos = flat[order]
+            ids = people[pos % n].reshape(k, m).tolist()
+            scores = s.ravel()[pos].reshape(k, m).tolist()
+        else:                                            # ties at some cut: rows differ in length
+            rows, cols = np.divmod(flat, n)
+            score = s.ravel()[flat]
+            order = np.lexsort((-score, rows))
+            ends = np.bincount(rows, minlength=k).cumsum().tolist()
+            flat_ids, flat_scores = people[cols[order]].tolist(), score[order].tolist()
+            ids = [flat_ids[b:e] for b, e in zip([0] + ends, ends)]
+            scores = [flat_scores[b:e] for b, e in zip([0] + ends, ends)]
+        for kind, i, sc, bound in zip(kinds, ids, scores, bounds):
+            self.kinds[kind] = [i, sc, 0, bound, width]
 
     def _first_rankings(self) -> None:
         """The step's first rankings: every kind its queue asks for, of everyone
@@ -264,15 +282,14 @@ class _Ranking:
         kinds = [k for k in self.demand if k not in self.kinds]
         if kinds:
             width = self.window + 2 * max(self.demand[k] for k in kinds)
-            people = np.sort(self._drawn)
-            self._rank(kinds, width, people, self.perceived[people])
+            self._rank(kinds, width, self._drawn, self.perceived[self._drawn])
 
     def _widen(self, kind: tuple, width: int) -> list:
         """A wider ranking of ``kind``, of who has room now."""
         if self.taken:
             np.subtract.at(self.room_array, self.taken, 1)
             self.taken = []
-        people = (self.room_array > 0).nonzero()[0]
+        people = self._drawn[self.room_array[self._drawn] > 0]     # in priority order
         self._rank([kind], width, people, self.perceived[people])
         return self.kinds[kind]
 
