@@ -29,35 +29,50 @@ def gini(x) -> float:
     return float((2.0 * np.arange(1, n + 1) - n - 1).dot(x) / (n * total))
 
 
-def _first(ev: np.ndarray, kind: Event, n_tasks: int) -> np.ndarray:
-    """Step of each task's first ``kind`` event (-1 if none)."""
-    out = np.full(n_tasks, -1, dtype=np.int64)
-    rows = ev[ev[:, 2] == kind]
-    # Reverse so that the earliest event is written last and wins.
-    out[rows[::-1, 1]] = rows[::-1, 0]
-    return out
+class _ByKind:
+    """The event log's steps and tasks by event kind, in logging order (the kinds
+    read from one contiguous copy of their column)."""
+
+    def __init__(self, ev: np.ndarray):
+        self.ev, self.kind = ev, ev[:, 2].astype(np.uint8)
+
+    def of(self, kind: Event) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and tasks of every ``kind`` event, in logging order."""
+        rows = (self.kind == kind).nonzero()[0]
+        return self.ev[rows, 0], self.ev[rows, 1]
+
+    def first(self, kind: Event, n_tasks: int) -> np.ndarray:
+        """Step of each task's first ``kind`` event (-1 if none)."""
+        out = np.full(n_tasks, -1, dtype=np.int64)
+        step, task = self.of(kind)
+        # Reverse so that the earliest event is written last and wins.
+        out[task[::-1]] = step[::-1]
+        return out
+
+    def has(self, kind: Event, n_tasks: int) -> np.ndarray:
+        flag = np.zeros(n_tasks, dtype=bool)
+        flag[self.of(kind)[1]] = True
+        return flag
 
 
 def compute_metrics(model) -> dict[str, float]:
     cfg = model.cfg
     warm, steps = cfg.warmup, model.steps
     window = max(steps - warm, 1)
-    ev = model.events.array()
+    ev = _ByKind(model.events.array())
     n_tasks = model.tasks.n
-    arrival = _first(ev, Event.ARRIVED, n_tasks)
-    completed = _first(ev, Event.COMPLETED, n_tasks)
-    failed = _first(ev, Event.FAILED, n_tasks)
-    started = _first(ev, Event.STARTED, n_tasks)
+    arrival = ev.first(Event.ARRIVED, n_tasks)
+    completed = ev.first(Event.COMPLETED, n_tasks)
+    failed = ev.first(Event.FAILED, n_tasks)
+    started = ev.first(Event.STARTED, n_tasks)
     cohort = arrival > warm                       # tasks that arrived after warm-up
     n_cohort = max(int(cohort.sum()), 1)
 
     def has(kind: Event) -> np.ndarray:
-        flag = np.zeros(n_tasks, dtype=bool)
-        flag[ev[ev[:, 2] == kind, 1]] = True
-        return flag
+        return ev.has(kind, n_tasks)
 
     contested, unowned = has(Event.CONTESTED), has(Event.UNOWNED)
-    conflicts = np.bincount(ev[ev[:, 2] == Event.CONFLICT, 1], minlength=n_tasks)
+    conflicts = np.bincount(ev.of(Event.CONFLICT)[1], minlength=n_tasks)
     escalated = has(Event.ESCALATED)
 
     done = cohort & (completed >= 0)

@@ -332,9 +332,10 @@ class LeadershipModel(Teams, Model):
         done = np.flatnonzero(T.end[:n] > warm)
         worked = T.end[done] - np.maximum(T.start[done], warm + 1) + 1
         rows = T.members[done]
-        out = np.zeros(len(self.free), dtype=np.int64)
-        np.add.at(out, rows[rows >= 0], np.broadcast_to(worked[:, None], rows.shape)[rows >= 0])
-        return out
+        member = rows >= 0
+        # float sums of integers far below 2**53: exact
+        steps = np.bincount(rows[member], (worked[:, None] * member)[member], minlength=len(self.free))
+        return steps.astype(np.int64)
 
     @property
     def n_open(self) -> int:
