@@ -94,33 +94,62 @@ class TaskTable:
 class EventLog:
     """Append-only log of (step, task, event, person).
 
-    A step logs a few small batches; turning each into rows would cost more than the
-    step's own work, so entries are kept as they come (a task or an array of tasks,
-    a person or an array of persons), turned into an array chunk every ``COMPACT``
-    entries, and the chunks joined when the log is read.
+    A step logs a few small batches and some single events; turning each into rows
+    would cost more than the step's own work, so they are kept as they come and
+    turned into an array chunk every ``COMPACT`` entries, by a few array operations
+    over all of them; the chunks are joined when the log is read.
     """
 
     COMPACT = 4096
 
     def __init__(self):
         self._chunks: list[np.ndarray] = []
-        self._entries: list[tuple] = []   # (step, event, task(s), person(s)), in logging order
         self._n = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pending = 0
+        self._is_batch: list[bool] = []     # per piece, in logging order: a batch, or a run of singles
+        self._runs: list[list[tuple]] = []  # runs of single rows (step, task, event, person)
+        self._open: list[tuple] | None = None
+        # batches: step, event, size, tasks, and persons (an array, or one person for all)
+        self._step: list[int] = []
+        self._event: list[int] = []
+        self._size: list[int] = []
+        self._tasks: list[np.ndarray] = []
+        self._person: list[int] = []
+        self._has_persons: list[bool] = []
+        self._persons: list[np.ndarray] = []
 
     def add(self, step: int, task: int, event: Event, person: int = -1) -> None:
-        self._entries.append((step, int(event), task, person))
+        if self._open is None:
+            self._open = []
+            self._runs.append(self._open)
+            self._is_batch.append(False)
+        self._open.append((step, task, int(event), person))
         self._n += 1
-        if len(self._entries) >= self.COMPACT:
+        self._pending += 1
+        if self._pending >= self.COMPACT:
             self._compact()
 
     def add_many(self, step: int, tasks: np.ndarray, event: Event, persons=-1) -> None:
         """Log ``event`` for ``tasks`` (an array the caller does not change afterwards)."""
-        if len(tasks):
-            if not isinstance(persons, (int, np.integer)):
-                persons = np.asarray(persons, dtype=np.int64)
-            self._entries.append((step, int(event), np.asarray(tasks, dtype=np.int64), persons))
-            self._n += len(tasks)
-            if len(self._entries) >= self.COMPACT:
+        n = len(tasks)
+        if n:
+            self._open = None
+            self._is_batch.append(True)
+            self._step.append(step)
+            self._event.append(int(event))
+            self._size.append(n)
+            self._tasks.append(tasks)
+            many = not isinstance(persons, (int, np.integer))
+            self._has_persons.append(many)
+            self._person.append(0 if many else persons)
+            if many:
+                self._persons.append(persons)
+            self._n += n
+            self._pending += 1
+            if self._pending >= self.COMPACT:
                 self._compact()
 
     def __len__(self):
@@ -134,21 +163,29 @@ class EventLog:
         return self._chunks[0]
 
     def _compact(self) -> None:
-        if not self._entries:
+        if not self._pending:
             return
-        e = self._entries
-        many = [isinstance(x[2], np.ndarray) for x in e]
-        size = np.array([len(x[2]) if m else 1 for x, m in zip(e, many)], dtype=np.int64)
-        new = np.empty((int(size.sum()), 4), dtype=np.int64)
-        new[:, 0] = np.repeat([x[0] for x in e], size)
-        new[:, 2] = np.repeat([x[1] for x in e], size)
-        for col, i, is_array in ((1, 2, many), (3, 3, [isinstance(x[3], np.ndarray) for x in e])):
-            # scalars repeated, arrays written where they belong
-            new[:, col] = np.repeat([0 if a else x[i] for x, a in zip(e, is_array)], size)
-            if any(is_array):
-                new[np.repeat(is_array, size), col] = np.concatenate([x[i] for x, a in zip(e, is_array) if a])
-        self._chunks.append(new)
-        self._entries = []
+        is_batch = np.array(self._is_batch, dtype=bool)
+        size = np.empty(len(is_batch), dtype=np.int64)
+        size[is_batch] = self._size
+        size[~is_batch] = [len(run) for run in self._runs]
+        cols = np.empty((4, int(size.sum())), dtype=np.int64)     # step, task, event, person
+        in_batch = is_batch.repeat(size)
+        at_batch = slice(None) if not self._runs else in_batch.nonzero()[0]
+        if self._runs:
+            singles = np.concatenate([np.array(run, dtype=np.int64).reshape(-1, 4) for run in self._runs])
+            cols[:, (~in_batch).nonzero()[0]] = singles.T
+        if self._size:
+            n = np.array(self._size)
+            cols[0, at_batch] = np.array(self._step).repeat(n)
+            cols[1, at_batch] = np.concatenate(self._tasks)
+            cols[2, at_batch] = np.array(self._event).repeat(n)
+            person = np.array(self._person).repeat(n)            # one person for all, or 0
+            if self._persons:
+                person[np.array(self._has_persons).repeat(n)] = np.concatenate(self._persons)
+            cols[3, at_batch] = person
+        self._chunks.append(np.ascontiguousarray(cols.T))
+        self._reset()
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.array(), columns=["step", "task", "event", "person"])
