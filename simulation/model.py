@@ -89,6 +89,7 @@ class LeadershipModel(Teams, Model):
         self.tasks = TaskTable(max_team=min(len(weights), n))
         self.pool = np.zeros(0, dtype=np.int64)      # task ids waiting for a claim, by arrival
         self.active = np.zeros(0, dtype=np.int64)    # task ids being worked on
+        self._starting: list[tuple] = []             # teams formed this step (Teams.begin_work)
         self.events = EventLog()
         self.counts = np.zeros(len(Event), dtype=np.int64)
         self.n_ambiguous = 0
@@ -100,6 +101,7 @@ class LeadershipModel(Teams, Model):
     def step(self) -> None:
         self.arrive()
         self.regime.coordinate()
+        self.begin_work()
         self.work()
         self.update_engagement()
         self.recorder.record()

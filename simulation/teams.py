@@ -16,7 +16,8 @@ class Teams:
     """``start`` and its helpers; state lives on the model (``self``)."""
 
     def start(self, tasks: np.ndarray, leads, via_leader: bool, self_chosen, teams=None) -> np.ndarray:
-        """Give ``tasks`` their ``leads`` and teams; work begins this step.
+        """Give ``tasks`` their ``leads`` and teams, who take up capacity at once;
+        work begins with :meth:`begin_work` at the end of the step's coordination.
 
         Without ``teams`` (lists of people, lead first, named by the leader, who only
         names people with room) each lead recruits: available colleagues, most
@@ -35,7 +36,6 @@ class Teams:
                 self_chosen = self_chosen if np.ndim(self_chosen) == 0 else np.asarray(self_chosen)[started]
         else:
             started = np.ones(len(tasks), dtype=bool)
-        T = self.tasks
         # Teams flattened: member, its task's position in ``tasks``, its place in the team.
         flat, owner, place = [], [], []
         for i, team in enumerate(teams):
@@ -43,17 +43,12 @@ class Teams:
             owner += [i] * len(team)
             place += range(len(team))
         flat, owner, place = (np.array(x, dtype=np.int64) for x in (flat, owner, place))
-        size = np.array([len(team) for team in teams], dtype=np.int64)
         is_fol = place > 0
         leads = np.array([team[0] for team in teams], dtype=np.int64)
         fol, fol_task = flat[is_fol], tasks[owner[is_fol]]
-        T.members[tasks[owner], place] = flat            # rows of tasks never started are all -1
-        T.lead[tasks], T.start[tasks], T.via_leader[tasks] = leads, self.steps, via_leader
-        np.add.at(self.lead_load, leads, 1)
         np.subtract.at(self.free, flat, 1)
         self.log(tasks, Event.STARTED, leads)
         if len(fol):
-            np.add.at(self.follow_load, fol, 1)
             self.log(fol_task, Event.JOINED, fol)
         # Autonomy: leads who claimed, and followers who volunteered, chose their work.
         if np.ndim(self_chosen) == 0 and bool(self_chosen) == volunteered:
@@ -62,9 +57,31 @@ class Teams:
             chose = np.empty(len(flat), dtype=bool)
             chose[:len(leads)], chose[len(leads):] = self_chosen, volunteered
         self._autonomy.move(np.concatenate((leads, fol)), 0.8, chose)
-        self._set_rates(tasks, flat, owner, size)
-        self.active = np.concatenate((self.active, tasks))
+        self._starting.append((tasks, flat, owner, place, via_leader))
         return started
+
+    def begin_work(self) -> None:
+        """Teams formed during this step's coordination begin work: their rows,
+        loads and work rates are set once for all of them (nothing in coordination
+        reads these, only the capacity that :meth:`start` takes at once)."""
+        if not self._starting:
+            return
+        parts, self._starting = self._starting, []
+        if len(parts) == 1:
+            tasks, flat, owner, place, via_leader = parts[0]
+        else:
+            offsets = np.cumsum([0] + [len(p[0]) for p in parts[:-1]])
+            tasks, flat, place = (np.concatenate([p[i] for p in parts]) for i in (0, 1, 3))
+            owner = np.concatenate([p[2] + o for p, o in zip(parts, offsets.tolist())])
+            via_leader = np.concatenate([np.full(len(p[0]), p[4]) for p in parts])
+        T = self.tasks
+        is_lead = place == 0
+        T.members[tasks[owner], place] = flat            # rows of tasks never started are all -1
+        T.lead[tasks], T.start[tasks], T.via_leader[tasks] = flat[is_lead], self.steps, via_leader
+        np.add.at(self.lead_load, flat[is_lead], 1)
+        np.add.at(self.follow_load, flat[~is_lead], 1)
+        self._set_rates(tasks, flat, owner, np.bincount(owner, minlength=len(tasks)))
+        self.active = np.concatenate((self.active, tasks))
 
     def _volunteer_teams(self, tasks: np.ndarray, leads: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
         """Teams of volunteers, task by task in order: a lead with capacity left and
