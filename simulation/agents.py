@@ -148,11 +148,13 @@ class Leader(Agent):
         if not tasks:
             return
         tasks = np.asarray(tasks, dtype=np.int64)
+        # Whether each lead chose the task (an escalated contest's claimant): one value if alike.
+        chose = chosen_self[0] if len(set(chosen_self)) == 1 else np.asarray(chosen_self)
         if assign_followers:   # the ranking only names people with room: every team starts
-            m.start(tasks, None, via_leader=True, self_chosen=np.asarray(chosen_self), teams=teams)
+            m.start(tasks, None, via_leader=True, self_chosen=chose, teams=teams)
             return
         started = m.start(tasks, np.asarray([t[0] for t in teams], dtype=np.int64), via_leader=True,
-                          self_chosen=np.asarray(chosen_self))
+                          self_chosen=chose)
         # A lead recruited as a follower by an earlier task this step has no capacity
         # left: that task waits at the front of the queue.
         self.queue.extendleft(reversed(tasks[~started].tolist()))

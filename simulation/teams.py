@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .tasks import Event
+from .updates import scalar
 
 
 class Teams:
@@ -33,7 +34,7 @@ class Teams:
                 if not teams:
                     return started
                 tasks = tasks[started]
-                self_chosen = self_chosen if np.ndim(self_chosen) == 0 else np.asarray(self_chosen)[started]
+                self_chosen = self_chosen if scalar(self_chosen) else np.asarray(self_chosen)[started]
         else:
             started = np.ones(len(tasks), dtype=bool)
         # Teams flattened: member, its task's position in ``tasks``, its place in the team.
@@ -51,7 +52,7 @@ class Teams:
         if len(fol):
             self.log(fol_task, Event.JOINED, fol)
         # Autonomy: leads who claimed, and followers who volunteered, chose their work.
-        if np.ndim(self_chosen) == 0 and bool(self_chosen) == volunteered:
+        if scalar(self_chosen) and bool(self_chosen) == volunteered:
             chose = volunteered                   # everyone alike (claimed and volunteered)
         else:
             chose = np.empty(len(flat), dtype=bool)

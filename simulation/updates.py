@@ -29,8 +29,8 @@ class Compounder:
         bit-for-bit unchanged (feedback switched off means trust does not move).
         """
         index = np.asarray(index, dtype=np.int64)
-        up = np.asarray(up, dtype=bool) if np.ndim(up) else bool(up)
-        if np.ndim(keep) == 0:
+        up = bool(up) if scalar(up) else np.asarray(up, dtype=bool)
+        if scalar(keep):
             keep = float(keep)
             if keep == 1.0:
                 return index[:0]
@@ -49,7 +49,7 @@ class Compounder:
         """``move`` for callers that have dropped no-op updates and know whether
         ``index`` repeats."""
         v = self.values
-        if np.ndim(up) == 0:                     # all gains or all losses
+        if scalar(up):                           # all gains or all losses
             up = bool(up)
             if repeats:                          # fold each entry's factors into one
                 folded = self._up if up else self._down
@@ -65,12 +65,20 @@ class Compounder:
             v[index] = np.where(up, 1.0 + (old - 1.0) * keep, old * keep)
             return
         down = ~up
-        np.multiply.at(self._up, index[up], keep[up] if np.ndim(keep) else keep)
-        np.multiply.at(self._down, index[down], keep[down] if np.ndim(keep) else keep)
+        each = not scalar(keep)
+        np.multiply.at(self._up, index[up], keep[up] if each else keep)
+        np.multiply.at(self._down, index[down], keep[down] if each else keep)
         gu, gd, old = self._up[index], self._down[index], v[index]
         v[index] = np.where(gu != 1.0, 1.0 + (old - 1.0) * gu, old) * gd
         self._up[index] = 1.0
         self._down[index] = 1.0
+
+
+def scalar(x) -> bool:
+    """Whether ``x`` is one value rather than one per entry (``np.ndim(x) == 0``, faster)."""
+    if isinstance(x, np.ndarray):
+        return x.ndim == 0
+    return not isinstance(x, (list, tuple))
 
 
 def distinct(index: np.ndarray, small: int = 64) -> bool:
