@@ -58,7 +58,7 @@ class Teams:
             chose = np.empty(len(flat), dtype=bool)
             chose[:len(leads)], chose[len(leads):] = self_chosen, volunteered
         self._autonomy.move(np.concatenate((leads, fol)), 0.8, chose)
-        self._starting.append((tasks, flat, owner, place, via_leader))
+        self._starting.append((tasks, flat, owner, place, leads, fol, via_leader))
         return started
 
     def begin_work(self) -> None:
@@ -69,18 +69,19 @@ class Teams:
             return
         parts, self._starting = self._starting, []
         if len(parts) == 1:
-            tasks, flat, owner, place, via_leader = parts[0]
+            tasks, flat, owner, place, leads, fol, via_leader = parts[0]
         else:
-            offsets = np.cumsum([0] + [len(p[0]) for p in parts[:-1]])
-            tasks, flat, place = (np.concatenate([p[i] for p in parts]) for i in (0, 1, 3))
-            owner = np.concatenate([p[2] + o for p, o in zip(parts, offsets.tolist())])
-            via_leader = np.concatenate([np.full(len(p[0]), p[4]) for p in parts])
+            offset = 0
+            for i, p in enumerate(parts):               # owners index the joined task list
+                parts[i] = (*p[:2], p[2] + offset, *p[3:6], np.full(len(p[0]), p[6]))
+                offset += len(p[0])
+            tasks, flat, owner, place, leads, fol, via_leader = (np.concatenate(c) for c in zip(*parts))
         T = self.tasks
-        is_lead = place == 0
         T.members[tasks[owner], place] = flat            # rows of tasks never started are all -1
-        T.lead[tasks], T.start[tasks], T.via_leader[tasks] = flat[is_lead], self.steps, via_leader
-        np.add.at(self.lead_load, flat[is_lead], 1)
-        np.add.at(self.follow_load, flat[~is_lead], 1)
+        T.lead[tasks], T.start[tasks], T.via_leader[tasks] = leads, self.steps, via_leader
+        np.add.at(self.lead_load, leads, 1)
+        if len(fol):
+            np.add.at(self.follow_load, fol, 1)
         self._set_rates(tasks, flat, owner, np.bincount(owner, minlength=len(tasks)))
         self.active = np.concatenate((self.active, tasks))
 
