@@ -15,8 +15,11 @@ Two ways, each with 1 and 2 workers:
     and Hydra start-up, composing every job's config, writing each run's files, the
     worker pool's start, and the report Hydra's callback writes after the sweep.
 
-Parallel efficiency is speed-up / workers with speed-up = time(1 worker) / time(2).
-The difference (b) - (a) per run is the overhead of Hydra and of writing results.
+Each way is timed ``--repeats`` times (default 3), with 1 and 2 workers interleaved
+(1, 2, then 2, 1, ...) so that both see the same machine; the median of the repeats
+is reported. Parallel efficiency is speed-up / workers with speed-up = median time
+(1 worker) / median time (2 workers). The difference (b) - (a) per run is the
+overhead of Hydra and of writing results.
 Both ways must produce the same metrics for the same seeds; the script checks it.
 """
 
@@ -41,6 +44,7 @@ REGIMES = ("delegation", "distributed", "hybrid")
 SEEDS, QUICK_SEEDS = 134, 2
 QUICK_STEPS = {"steps": 40, "warmup": 10}
 WORKERS = (1, 2)
+REPEATS = 3
 TARGET_S, TARGET_EFFICIENCY = 60.0, 0.90
 
 
@@ -140,11 +144,16 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="smoke mode: 2 seeds, 40 steps")
     ap.add_argument("--seeds", type=int, help=f"seeds per regime (default {SEEDS}; at least 134 for the headline)")
     ap.add_argument("--no-cli", action="store_true", help="skip the leadsim command-line measurement")
+    ap.add_argument("--repeats", type=int, help=f"timings per way and worker count (default {REPEATS}, 1 with --quick)")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results", help="folder for sweep.csv/.json")
     args = ap.parse_args(argv)
     seeds = args.seeds or (QUICK_SEEDS if args.quick else SEEDS)
     if seeds < 1:
         print(f"--seeds: must be at least 1, got {seeds}", file=sys.stderr)
+        return 2
+    repeats = args.repeats if args.repeats is not None else (1 if args.quick else REPEATS)
+    if repeats < 1:
+        print(f"--repeats: must be at least 1, got {repeats}", file=sys.stderr)
         return 2
     cfgs = configs(seeds, args.quick)
     meta = {"benchmark": "sweep", "quick": args.quick, "machine": machine_info(), "regimes": list(REGIMES),
@@ -156,35 +165,54 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     rows, reference = [], None
     modes = ["in_process"] + ([] if args.no_cli else ["command_line"])
+    meta["repeats"] = repeats
     for mode in modes:
-        base_wall = None
         # Smoke mode runs the command line once: Hydra's start-up dominates tiny sweeps.
-        for workers in (WORKERS[:1] if args.quick and mode == "command_line" else WORKERS):
-            load = load_average()
-            if mode == "in_process":
-                r = in_process(cfgs, workers)
-                extra = {"model_wall_per_run_s": round(median(r["run_wall_s"]), 4),
-                         "model_cpu_per_run_s": round(median(r["run_cpu_s"]), 4)}
-            else:
-                tmp = Path(tempfile.mkdtemp(prefix="leadsim-bench-sweep-"))
-                try:
-                    r = command_line(seeds, workers, args.quick, tmp / "sweep")
-                finally:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                extra = {"startup_s": round(r.get("launch_s", float("nan")), 2),
-                         "report_s": round(r["wall_s"] - r.get("runs_done_s", float("nan")), 2)}
-                meta["command"] = r["command"].replace(f"hydra.launcher.n_jobs={workers}", "hydra.launcher.n_jobs=1|2")
-            reference = reference or r["metrics"]
-            base_wall = base_wall or r["wall_s"]
-            speedup = base_wall / r["wall_s"]
-            rows.append({"mode": mode, "workers": workers, "runs": len(cfgs), "wall_s": round(r["wall_s"], 2),
-                         "runs_per_s": round(len(cfgs) / r["wall_s"], 3), "speedup": round(speedup, 3),
-                         "efficiency": round(speedup / workers, 3),
-                         "same_metrics_as_first": _same(reference, r["metrics"]),
-                         "model_wall_per_run_s": "", "model_cpu_per_run_s": "", "startup_s": "", "report_s": "",
-                         "load_1min_before": load[0] if load else "", **extra})
-            print(f"{mode:13s} {workers} worker(s): {r['wall_s']:7.1f} s  {rows[-1]['runs_per_s']:6.2f} runs/s  "
-                  f"efficiency {rows[-1]['efficiency']:.2f}  same metrics {rows[-1]['same_metrics_as_first']}", flush=True)
+        counts = WORKERS[:1] if args.quick and mode == "command_line" else WORKERS
+        timed = {w: [] for w in counts}
+        for rep in range(repeats):
+            for workers in (counts if rep % 2 == 0 else counts[::-1]):
+                load = load_average()
+                if mode == "in_process":
+                    r = in_process(cfgs, workers)
+                    extra = {"model_wall_per_run_s": median(r["run_wall_s"]),
+                             "model_cpu_per_run_s": median(r["run_cpu_s"])}
+                else:
+                    tmp = Path(tempfile.mkdtemp(prefix="leadsim-bench-sweep-"))
+                    try:
+                        r = command_line(seeds, workers, args.quick, tmp / "sweep")
+                    finally:
+                        shutil.rmtree(tmp, ignore_errors=True)
+                    extra = {"startup_s": r.get("launch_s", float("nan")),
+                             "report_s": r["wall_s"] - r.get("runs_done_s", float("nan"))}
+                    meta["command"] = r["command"].replace(f"hydra.launcher.n_jobs={workers}",
+                                                           "hydra.launcher.n_jobs=1|2")
+                reference = reference or r["metrics"]
+                timed[workers].append({"wall_s": r["wall_s"], "same": _same(reference, r["metrics"]),
+                                       "load": load[0] if load else "", **extra})
+                print(f"  {mode:13s} {workers} worker(s), repeat {rep + 1}/{repeats}: {r['wall_s']:7.1f} s",
+                      flush=True)
+        base_wall = median(t["wall_s"] for t in timed[counts[0]])
+        for workers in counts:
+            ts = timed[workers]
+            wall = median(t["wall_s"] for t in ts)
+            speedup = base_wall / wall
+            row = {"mode": mode, "workers": workers, "runs": len(cfgs), "repeats": len(ts),
+                   "wall_s": round(wall, 2), "wall_s_min": round(min(t["wall_s"] for t in ts), 2),
+                   "wall_s_max": round(max(t["wall_s"] for t in ts), 2),
+                   "runs_per_s": round(len(cfgs) / wall, 3), "speedup": round(speedup, 3),
+                   "efficiency": round(speedup / workers, 3),
+                   "same_metrics_as_first": all(t["same"] for t in ts),
+                   "model_wall_per_run_s": "", "model_cpu_per_run_s": "", "startup_s": "", "report_s": "",
+                   "load_1min_before": ts[0]["load"]}
+            for key in ("model_wall_per_run_s", "model_cpu_per_run_s", "startup_s", "report_s"):
+                if key in ts[0]:
+                    row[key] = round(median(t[key] for t in ts), 4 if key.startswith("model") else 2)
+            row["wall_s_each"] = " ".join(f"{t['wall_s']:.2f}" for t in ts)
+            rows.append(row)
+            print(f"{mode:13s} {workers} worker(s): {wall:7.1f} s (median of {len(ts)}; "
+                  f"{row['wall_s_min']:.1f}-{row['wall_s_max']:.1f})  {row['runs_per_s']:6.2f} runs/s  "
+                  f"efficiency {row['efficiency']:.2f}  same metrics {row['same_metrics_as_first']}", flush=True)
     by = {(r["mode"], r["workers"]): r for r in rows}
     meta["hydra_overhead_per_run_s"] = {
         str(w): round((by[("command_line", w)]["wall_s"] - by[("in_process", w)]["wall_s"]) / len(cfgs), 4)
