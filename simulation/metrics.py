@@ -33,24 +33,25 @@ class _ByKind:
     """The event log's steps and tasks by event kind, in logging order (the kinds
     read from one contiguous copy of their column)."""
 
-    def __init__(self, ev: np.ndarray):
-        self.ev, self.kind = ev, ev[:, 2].astype(np.uint8)
+    def __init__(self, ev: np.ndarray, n_tasks: int):
+        self.ev, self.kind, self.n_tasks = ev, ev[:, 2].astype(np.uint8), n_tasks
 
     def of(self, kind: Event) -> tuple[np.ndarray, np.ndarray]:
         """Steps and tasks of every ``kind`` event, in logging order."""
         rows = (self.kind == kind).nonzero()[0]
         return self.ev[rows, 0], self.ev[rows, 1]
 
-    def first(self, kind: Event, n_tasks: int) -> np.ndarray:
+    def first(self, kind: Event) -> np.ndarray:
         """Step of each task's first ``kind`` event (-1 if none)."""
-        out = np.full(n_tasks, -1, dtype=np.int64)
+        out = np.full(self.n_tasks, -1, dtype=np.int64)
         step, task = self.of(kind)
         # Reverse so that the earliest event is written last and wins.
         out[task[::-1]] = step[::-1]
         return out
 
-    def has(self, kind: Event, n_tasks: int) -> np.ndarray:
-        flag = np.zeros(n_tasks, dtype=bool)
+    def has(self, kind: Event) -> np.ndarray:
+        """Whether each task has a ``kind`` event."""
+        flag = np.zeros(self.n_tasks, dtype=bool)
         flag[self.of(kind)[1]] = True
         return flag
 
@@ -59,21 +60,18 @@ def compute_metrics(model) -> dict[str, float]:
     cfg = model.cfg
     warm, steps = cfg.warmup, model.steps
     window = max(steps - warm, 1)
-    ev = _ByKind(model.events.array())
     n_tasks = model.tasks.n
-    arrival = ev.first(Event.ARRIVED, n_tasks)
-    completed = ev.first(Event.COMPLETED, n_tasks)
-    failed = ev.first(Event.FAILED, n_tasks)
-    started = ev.first(Event.STARTED, n_tasks)
+    ev = _ByKind(model.events.array(), n_tasks)
+    arrival = ev.first(Event.ARRIVED)
+    completed = ev.first(Event.COMPLETED)
+    failed = ev.first(Event.FAILED)
+    started = ev.first(Event.STARTED)
     cohort = arrival > warm                       # tasks that arrived after warm-up
     n_cohort = max(int(cohort.sum()), 1)
 
-    def has(kind: Event) -> np.ndarray:
-        return ev.has(kind, n_tasks)
-
-    contested, unowned = has(Event.CONTESTED), has(Event.UNOWNED)
+    contested, unowned = ev.has(Event.CONTESTED), ev.has(Event.UNOWNED)
     conflicts = np.bincount(ev.of(Event.CONFLICT)[1], minlength=n_tasks)
-    escalated = has(Event.ESCALATED)
+    escalated = ev.has(Event.ESCALATED)
 
     done = cohort & (completed >= 0)
     lead_times = (completed - arrival)[done]

@@ -131,10 +131,7 @@ class Distributed(Coordination):
         """
         m = self.model
         T = m.tasks
-        old = T.arrival[pool] <= m.steps - m.cfg.coordination.patience
-        if not old.any():
-            return old
-        late = waiting & old & ~T.unowned[pool]
+        late = waiting & (T.arrival[pool] <= m.steps - m.cfg.coordination.patience) & ~T.unowned[pool]
         if late.any():
             m.mark_ambiguous(pool[late], Event.UNOWNED)
             return self.on_unowned(pool, late)
