@@ -1,16 +1,13 @@
 """leadsim: an agent-based simulator of delegation versus distributed leadership."""
 
-from importlib.metadata import PackageNotFoundError, version as _version
+#: The one place the version is written: the build (pyproject's dynamic version),
+#: ``leadsim --version``, saved configs and the citation files (tested) read it here.
+__version__ = "0.1.0"
 
-try:
-    __version__ = _version("leadsim")
-except PackageNotFoundError:  # pragma: no cover - running from a plain checkout
-    __version__ = "0.0.0+unknown"
-
-from .config import ConfigError, SimConfig  # noqa: E402
-from .metrics import METRICS, compute_metrics  # noqa: E402
-from .model import LeadershipModel  # noqa: E402
-from .regimes import REGIMES, Coordination, Delegation, Distributed, Hybrid  # noqa: E402
+from .config import ConfigError, SimConfig
+from .metrics import METRICS, compute_metrics
+from .model import LeadershipModel
+from .regimes import REGIMES, Coordination, Delegation, Distributed, Hybrid
 
 __all__ = ["LeadershipModel", "SimConfig", "ConfigError", "METRICS", "compute_metrics",
            "REGIMES", "Coordination", "Delegation", "Distributed", "Hybrid", "run", "RunResult",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import __version__
+from . import __version__, compat
 from .config import SimConfig, to_dict
 from .model import LeadershipModel
 
@@ -47,16 +47,10 @@ def simulate(cfg: SimConfig, progress: bool | None = None) -> RunResult:
 
 
 def release(model: LeadershipModel) -> None:
-    """Let a finished model be garbage-collected once its result is dropped.
-
-    Mesa 3.3.1 keeps every model as a key of a class-level counter of agent ids
-    (``Agent._ids``, FACTS.md), so a process that runs thousands of models would grow
-    by about a megabyte per run. The model creates no agents after it is built, so
-    its counter is no longer needed.
-    """
-    from mesa import Agent
-
-    Agent._ids.pop(model, None)
+    """Let a finished model be garbage-collected once its result is dropped (Mesa 3.3
+    would keep every model alive: :func:`simulation.compat.release`). The model
+    creates no agents after it is built."""
+    compat.release(model)
 
 
 def resolved_config(cfg: SimConfig) -> dict:
