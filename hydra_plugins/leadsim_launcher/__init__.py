@@ -1,45 +1,65 @@
-"""leadsim's default launcher: Hydra's joblib launcher with jobs sent to workers in chunks.
+"""leadsim's launchers: a sweep runs in chunks of consecutive runs, one Parquet file per
+chunk (or one folder per run for small sweeps), on local processes or packed into a few
+Slurm array tasks.
 
-``configs/hydra/launcher/leadsim.yaml`` selects it; its settings are the joblib
-launcher's (``hydra.launcher.n_jobs``, ``backend``, ``prefer``, ``require``, ``verbose``,
-``timeout``, ``pre_dispatch``, ``batch_size``, ``temp_folder``, ``max_nbytes``,
-``mmap_mode``), with the same meaning.
+* ``hydra/launcher=leadsim`` (the default): :class:`LeadsimLauncher`, chunks on
+  ``n_jobs`` local processes through joblib;
+* ``hydra/launcher=slurm`` and ``hydra/launcher=slurm_local``:
+  :class:`LeadsimSubmititLauncher`, chunks packed into at most ``max_tasks`` array tasks
+  of ``cpus_per_task`` CPUs each (submitit; ``cluster: local`` runs the same tasks as
+  local processes, to try a cluster sweep on one machine).
 
-Hydra's joblib launcher sends every job to a worker as its own task: each one pickles
-the sweep's master config, the Hydra context and Hydra's global state, and the worker
-then restores that state (``Singleton.set_state``), which re-imports every plugin module
-under ``hydra_plugins`` — ~20-30 ms per job, as much as a short run. This launcher sends
-*chunks* of consecutive jobs instead, and restores Hydra's state once per chunk. Within
-a chunk, each job runs exactly as in Hydra's basic launcher: its own config
-(``load_sweep_config``), job number and id, ``HydraConfig``, and Hydra's ``run_job``
-(run folder, ``.hydra/`` files, logging, job callbacks). Job numbers, run folders and
-the order of the returned results are those of Hydra's joblib launcher; a job whose
-task fails is recorded in its own ``JobReturn`` (leadsim's jobs record failures
-themselves), and an error Hydra raises outside the task (composing a job's config)
-stops the sweep as before.
-
-Chunks shrink as the sweep proceeds (guided scheduling): the first ones hold about
-1/(4 × workers) of the jobs, the last ones a single job, so workers finish together.
-With ``hydra.launcher.timeout`` set, every job is its own chunk, as joblib's timeout
-applies per task.
-
-The class lives in this module because Hydra resolves ``_target_`` by the defining
-module's name; what runs in the workers is in ``_core`` (a name Hydra's plugin scan
-skips, so the scan does not re-execute it).
+Both use Hydra's public launcher interface only; the work is in
+:mod:`simulation.sweep.launch` and :mod:`simulation.sweep.execute` (docs/sweeps.md).
+Hydra only finds plugins in the ``hydra_plugins`` namespace, and resolves ``_target_``
+by the defining module, hence the classes here.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
-from hydra.core.utils import JobReturn
-from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
+from hydra.plugins.launcher import Launcher
 
 
-class LeadsimJoblibLauncher(JoblibLauncher):
-    """Hydra's joblib launcher, several jobs per joblib task."""
+class _Base(Launcher):
+    def __init__(self, **kwargs: Any) -> None:
+        self.config = self.hydra_context = self.task_function = None
+        for k, v in kwargs.items():
+            setattr(self, k, v)
 
-    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
-        from . import _core
+    def setup(self, *, hydra_context, task_function, config) -> None:
+        self.hydra_context, self.task_function, self.config = hydra_context, task_function, config
 
-        return _core.launch(launcher=self, job_overrides=job_overrides, initial_job_idx=initial_job_idx)
+
+class LeadsimLauncher(_Base):
+    """Chunks of consecutive runs on local worker processes."""
+
+    def __init__(self, n_jobs: int = -1, storage: str = "auto", chunk_size: int | None = None,
+                 timeseries: bool = False, flush_every: int = 25) -> None:
+        super().__init__(n_jobs=n_jobs, storage=storage, chunk_size=chunk_size, timeseries=timeseries,
+                         flush_every=flush_every)
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int):
+        from simulation.sweep.launch import launch_local
+
+        return launch_local(self, job_overrides, initial_job_idx)
+
+
+class LeadsimSubmititLauncher(_Base):
+    """Chunks packed into Slurm array tasks (or submitit's local processes)."""
+
+    def __init__(self, cluster: str = "slurm", storage: str = "auto", chunk_size: int | None = None,
+                 timeseries: bool = False, flush_every: int = 25, max_tasks: int = 50,
+                 max_array_size: int = 1000, array_parallelism: int = 256, cpus_per_task: int = 4,
+                 mem_gb: float | None = None, mem_gb_base: float = 1.0, mem_gb_per_cpu: float = 0.5,
+                 timeout_min: int | None = None, seconds_per_run: float = 1.0, partition: str | None = None,
+                 account: str | None = None, qos: str | None = None, name: str = "leadsim",
+                 setup: Sequence[str] = (), additional_parameters: dict | None = None,
+                 submitit_folder: str = ".submitit/%j") -> None:
+        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int):
+        from simulation.sweep.launch import launch_submitit
+
+        return launch_submitit(self, job_overrides, initial_job_idx)

@@ -35,17 +35,17 @@ def planned_jobs(cfg) -> tuple[list[list[str]], list[str]]:
     line; a Cartesian product), and the leadsim ``samples`` sweeper (design rows
     first, each crossed with that product).
     """
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
+
+    from .compose import expand, parse
 
     sweeper = cfg.hydra.sweeper
     params = sweeper.get("params")
     params = OmegaConf.to_container(params, resolve=False) if params is not None else {}
     lines = [f"{k}={v}" for k, v in params.items()] + list(cfg.hydra.overrides.task)
-    parsed = OverridesParser.create().parse_overrides(lines)
+    parsed = parse(lines)
     swept = [o.get_key_element().lstrip("+~") for o in parsed if o.is_sweep_override()]
-    grid = BasicSweeper.split_arguments(parsed, None)[0]
+    grid = expand(parsed)
     samples = sweeper.get("samples")
     if samples:
         rows = sample_rows(samples)

@@ -26,7 +26,17 @@ from . import plan, resume
 
 REGIME = "coordination.name"   #: the column that names the regime
 BASELINE = "delegation"        #: paired differences are taken against this regime
-RESERVED = ("figures", ".leadsim", ".submitit", "sensitivity")
+RESERVED = ("figures", ".leadsim", ".submitit", "sensitivity", "chunks")
+
+#: Metrics bounded to [0, 1] (shares, Gini coefficients, 0-1 levels) and to [0, inf)
+#: (counts, durations, rates): confidence intervals are clipped to these ranges.
+UNIT = {"success_rate", "role_ambiguity", "contested_share", "unowned_share", "workload_gini", "role_fluidity",
+        "engagement_mean", "competence_gain_gini", "trust_mean", "trust_leader_mean", "escalation_rate",
+        "overload_share"}
+NONNEG = {"throughput", "lead_time_mean", "lead_time_p90", "owner_wait_mean", "conflict_rate", "leader_utilization",
+          "wip_mean", "leader_queue_mean", "tasks_arrived", "tasks_completed", "tasks_failed", "tasks_open"}
+#: Below this many runs per combination the summary says its intervals are rough.
+FEW = 5
 
 
 # ---------------------------------------------------------------- reading run folders
@@ -99,10 +109,17 @@ def read_run(sweep_dir: Path, run_dir: Path) -> dict:
 
 
 def collect(sweep_dir) -> pd.DataFrame:
-    """The tidy table of a sweep folder: one row per run folder, in job order."""
+    """The tidy table of a sweep folder: one row per run, in job order, from run folders
+    and chunk files alike (a job stored in both: the chunk's row)."""
     sweep_dir = Path(sweep_dir)
     rows = [read_run(sweep_dir, d) for d in find_runs(sweep_dir)]
     df = pd.DataFrame(rows)
+    stored = chunk_rows(sweep_dir)
+    if not stored.empty:
+        if not df.empty:
+            job = pd.to_numeric(df["job"], errors="coerce")
+            df = df[~job.isin(stored["job"])]
+        df = pd.concat([df, stored], ignore_index=True) if not df.empty else stored
     if df.empty:
         return df
     unused = [g for g in GROUPS if g in df and df[g].isna().all()]  # e.g. no +experiment
@@ -111,11 +128,40 @@ def collect(sweep_dir) -> pd.DataFrame:
     params = [c for c in _param_names() if c in df]
     groups = [g for g in GROUPS if g in df]
     tail = ["leadsim_version", "code", "seconds", "error"]
+    metrics = [m for m in METRICS if m in df]
     extra = [c for c in df.columns if c not in {*front, *params, *groups, *METRICS, *tail}]
-    df = df[[c for c in front if c in df] + groups + params + list(METRICS) + extra + tail]
+    df = df[[c for c in front if c in df] + groups + params + metrics + extra + [c for c in tail if c in df]]
     from_dir = pd.to_numeric(df["run_dir"].where(df["run_dir"].str.isdigit()), errors="coerce")
     df["job"] = pd.to_numeric(df["job"], errors="coerce").fillna(from_dir).astype("Int64")
-    return df.reset_index(drop=True)
+    return df.sort_values("job", kind="stable", na_position="last").reset_index(drop=True)
+
+
+def chunk_rows(sweep_dir: Path) -> pd.DataFrame:
+    """Runs stored in chunk files, in the report's columns (``run_dir`` names the file
+    set: ``chunks``; bookkeeping columns other than ``code`` and ``seconds`` dropped)."""
+    from . import chunks
+
+    df = chunks.read_rows(sweep_dir)
+    if df.empty:
+        return df
+    df = df.drop(columns=[c for c in ("finished", "config_hash", "traceback", "overrides") if c in df])
+    df.insert(0, "run_dir", chunks.DIR)
+    for k in METRICS:
+        if k not in df:
+            df[k] = float("nan")
+    return df
+
+
+#: Columns of the tidy table that are neither parameters nor metrics.
+BOOKKEEPING = {"run_dir", "job", "status", "leadsim_version", "code", "seconds", "error", *GROUPS}
+
+
+def metric_names(df: pd.DataFrame) -> list[str]:
+    """``METRICS`` and any extra numeric column a run's metrics carried (``roles_*``)."""
+    params = set(_param_names())
+    extra = [c for c in df.columns if c not in BOOKKEEPING and c not in params and c not in METRICS
+             and pd.api.types.is_numeric_dtype(df[c])]
+    return [m for m in METRICS if m in df] + extra
 
 
 def _param_names() -> list[str]:
@@ -179,11 +225,23 @@ def summarize(df: pd.DataFrame, keys: list[str], metrics=METRICS, level: float =
         mean, std = stats[(m, "mean")], stats[(m, "std")]
         n = stats[(m, "count")].fillna(0).astype(int)
         half = _t_half(std, n, level)
-        cols.update({f"{m}_mean": mean, f"{m}_std": std, f"{m}_n": n,
-                     f"{m}_ci_low": mean - half, f"{m}_ci_high": mean + half})
+        low, high = clip(m, mean - half, mean + half)
+        cols.update({f"{m}_mean": mean, f"{m}_std": std, f"{m}_n": n, f"{m}_ci_low": low, f"{m}_ci_high": high})
     out = pd.concat([out, pd.DataFrame(cols, index=out.index)], axis=1)
+    few = out["ok"] < FEW
+    out["caveat"] = np.where(few, f"fewer than {FEW} ok runs: rough intervals, clipped to each metric's range", "")
     out = out.reset_index()
     return out.drop(columns=["_all"]) if not keys else out
+
+
+def clip(metric: str, low: pd.Series, high: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A Student-t interval cut to the values the metric can take (few seeds give
+    intervals such as [-0.1, 0.3] for a share)."""
+    if metric in UNIT:
+        return low.clip(0, 1), high.clip(0, 1)
+    if metric in NONNEG:
+        return low.clip(lower=0), high.clip(lower=0)
+    return low, high
 
 
 def paired(df: pd.DataFrame, dims: list[str], metrics=METRICS, baseline: str = BASELINE,
@@ -229,7 +287,7 @@ def ema_tables(df: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, pd.Data
     experiments["scenario"] = ok.groupby(keys, sort=False).ngroup() if keys else 0
     experiments["policy"] = ok[REGIME] if REGIME in ok else "default"
     experiments["model"] = "leadsim"
-    outcomes = ok[list(METRICS)].astype(float)
+    outcomes = ok[metric_names(ok)].astype(float)
     numeric = [c for c in inputs if c != "seed" and pd.api.types.is_numeric_dtype(ok[c])]
     problem = {"num_vars": len(numeric), "names": numeric,
                "bounds": [[float(ok[c].min()), float(ok[c].max())] for c in numeric]}
@@ -265,8 +323,9 @@ def write_report(sweep_dir, metrics=None, figures: bool = True, baseline: str = 
     files = [sweep_dir / "results.parquet", sweep_dir / "results.csv", sweep_dir / "summary.csv"]
     _write_parquet(files[0], df)
     _write_csv(files[1], df)
-    _write_csv(files[2], summarize(df, keys))
-    pairs = paired(df, dims, baseline=baseline)
+    names = metric_names(df)
+    _write_csv(files[2], summarize(df, keys, metrics=names))
+    pairs = paired(df, dims, metrics=names, baseline=baseline)
     if not pairs.empty:
         files.append(sweep_dir / "paired.csv")
         _write_csv(files[-1], pairs)
@@ -279,10 +338,15 @@ def write_report(sweep_dir, metrics=None, figures: bool = True, baseline: str = 
         from .figures import make_figures
 
         files += make_figures(df, dims, sweep_dir / "figures", metrics=metrics, baseline=baseline)
+    from .readme import write_readme
+
+    files.append(write_readme(sweep_dir, files))
     counts = df.status.value_counts()
+    bad = df[df.status == "failed"]
+    errors = [(r if r != "chunks" else f"job {j}", e) for r, j, e in zip(bad.run_dir, bad.job, bad.get("error", ""))]
     return {"runs": len(df), "ok": int(counts.get("ok", 0)), "failed": int(counts.get("failed", 0)),
             "incomplete": int(counts.get("incomplete", 0)), "total": manifest.get("total"),
-            "dims": dims, "files": files}
+            "dims": dims, "files": files, "errors": errors}
 
 
 def status_line(info: dict) -> str:
@@ -313,16 +377,22 @@ def main(argv=None) -> None:
             _fail(f"--metrics: unknown metric {bad[0]!r}; allowed: {', '.join(METRICS)}")
     if not sweep_dir.is_dir():
         _fail(f"SWEEP_DIR: no such folder: {sweep_dir}")
-    if not find_runs(sweep_dir):
-        _fail(f"SWEEP_DIR: no run folders in {sweep_dir}")
+    from . import chunks
+
+    if not find_runs(sweep_dir) and not chunks.has_chunks(sweep_dir):
+        _fail(f"SWEEP_DIR: no run folders or chunk files in {sweep_dir}")
     info = write_report(sweep_dir, metrics=metrics, figures=not a.no_figures, baseline=a.baseline)
     print(status_line(info))
-    failed = collect_errors(sweep_dir)
+    failed = info.get("errors", [])
     for run_dir, error in failed[:5]:
         print(f"  failed: {run_dir}: {error}")
     if len(failed) > 5:
         print(f"  ... and {len(failed) - 5} more (see the `error` column of results.csv)")
     print(f"tables: {sweep_dir / 'results.csv'}, {sweep_dir / 'summary.csv'}")
+    figs = [f for f in info.get("files", []) if Path(f).parent.name == "figures"]
+    if figs:
+        print(f"figures: {sweep_dir / 'figures'} ({len(figs)} files)")
+    print(f"what each file holds: {sweep_dir / 'README.md'}")
 
 
 def collect_errors(sweep_dir: Path) -> list[tuple[str, str]]:

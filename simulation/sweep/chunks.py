@@ -1,0 +1,184 @@
+"""Chunk files: many runs of a sweep in one Parquet file, written so that a kill loses
+only the runs not yet flushed.
+
+A chunk holds consecutive jobs ``first..last`` of a sweep and ends as
+``SWEEP_DIR/chunks/runs-FIRST-LAST.parquet`` (one row per run: job, status, resolved
+parameters, metrics, version, model code, config hash) and, if asked, ``…​.ts.parquet``
+(the runs' time series, with a ``job`` column). While the chunk runs, its rows go to
+one *part* file per process, rewritten atomically (temporary file, fsync, rename)
+every few runs; when the chunk ends, the parts and any earlier chunk file of the same
+name are merged into the chunk file and the parts removed. A reader takes every
+``*.parquet`` under ``chunks/`` and keeps, per job, the row finished last, so nothing
+is counted twice whatever moment a kill came at.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+DIR = "chunks"
+#: Columns every row has, before the parameters and metrics.
+FRONT = ("job", "status", "finished", "seconds", "overrides", "config_hash", "code", "error")
+INDEX = ("job", "status", "finished", "config_hash", "code")
+
+
+def chunk_name(first: int, last: int) -> str:
+    return f"runs-{first:07d}-{last:07d}"
+
+
+def chunk_dir(sweep_dir) -> Path:
+    return Path(sweep_dir) / DIR
+
+
+def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        with open(tmp, "wb") as fh:
+            pq.write_table(table, fh, compression="zstd")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _rows_frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    for c in ("error", "overrides"):
+        if c in df:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
+
+
+class ChunkWriter:
+    """Collects a chunk's rows and flushes them every ``every`` runs or ``seconds``."""
+
+    def __init__(self, sweep_dir, first: int, last: int, timeseries: bool = False,
+                 every: int = 25, seconds: float = 10.0, on_flush=None) -> None:
+        self.dir = chunk_dir(sweep_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.name = chunk_name(first, last)
+        tag = f"{time.time_ns()}-{os.getpid()}"  # sorts by time
+        self.part = self.dir / f"{self.name}.part-{tag}.parquet"
+        self.ts_part = self.dir / f"{self.name}.part-{tag}.ts.parquet"
+        self.timeseries = timeseries
+        self.every, self.seconds, self.on_flush = every, seconds, on_flush
+        self.rows: list[dict] = []
+        self.ts: list[pd.DataFrame] = []
+        self.pending: list[dict] = []
+        self.last = time.monotonic()
+
+    def add(self, row: dict, timeseries: pd.DataFrame | None = None) -> None:
+        self.rows.append(row)
+        self.pending.append(row)
+        if self.timeseries and timeseries is not None:
+            self.ts.append(timeseries.assign(job=row["job"]))
+        if len(self.pending) >= self.every or time.monotonic() - self.last >= self.seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        if self.timeseries and self.ts:  # time series first: a row never lacks its series
+            _write_parquet(self.ts_part, pd.concat(self.ts, ignore_index=True))
+        _write_parquet(self.part, _rows_frame(self.rows))
+        done, self.pending, self.last = self.pending, [], time.monotonic()
+        if self.on_flush:
+            self.on_flush(done)
+
+    def close(self) -> Path | None:
+        """Flush, then merge this chunk's parts into its chunk file."""
+        self.flush()
+        return consolidate(self.dir, self.name)
+
+
+def consolidate(directory: Path, name: str) -> Path | None:
+    """Merge ``name.parquet`` and ``name.part-*.parquet`` (latest row per job wins)."""
+    for suffix in (".ts.parquet", ".parquet"):
+        final = directory / f"{name}{suffix}"
+        parts = [p for p in directory.glob(f"{name}.part-*{suffix}")
+                 if suffix == ".ts.parquet" or not p.name.endswith(".ts.parquet")]
+        if not parts:
+            continue
+        frames = [pd.read_parquet(p) for p in ([final] if final.exists() else []) + sorted(parts)]
+        if suffix == ".parquet":
+            df = pd.concat(frames, ignore_index=True)
+            df = df.sort_values(["job", "finished"], kind="stable").drop_duplicates("job", keep="last")
+        else:  # a job's series from the newest file that holds it
+            seen: set = set()
+            keep = []
+            for f in reversed(frames):
+                keep.append(f[~f["job"].isin(seen)])
+                seen.update(f["job"].unique())
+            df = pd.concat(keep[::-1], ignore_index=True)
+        _write_parquet(final, df.reset_index(drop=True))
+        for p in parts:
+            p.unlink(missing_ok=True)
+    return directory / f"{name}.parquet" if (directory / f"{name}.parquet").exists() else None
+
+
+def row_files(sweep_dir) -> list[Path]:
+    """Every file of rows (chunk files and parts), oldest name first."""
+    d = chunk_dir(sweep_dir)
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.glob("*.parquet") if not p.name.endswith(".ts.parquet"))
+
+
+def read_rows(sweep_dir, columns=None) -> pd.DataFrame:
+    """Every run of the chunk files, one row per job (the row finished last), by job.
+
+    ``columns`` limits what is read (Parquet reads columns separately: a report that
+    needs ten columns of a wide table reads ten)."""
+    import pyarrow.parquet as pq
+
+    frames = []
+    for p in row_files(sweep_dir):
+        try:
+            have = set(pq.read_schema(p).names)
+            cols = None if columns is None else [c for c in dict.fromkeys([*INDEX, *columns]) if c in have]
+            frames.append(pd.read_parquet(p, columns=cols))
+        except (OSError, ValueError) as exc:  # a foreign or damaged file: say so, go on
+            import sys
+
+            print(f"[leadsim] warning: skipping unreadable {p}: {exc}", file=sys.stderr)
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
+        not f.empty for f in frames) else frames[0]
+    df = df.sort_values(["job", "finished"], kind="stable").drop_duplicates("job", keep="last")
+    return df.reset_index(drop=True)
+
+
+def read_timeseries(sweep_dir, jobs=None) -> pd.DataFrame:
+    """The time series stored in the chunk files (``hydra.launcher.timeseries=true``)."""
+    d = chunk_dir(sweep_dir)
+    files = sorted(d.glob("*.ts.parquet")) if d.is_dir() else []
+    filters = [("job", "in", list(jobs))] if jobs is not None else None
+    frames = [pd.read_parquet(p, filters=filters) for p in files]
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat(frames, ignore_index=True)
+    return df.drop_duplicates(["job", "step"], keep="last").sort_values(["job", "step"]).reset_index(drop=True)
+
+
+def done_jobs(sweep_dir, code: str) -> dict[int, str]:
+    """``{job: config hash}`` of the runs stored ``ok`` by model ``code``."""
+    df = read_rows(sweep_dir, columns=list(INDEX))
+    if df.empty:
+        return {}
+    ok = df[(df.status == "ok") & (df.code == code)]
+    return dict(zip(ok.job.astype(int), ok.config_hash))
+
+
+def has_chunks(sweep_dir) -> bool:
+    return bool(row_files(sweep_dir))

@@ -1,0 +1,138 @@
+"""A sweep's jobs and their configurations, through Hydra's public APIs only.
+
+leadsim's sweeper and launchers rely on nothing but
+
+* ``hydra.core.override_parser`` (``OverridesParser``, ``Override``), which every
+  sweeper plugin uses to read the command line,
+* ``ConfigLoader.load_sweep_config`` and ``ConfigLoader.list_groups``, the config
+  loader interface that Hydra hands to every launcher plugin, and
+* documented OmegaConf calls (``OmegaConf.update``, ``select``, ``to_container``).
+
+:func:`expand` forms Hydra's basic sweeper's Cartesian product. :class:`JobComposer`
+composes each distinct *structure* of a chunk (group choices, ``+``/``~``, ``hydra.*``,
+non-scalar values) once with ``load_sweep_config`` and sets plain ``key=value``
+overrides on a copy with ``OmegaConf.update(cfg, key, value, merge=True)`` under
+struct mode, which is what Hydra does for them. The first job of every chunk is also
+composed in full and compared: if the shortcut ever disagrees with Hydra, the chunk is
+composed job by job and a warning says so (``tests/test_sweep_hydra_api.py`` fails
+loudly in that case, and if any of these APIs change).
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from typing import Any, Sequence
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+
+def parse(lines: Sequence[str], config_loader=None) -> list:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return OverridesParser.create(config_loader=config_loader).parse_overrides(list(lines))
+
+
+def expand(overrides: list) -> list[list[str]]:
+    """Every job of a Cartesian sweep over parsed ``overrides``, in Hydra's basic
+    sweeper's order (the first key varies slowest; a key given twice keeps its last
+    value, in its first position)."""
+    lists: dict[str, list[str]] = {}
+    for o in overrides:
+        key = o.get_key_element()
+        if o.is_sweep_override():
+            if not o.is_discrete_sweep():
+                raise ValueError(f"{key}: leadsim's sweeper does not support sweep type {o.value_type.name}")
+            lists[key] = [f"{key}={v}" for v in o.sweep_string_iterator()]
+        else:
+            lists[key] = [f"{key}={o.get_value_element_as_str()}"]
+    return [list(job) for job in itertools.product(*lists.values())]
+
+
+def batches(jobs: list, size: int | None) -> list[list]:
+    if size is None or size == -1:
+        return [jobs]
+    if size <= 0:
+        raise ValueError(f"hydra.sweeper.max_batch_size: must be positive or null, got {size}")
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+
+def _plain(o) -> bool:
+    """``key=value`` with one scalar value (no group, list, dict, interpolation, ``+``)."""
+    from hydra.core.override_parser.types import OverrideType, ValueType
+
+    if o.is_hydra_override() or o.type != OverrideType.CHANGE or o.package is not None:
+        return False
+    if o.value_type != ValueType.ELEMENT or "/" in o.key_or_group:
+        return False
+    v = o.value()
+    if isinstance(v, str):
+        return "${" not in v
+    return v is None or isinstance(v, (bool, int, float))
+
+
+def task_part(cfg: DictConfig) -> DictConfig:
+    """The application's config without Hydra's node (what a run needs)."""
+    out = cfg.copy()
+    with open_dict(out):
+        out.pop("hydra", None)
+    return out
+
+
+class JobComposer:
+    """Configs of consecutive jobs: ``compose(overrides)`` returns the task config and
+    the group choices (``hydra.runtime.choices``) of a job."""
+
+    def __init__(self, config_loader, master_config: DictConfig, verify: bool = True) -> None:
+        self.loader = config_loader
+        self.master = master_config
+        self.verify = verify
+        self.full_only = False
+        self._bases: dict[tuple, tuple[DictConfig, dict]] = {}
+        self._groups: set[str] | None = None
+
+    def groups(self) -> set[str]:
+        if self._groups is None:
+            self._groups = set(self.loader.list_groups(""))
+        return self._groups
+
+    def full(self, lines: Sequence[str]) -> tuple[DictConfig, dict]:
+        cfg = self.loader.load_sweep_config(master_config=self.master, sweep_overrides=list(lines))
+        choices = OmegaConf.to_container(cfg.hydra.runtime.choices, resolve=False)
+        return task_part(cfg), choices
+
+    def compose(self, lines: Sequence[str]) -> tuple[DictConfig, dict]:
+        if self.full_only:
+            return self.full(lines)
+        try:
+            parsed = parse(lines)
+        except Exception:
+            return self.full(lines)  # Hydra's own error
+        groups = self.groups()
+        plain = [o for o in parsed if _plain(o) and o.key_or_group not in groups]
+        plain_ids = {id(o) for o in plain}
+        structure = tuple(o.input_line for o in parsed if id(o) not in plain_ids)
+        if structure not in self._bases:
+            self._bases[structure] = self.full(structure)
+        base, choices = self._bases[structure]
+        cfg = base.copy()
+        try:
+            for o in plain:
+                if OmegaConf.is_config(OmegaConf.select(cfg, o.key_or_group, default=None)):
+                    return self.full(lines)   # a config node, not a value
+                OmegaConf.update(cfg, o.key_or_group, o.value(), merge=True)
+        except Exception:
+            return self.full(lines)
+        if self.verify:
+            self.verify = False
+            want, want_choices = self.full(lines)
+            if _plain_container(want) != _plain_container(cfg) or want_choices != choices:
+                print("[leadsim] warning: composing by values differs from Hydra's full composition "
+                      f"for {' '.join(lines)}; composing every job in full", file=sys.stderr)
+                self.full_only = True
+                return want, want_choices
+        return cfg, choices
+
+
+def _plain_container(cfg: DictConfig) -> Any:
+    return OmegaConf.to_container(cfg, resolve=True)
