@@ -26,6 +26,8 @@ class RunResult:
     timeseries: pd.DataFrame
     config: SimConfig
     model: LeadershipModel | None = field(default=None, repr=False)
+    #: one row per person: informal roles and the counts behind them (simulation.roles)
+    roles: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def events(self) -> pd.DataFrame:
@@ -33,7 +35,7 @@ class RunResult:
         return self.model.events.frame()
 
     def save(self, directory) -> Path:
-        """Write ``metrics.json``, ``timeseries.csv`` and ``config.yaml`` atomically."""
+        """Write ``metrics.json``, ``timeseries.csv``, ``config.yaml`` and ``roles.csv`` atomically."""
         return write_outputs(directory, self)
 
 
@@ -43,7 +45,10 @@ def simulate(cfg: SimConfig, progress: bool | None = None) -> RunResult:
         progress = sys.stderr.isatty() and cfg.steps * cfg.organization.size >= 2_000_000
     model = LeadershipModel(cfg).run(progress=progress)
     release(model)
-    return RunResult(model.metrics(), model.timeseries, cfg, model)
+    from .roles import analyse
+
+    roles, role_metrics = analyse(model)
+    return RunResult({**model.metrics(), **role_metrics}, model.timeseries, cfg, model, roles)
 
 
 def release(model: LeadershipModel) -> None:
@@ -83,6 +88,8 @@ def write_outputs(directory, result: RunResult) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     _atomic_write(d / "timeseries.csv", result.timeseries.to_csv(index=False))
     _atomic_write(d / "config.yaml", yaml.safe_dump(resolved_config(result.config), sort_keys=False))
+    if result.roles is not None:
+        _atomic_write(d / "roles.csv", result.roles.to_csv())
     metrics = {k: _json_number(v) for k, v in result.metrics.items()}
     _atomic_write(d / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return d
