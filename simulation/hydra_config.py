@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from .config import ConfigError, SimConfig, from_dict
 
-GROUPS = ("coordination", "organization", "culture", "people", "workload", "experiment")
+GROUPS = ("coordination", "organization", "culture", "people", "workload", "mechanisms", "experiment")
 
 
 def config_dir() -> Path:

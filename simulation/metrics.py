@@ -1,8 +1,9 @@
 """Run metrics, computed the same way for every regime from the event log and state.
 
 Definitions are in docs/ODD.md ("Observation"). Rates and means cover the steps
-after ``warmup`` (tasks: those that arrived after it); the four counts cover the
-whole run, so that ``tasks_arrived = tasks_completed + tasks_failed + tasks_open``.
+after ``warmup`` (tasks: those that arrived after it); the counts cover the whole
+run, so that ``tasks_arrived = tasks_completed + tasks_failed + tasks_open``
+(``tasks_reopened`` counts failed attempts that came back, not tasks).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ METRICS = ("throughput", "lead_time_mean", "lead_time_p90", "owner_wait_mean", "
            "leader_utilization", "workload_gini", "role_fluidity", "engagement_mean",
            "competence_gain", "competence_gain_gini", "trust_mean", "trust_leader_mean",
            "wip_mean", "leader_queue_mean", "escalation_rate", "overload_share",
-           "tasks_arrived", "tasks_completed", "tasks_failed", "tasks_open")
+           "contested_or_unowned_share", "lead_time_lower_bound", "owner_wait_lower_bound",
+           "open_age_mean", "rework_rate", "claims_per_task", "backlog_mean",
+           "tasks_arrived", "tasks_completed", "tasks_failed", "tasks_reopened", "tasks_open")
 
 
 def gini(x) -> float:
@@ -72,11 +75,19 @@ def compute_metrics(model) -> dict[str, float]:
     contested, unowned = ev.has(Event.CONTESTED), ev.has(Event.UNOWNED)
     conflicts = np.bincount(ev.of(Event.CONFLICT)[1], minlength=n_tasks)
     escalated = ev.has(Event.ESCALATED)
+    reopened_step, reopened_task = ev.of(Event.REOPENED)
+    claims = np.bincount(ev.of(Event.CLAIMED)[1], minlength=n_tasks)
 
     done = cohort & (completed >= 0)
     lead_times = (completed - arrival)[done]
     waits = (started - arrival)[cohort & (started >= 0)]
-    finished_after = ((completed > warm).sum(), (failed > warm).sum())
+    # Honest waits: tasks still open at the end count with their age so far, so the
+    # means are lower bounds that do not hide overload (failed-for-good tasks are out).
+    is_open = cohort & (completed < 0) & (failed < 0)
+    age = steps - arrival
+    lead_lb = np.where(completed >= 0, completed - arrival, age)[cohort & (failed < 0)]
+    wait_lb = np.where(started >= 0, started - arrival, age)[cohort]
+    finished_after = ((completed > warm).sum(), (failed > warm).sum() + (reopened_step > warm).sum())
     gain = (model.competence - model.initial_competence).mean(axis=1)
     s, n = model.recorder.sums, max(model.recorder.n, 1)
     cap = cfg.organization.leader_capacity
@@ -87,7 +98,9 @@ def compute_metrics(model) -> dict[str, float]:
         "lead_time_p90": float(np.percentile(lead_times, 90)) if len(lead_times) else float("nan"),
         "owner_wait_mean": _mean(waits),
         "success_rate": (finished_after[0] / sum(finished_after)) if sum(finished_after) else float("nan"),
-        "role_ambiguity": float((contested | unowned)[cohort].sum()) / n_cohort,
+        # Ambiguity people lived with: a conflict over the task (a contest nobody settled,
+        # or a pushback) or nobody taking it within the patience limit (docs/ODD.md 7.9).
+        "role_ambiguity": float(((conflicts > 0) | unowned)[cohort].sum()) / n_cohort,
         "contested_share": float(contested[cohort].sum()) / n_cohort,
         "unowned_share": float(unowned[cohort].sum()) / n_cohort,
         "conflict_rate": float(conflicts[cohort].sum()) / n_cohort,
@@ -103,9 +116,17 @@ def compute_metrics(model) -> dict[str, float]:
         "leader_queue_mean": s["leader_queue"] / n,
         "escalation_rate": float(escalated[cohort].sum()) / n_cohort,
         "overload_share": s["overload"] / n,
+        "contested_or_unowned_share": float((contested | unowned)[cohort].sum()) / n_cohort,   # model 1's role_ambiguity
+        "lead_time_lower_bound": _mean(lead_lb),
+        "owner_wait_lower_bound": _mean(wait_lb),
+        "open_age_mean": _mean(age[is_open]),
+        "rework_rate": float(cohort[reopened_task].sum()) / n_cohort,
+        "claims_per_task": float(claims[cohort].sum()) / n_cohort,
+        "backlog_mean": s["backlog"] / n,
         "tasks_arrived": int(n_tasks),
         "tasks_completed": int((completed >= 0).sum()),
         "tasks_failed": int((failed >= 0).sum()),
+        "tasks_reopened": int(len(reopened_task)),
         "tasks_open": int(model.n_open),
     }
     return {k: (v if k.startswith("tasks_") else float(v)) for k, v in out.items()}

@@ -12,17 +12,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+import networkx as nx
 import numpy as np
 from mesa import Model
 from mesa.discrete_space import Network
 
+from . import rules
 from .agents import Leader, Worker
+from .compat import model_kwargs
 from .config import SimConfig
 from .network import TrustNetwork, build_graph
 from .recorder import Recorder
 from .regimes import REGIMES
 from .tasks import Event, EventLog, TaskTable
 from .teams import Teams
+from .trust import LegacyTrust, make_store
 from .updates import Compounder, distinct, first_in_group
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -45,7 +49,7 @@ class LeadershipModel(Teams, Model):
         cfg = (config or SimConfig()).validate()
         if seed is not None:
             cfg = dataclasses.replace(cfg, seed=int(seed))  # never mutate the caller's config
-        super().__init__(seed=cfg.seed)
+        super().__init__(**model_kwargs(cfg.seed))
         self.cfg = cfg
         org, ppl, cul = cfg.organization, cfg.people, cfg.culture
         n, d = org.size, ppl.domains
@@ -54,24 +58,36 @@ class LeadershipModel(Teams, Model):
         # regime the same tasks (common random numbers: comparisons are paired).
         self.arrival_rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(1,)))
 
-        # The network, seeded from the model's own generator (reproducible).
-        graph = build_graph(org.network, n, org.degree, org.rewiring, org.team_size,
-                            seed=int(rng.integers(2**31)))
+        # The network, seeded from the model's own generator (reproducible), or read
+        # from an organisation's files (docs/organisations.md).
+        self.organisation = data = _load(org)
+        graph_seed = int(rng.integers(2**31))
+        graph = _graph_of(data) if data else build_graph(org.network, n, org.degree, org.rewiring, org.team_size,
+                                                      seed=graph_seed)
         self.grid = Network(graph, random=self.random)
-        self.trust = TrustNetwork(graph, cul.trust, cul.trust_spread, rng)
+        self.trust = TrustNetwork(graph, cul.trust, cul.trust_spread, rng, cul, cfg.coordination.conflict_trust_loss,
+                                  initial=data.trust if data else None, need_out=cul.safety_effect > 0)
 
-        # Per-person state, one row per worker.
+        # Per-person state, one row per worker (data, where given, replace the draws).
         self.competence = _clipped_normal(rng, ppl.competence, ppl.competence_spread, (n, d))
-        self.initial_competence = self.competence.copy()
         self.capacity = np.full(n, ppl.capacity, dtype=np.int64)
+        self.initiative = _clipped_normal(rng, cul.initiative, cul.initiative_spread, n)
+        if data:
+            _fill_from(data, self.competence, self.capacity, self.initiative)
+        self.initial_competence = self.competence.copy()
         self.free = self.capacity.copy()
         self.lead_load = np.zeros(n, dtype=np.int64)
         self.follow_load = np.zeros(n, dtype=np.int64)
-        self.initiative = _clipped_normal(rng, cul.initiative, cul.initiative_spread, n)
         self.engagement = np.full(n, ppl.engagement)
         self.autonomy = np.full(n, 0.5)
-        self.trust_in_leader = _clipped_normal(rng, cul.trust, cul.trust_spread, n)
+        self.leader_trust = make_store(_clipped_normal(rng, cul.trust, cul.trust_spread, n), cul,
+                                       cfg.coordination.conflict_trust_loss, running_total=False)
         self.blocked_until = np.zeros(n, dtype=np.int64)
+        self.team = _teams(org, n, data)
+        # Tallies after the warm-up, kept as things happen (nothing re-read from history).
+        self.led = np.zeros(n, dtype=np.int64)         # tasks led (starts)
+        self.followed = np.zeros(n, dtype=np.int64)    # tasks joined as a follower (starts)
+        self.busy = np.zeros(n, dtype=np.int64)        # task-steps worked, on attempts finished
 
         cells = list(self.grid.all_cells)
         self.workers = [Worker(self, i, cells[i]) for i in range(n)]
@@ -81,7 +97,6 @@ class LeadershipModel(Teams, Model):
         self._autonomy = Compounder(self.autonomy)
         self._competence = Compounder(self.competence)
         self._perceived = Compounder(self.leader.perceived)
-        self._trust_in_leader = Compounder(self.trust_in_leader)
 
         w = cfg.workload
         weights = np.asarray(w.team_size_weights, float)
@@ -97,6 +112,11 @@ class LeadershipModel(Teams, Model):
         self.recorder = Recorder(self)
         self.running = True
 
+    @property
+    def trust_in_leader(self) -> np.ndarray:
+        """Each person's trust in the formal leader now."""
+        return self.leader_trust.all()
+
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
         self.arrive()
@@ -104,6 +124,8 @@ class LeadershipModel(Teams, Model):
         self.begin_work()
         self.work()
         self.update_engagement()
+        self.trust.tick()             # forgetting: trust drifts back toward first impressions
+        self.leader_trust.tick()
         self.recorder.record()
         if self.steps >= self.cfg.steps:
             self.running = False
@@ -149,6 +171,8 @@ class LeadershipModel(Teams, Model):
             effort=rng.exponential(w.effort, k),
             team_size=np.minimum(self._team_cdf.searchsorted(rng.random(k) * self._team_cdf[-1], side="right") + 1, n),
             arrival=self.steps, entry=rng.integers(0, n, k))
+        if self.cfg.organization.clarity_acts == "before":   # drawn last: the rest of the stream is model 1's
+            self.tasks.framed[ids] = rng.random(k) < self.cfg.organization.clarity
         self.log(ids, Event.ARRIVED, self.tasks.entry[ids])
         self.regime.route(ids)
 
@@ -167,22 +191,29 @@ class LeadershipModel(Teams, Model):
     def claim_round(self, tasks: np.ndarray):
         """One simultaneous claiming round for pool ``tasks``.
 
-        The entry person and their colleagues who are available claim with a
-        propensity rising with competence, initiative, engagement and spare capacity;
-        in random order, a later claimant has seen an earlier claim with probability
-        ``transparency`` and holds back; a claim is granted if colleagues' mean trust
-        in the claimant reaches ``grant_threshold`` (DeRue & Ashford 2010).
+        The entry person and their colleagues who are available claim with the
+        propensity of :func:`~simulation.rules.claim_propensity`; in random order, a
+        later claimant has seen an earlier claim with probability ``transparency`` and
+        holds back; colleagues grant a claim with :func:`~simulation.rules.grant_probability`
+        of their mean trust in the claimant (DeRue & Ashford 2010).
         Returns the granted claims as ``(task index, person)``, grouped by task.
         """
-        c, rng = self.cfg.coordination, self.rng
-        entries = self.tasks.entry[tasks]
+        c, cul, rng, T = self.cfg.coordination, self.cfg.culture, self.rng, self.tasks
+        entries = T.entry[tasks]
         k, ties = self.trust.out_ties(entries)
         group = np.concatenate((np.arange(len(tasks)), k))
         cand = np.concatenate((entries, self.trust.dst[ties]))
         ok = self.is_available(cand)
         group, cand = group[ok], cand[ok]
         spare = self.free[cand] / self.capacity[cand]
-        p = c.claim_rate * self.initiative[cand] * self.fit(cand, tasks[group]) * spare * (0.5 + self.engagement[cand])
+        diffusion = 0.0
+        if c.diffusion:      # everyone who can see a task shares the responsibility for it
+            waited = T.ready[tasks] < self.steps
+            diffusion = rules.effective_diffusion(c.diffusion, self.cfg.organization.transparency, waited)[group]
+        p = rules.claim_propensity(
+            c.claim_rate, self.initiative[cand], self.fit(cand, tasks[group]), spare, self.engagement[cand],
+            safety=self.trust.out_mean(cand) if cul.safety_effect else None, safety_effect=cul.safety_effect,
+            seen_by=(1 + self.trust.out_degree[entries])[group] if c.diffusion else 1, diffusion=diffusion)
         claim = rng.random(len(cand)) < p
         group, cand = group[claim], cand[claim]
         # Nobody claims more tasks in one round than they have room for: the earliest
@@ -199,7 +230,7 @@ class LeadershipModel(Teams, Model):
         first = first_in_group(group)
         keep = first | (rng.random(len(cand)) >= self.cfg.organization.transparency)
         group, cand = group[keep], cand[keep]
-        granted = self.trust.in_mean(cand) >= c.grant_threshold
+        granted = self.chance(rules.grant_probability(self.trust.in_mean(cand), c.grant_threshold, cul.trust_width))
         refused = ~granted
         claimed = tasks[group]
         group, granted_to = group[granted], cand[granted]
@@ -208,32 +239,52 @@ class LeadershipModel(Teams, Model):
         self.log(claimed[refused], Event.REFUSED, cand[refused])
         return group, granted_to
 
+    def chance(self, p: np.ndarray) -> np.ndarray:
+        """Bernoulli draws; probabilities of exactly 0 or 1 (hard thresholds) draw nothing,
+        so that model 1's settings consume model 1's random numbers."""
+        p = np.asarray(p, dtype=float)
+        sure = (p == 0.0) | (p == 1.0)
+        if sure.all():
+            return p == 1.0
+        return self.rng.random(p.shape) < p
+
     def pushes_back(self, person: int, task: int) -> bool:
-        """A person who distrusts the leader refuses an assignment that fits them poorly."""
-        if self.trust_in_leader[person] >= self.cfg.coordination.pushback_threshold:
-            return False
-        return bool(self.fit(person, task) < self.tasks.difficulty[task])
+        """A person who distrusts the leader may refuse an assignment that fits them poorly
+        (:func:`~simulation.rules.pushback_probability`)."""
+        c, cul = self.cfg.coordination, self.cfg.culture
+        trust = self.leader_trust.values(person)
+        if cul.trust_width == 0.0 and trust >= c.pushback_threshold:
+            return False            # model 1 asked nothing more of a trusting assignee
+        p = rules.pushback_probability(trust, c.pushback_threshold, cul.trust_width,
+                                       self.fit(person, task), self.tasks.difficulty[task])
+        return bool(self.chance(p))
 
     def vertical_conflict(self, task: int, person: int) -> None:
         """A pushback: trust in the leader falls; the leader learns the person felt unfit."""
         c, f = self.cfg.coordination, self.cfg.culture.feedback
         self.events.add(self.steps, task, Event.CONFLICT, person)
         self.counts[Event.CONFLICT] += 1
-        self.trust_in_leader[person] *= max(0.0, 1.0 - f * c.conflict_trust_loss)
+        self.tasks.conflicted[task] = True
+        if isinstance(self.leader_trust, LegacyTrust):
+            self.leader_trust.scale(person, max(0.0, 1.0 - f * c.conflict_trust_loss))
+        else:
+            self.leader_trust.conflict(np.array([person]))
         doms = list(self.tasks.domains(task))
         self.leader.perceived[person, doms] *= 1.0 - c.perception_rate
+        self.leader.learned(person * self.cfg.people.domains + np.asarray(doms), count=False)
 
     def conflict(self, tasks: np.ndarray, groups: list[np.ndarray]) -> None:
         """Unsettled contests: claimants are held up and lose trust in each other."""
         c, f = self.cfg.coordination, self.cfg.culture.feedback
         self.log(tasks, Event.CONFLICT, np.array([g[0] for g in groups], dtype=np.int64))
+        self.tasks.conflicted[tasks] = True
         people = np.concatenate(groups)
         self.blocked_until[people] = self.steps + 1 + c.conflict_cost
         if f > 0:   # every ordered pair of claimants in a contest
             lists = [g.tolist() for g in groups]
             a = np.array([x for g in lists for x in g for y in g if x != y], dtype=np.int64)
             b = np.array([y for g in lists for x in g for y in g if x != y], dtype=np.int64)
-            self.trust.move(self.trust.edge_ids(a, b), max(0.0, 1.0 - f * c.conflict_trust_loss), False)
+            self.trust.conflict(self.trust.edge_ids(a, b))
 
     # ------------------------------------------------------------------ work and outcomes
     def work(self) -> None:
@@ -247,13 +298,17 @@ class LeadershipModel(Teams, Model):
             self.finish(a[done])
 
     def finish(self, tasks: np.ndarray) -> None:
-        """Outcomes of finished tasks: loads freed, practice, trust, the leader's view."""
+        """Outcomes of finished attempts: loads freed, practice, trust, the leader's view;
+        a failed task may come back for rework (``workload.rework``)."""
         cul, ppl, T = self.cfg.culture, self.cfg.people, self.tasks
         success = self.rng.random(len(tasks)) < T.p_success[tasks]
         failure = ~success
+        reopened = failure & (self.rng.random(len(tasks)) < self.cfg.workload.rework) if self.cfg.workload.rework \
+            else np.zeros(len(tasks), dtype=bool)
         leads = T.lead[tasks]
         self.log(tasks[success], Event.COMPLETED, leads[success])
-        self.log(tasks[failure], Event.FAILED, leads[failure])
+        self.log(tasks[failure & ~reopened], Event.FAILED, leads[failure & ~reopened])
+        self.log(tasks[reopened], Event.REOPENED, leads[reopened])
         rows = T.members[tasks]
         valid = rows >= 0
         owner, flat = valid.nonzero()[0], rows[valid]
@@ -263,6 +318,10 @@ class LeadershipModel(Teams, Model):
         np.subtract.at(self.follow_load, fol, 1)
         np.add.at(self.free, flat, 1)
         T.end[tasks] = self.steps
+        warm = self.cfg.warmup
+        if self.steps > warm:      # task-steps worked after the warm-up, by every member
+            worked = self.steps - np.maximum(T.began[tasks], warm + 1) + 1
+            np.add.at(self.busy, flat, worked[owner])
 
         # (member, domain) pairs as flat indices into the (people x domains) arrays.
         d = self.cfg.people.domains
@@ -277,6 +336,7 @@ class LeadershipModel(Teams, Model):
                                              1.0 - ppl.learning_rate * cul.error_tolerance), True)
         # The leader's view of each member moves toward the outcome.
         self._perceived.move(pair, 1.0 - self.cfg.coordination.perception_rate, ok)
+        self.leader.learned(pair)
 
         # Horizontal feedback: colleagues' trust in the lead, and the lead's in followers.
         k, ties = self.trust.out_ties(leads)
@@ -284,24 +344,25 @@ class LeadershipModel(Teams, Model):
         to_fol = self.trust.edge_ids(leads[fol_owner], fol)
         ids = np.concatenate((into_lead, to_fol))
         id_owner = np.concatenate((k, fol_owner))
-        up, down = self._feedback_keep()
-        good = success[id_owner]
-        self.trust.move(ids, np.where(good, up, down), good)
+        self.trust.outcome(ids, success[id_owner])
         # Vertical feedback: the team's trust in the leader, when the leader assigned the task.
         vert = T.via_leader[tasks][owner]
         if vert.any():
-            good = success[owner][vert]
-            self._trust_in_leader.move(flat[vert], np.where(good, up, down), good)
+            self.leader_trust.outcome(flat[vert], success[owner][vert])
+        if reopened.any():
+            self.reopen(tasks[reopened])
 
-    def _feedback_keep(self) -> tuple[float, float]:
-        """Keep-factors of trust after a success (toward 1) and a failure (toward 0).
-
-        Gains close ``feedback`` of the gap to full trust; losses are larger by
-        ``trust_loss_ratio`` and softened by ``error_tolerance`` (Mayer et al. 1995;
-        Jøsang & Ismail 2002).
-        """
-        c = self.cfg.culture
-        return 1.0 - c.feedback, max(0.0, 1.0 - c.feedback * c.trust_loss_ratio * (1.0 - c.error_tolerance))
+    def reopen(self, tasks: np.ndarray) -> None:
+        """A failed attempt's task comes back whole: it is routed again like a new arrival
+        (to the leader's queue or the pool), keeping its arrival step and its flags."""
+        T = self.tasks
+        T.remaining[tasks] = T.effort[tasks]
+        T.lead[tasks] = -1
+        T.end[tasks] = -1
+        T.members[tasks] = -1
+        T.via_leader[tasks] = False
+        T.ready[tasks] = self.steps
+        self.regime.route(tasks)
 
     # ------------------------------------------------------------------ people
     def update_engagement(self) -> None:
@@ -312,36 +373,9 @@ class LeadershipModel(Teams, Model):
         np.minimum(np.maximum(self.engagement, 0.0, out=self.engagement), 1.0, out=self.engagement)
 
     # ------------------------------------------------------------------ state for readers
-    # Who led, followed and worked after the warm-up, per person: read from the task
-    # table when asked (a run's end), not tallied at every start and finish.
-    @property
-    def led(self) -> np.ndarray:
-        """Tasks each person led that started after the warm-up."""
-        T, n = self.tasks, self.tasks.n
-        return np.bincount(T.lead[:n][T.start[:n] > self.cfg.warmup], minlength=len(self.free))
-
-    @property
-    def followed(self) -> np.ndarray:
-        """Tasks each person joined as a follower that started after the warm-up."""
-        T, n = self.tasks, self.tasks.n
-        rows = T.members[:n][T.start[:n] > self.cfg.warmup, 1:]
-        return np.bincount(rows[rows >= 0], minlength=len(self.free))
-
-    @property
-    def busy(self) -> np.ndarray:
-        """Task-steps each person worked after the warm-up, on tasks finished by now."""
-        T, n, warm = self.tasks, self.tasks.n, self.cfg.warmup
-        done = np.flatnonzero(T.end[:n] > warm)
-        worked = T.end[done] - np.maximum(T.start[done], warm + 1) + 1
-        rows = T.members[done]
-        member = rows >= 0
-        # float sums of integers far below 2**53: exact
-        steps = np.bincount(rows[member], (worked[:, None] * member)[member], minlength=len(self.free))
-        return steps.astype(np.int64)
-
     @property
     def n_open(self) -> int:
-        return len(self.leader.queue) + len(self.pool) + len(self.active)
+        return len(self.leader.queue) + len(self.pool) + len(self.active) + self.leader.n_backlog
 
     @property
     def timeseries(self):
@@ -350,3 +384,37 @@ class LeadershipModel(Teams, Model):
     def metrics(self) -> dict:
         from .metrics import compute_metrics
         return compute_metrics(self)
+
+
+def _load(org):
+    """The organisation's files, when the network comes from them (validated already)."""
+    if org.network != "from_files":
+        return None
+    from .organisations import load_organisation
+
+    return load_organisation(org.path)
+
+
+def _graph_of(data) -> nx.Graph:
+    graph = nx.empty_graph(data.n)
+    graph.add_edges_from(data.edges.tolist())
+    return graph
+
+
+def _fill_from(data, competence: np.ndarray, capacity: np.ndarray, initiative: np.ndarray) -> None:
+    """Values the files give replace the configured draws; the rest stay drawn."""
+    given = data.competence
+    if given.size:
+        block = competence[:, :given.shape[1]]
+        np.copyto(block, given, where=~np.isnan(given))
+    np.copyto(capacity, data.capacity, where=data.capacity > 0)
+    np.copyto(initiative, data.initiative, where=~np.isnan(data.initiative))
+
+
+def _teams(org, n: int, data) -> np.ndarray:
+    """Each person's team (-1 where the organisation has none)."""
+    if data is not None:
+        return np.asarray(data.team, dtype=np.int64)
+    if org.network == "team_clustered":
+        return np.arange(n, dtype=np.int64) // org.team_size
+    return np.full(n, -1, dtype=np.int64)

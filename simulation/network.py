@@ -10,7 +10,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from .updates import Compounder, distinct, ragged
+from .trust import make_store
+from .updates import ragged
 
 
 def build_graph(kind: str, n: int, degree: int, rewiring: float, team_size: int, seed: int) -> nx.Graph:
@@ -49,12 +50,14 @@ def _team_clustered(n: int, degree: int, rewiring: float, team_size: int, seed: 
 class TrustNetwork:
     """Directed trust on the ties of an undirected graph, in CSR arrays.
 
-    ``trust[e]`` is how much ``src[e]`` trusts ``dst[e]``; ``rev[e]`` is the opposite
-    tie. ``in_sum[j]`` (total trust colleagues place in ``j``) is kept up to date
-    because claims are granted on the mean of it.
+    The trust of tie ``e`` is how much ``src[e]`` trusts ``dst[e]``; ``rev[e]`` is the
+    opposite tie. The values live in a store (:mod:`simulation.trust`) that keeps the
+    trust each person receives (``in``: claims are granted on its mean) and, when the
+    rules need it, places (``out``: psychological safety) summed by person.
     """
 
-    def __init__(self, graph: nx.Graph, baseline: float, spread: float, rng: np.random.Generator):
+    def __init__(self, graph: nx.Graph, baseline: float, spread: float, rng: np.random.Generator,
+                 culture, conflict_loss: float, initial: dict | None = None, need_out: bool = False):
         n = graph.number_of_nodes()
         self.n = n
         edges = np.asarray(graph.edges(), dtype=np.int64).reshape(-1, 2)
@@ -68,20 +71,27 @@ class TrustNetwork:
         np.cumsum(self.out_degree, out=self.indptr[1:])
         self.keys = self.src * n + self.dst  # sorted: lookups by binary search
         self.rev = np.searchsorted(self.keys, self.dst * n + self.src)
-        self.trust = np.clip(rng.normal(baseline, spread, len(self.src)), 0.0, 1.0)
+        values = np.clip(rng.normal(baseline, spread, len(self.src)), 0.0, 1.0)
+        if initial:                          # first impressions given by data (a loaded organisation)
+            pairs = np.array(list(initial), dtype=np.int64).reshape(-1, 2)
+            ids = self.edge_ids(pairs[:, 0], pairs[:, 1])
+            given = np.array(list(initial.values()), dtype=float)
+            values[ids[ids >= 0]] = given[ids >= 0]
         self.in_degree = np.bincount(self.dst, minlength=n).astype(float)
-        self.in_sum = np.bincount(self.dst, weights=self.trust, minlength=n)
-        self._in_degree_or_1 = np.maximum(self.in_degree, 1.0)   # nobody trusts the isolated: 0 / 1
-        self.total = float(self.trust.sum())
-        self._mover = Compounder(self.trust)
-        self._count = np.zeros(len(self.trust))
+        groups = {"in": self.dst, **({"out": self.src} if need_out else {})}
+        self.store = make_store(values, culture, conflict_loss, groups, n)
 
     @property
     def n_ties(self) -> int:
         return len(self.src)
 
-    def neighbors(self, i: int) -> np.ndarray:
-        return self.dst[self.indptr[i]:self.indptr[i + 1]]
+    @property
+    def trust(self) -> np.ndarray:
+        """Every tie's trust now (a fresh array under the evidence model)."""
+        return self.store.all()
+
+    def values(self, ties) -> np.ndarray:
+        return self.store.values(ties)
 
     def out_ties(self, people) -> tuple[np.ndarray, np.ndarray]:
         """``(k, tie)`` for every tie from ``people[k]`` to a colleague."""
@@ -90,7 +100,11 @@ class TrustNetwork:
 
     def in_mean(self, people) -> np.ndarray:
         """Mean trust that colleagues place in each of ``people`` (0 with no colleagues)."""
-        return self.in_sum[people] / self._in_degree_or_1[people]
+        return self.store.group_mean("in", people)
+
+    def out_mean(self, people) -> np.ndarray:
+        """Mean trust each of ``people`` places in their colleagues (0 with none)."""
+        return self.store.group_mean("out", people)
 
     def edge_ids(self, a, b) -> np.ndarray:
         """Tie ids for directed pairs (a[k] -> b[k]); -1 where there is no tie."""
@@ -104,32 +118,18 @@ class TrustNetwork:
         """Trust of a[k] in b[k]; NaN where there is no tie."""
         ids = self.edge_ids(a, b)
         out = np.full(len(ids), np.nan)
-        out[ids >= 0] = self.trust[ids[ids >= 0]]
+        out[ids >= 0] = self.store.values(ids[ids >= 0])
         return out
 
-    def move(self, ids, keep, up) -> None:
-        """Move trust on ties ``ids`` toward 1 (``up``) or 0, keeping the fraction
-        ``keep`` of the gap; repeated ties compound (:class:`~simulation.updates.Compounder`).
-        Ties given as -1 (no tie) are ignored."""
-        ids = np.asarray(ids, dtype=np.int64)
-        keep, up = np.asarray(keep, dtype=float), np.asarray(up, dtype=bool)
-        real = (ids >= 0) & (keep != 1.0)      # no tie, or a no-op update
-        if not real.all():
-            ids = ids[real]
-            keep = keep[real] if keep.ndim else keep
-            up = up[real] if up.ndim else up
-        if len(ids) == 0:
-            return
-        old = self.trust[ids]
-        repeats = not distinct(ids)
-        self._mover.apply(ids, keep, up, repeats)
-        diff = self.trust[ids] - old          # the same for every repeat of a tie
-        if repeats:
-            np.add.at(self._count, ids, 1.0)
-            diff /= self._count[ids]          # so each tie counts once below
-            self._count[ids] = 0.0
-        np.add.at(self.in_sum, self.dst[ids], diff)
-        self.total += float(diff.sum())
+    def outcome(self, ties, good) -> None:
+        """Trust on ``ties`` (-1: no tie) learns of successes (``good``) and failures."""
+        self.store.outcome(ties, good)
+
+    def conflict(self, ties) -> None:
+        self.store.conflict(ties)
+
+    def tick(self) -> None:
+        self.store.tick()
 
     def mean(self) -> float:
-        return self.total / len(self.trust) if len(self.trust) else float("nan")
+        return self.store.total() / self.n_ties if self.n_ties else float("nan")

@@ -25,7 +25,7 @@ class Recorder:
         self._last = np.zeros(len(Event), dtype=np.int64)
         self._last_step = 0
         self.sums = {"wip": 0.0, "engagement": 0.0, "trust": 0.0, "trust_leader": 0.0,
-                     "overload": 0.0, "leader_queue": 0.0}
+                     "overload": 0.0, "leader_queue": 0.0, "backlog": 0.0}
         self.n = 0                # post-warm-up steps accumulated
 
     def record(self) -> None:
@@ -33,7 +33,7 @@ class Recorder:
         n = len(m.engagement)
         eng = float(m.engagement.sum()) / n       # sum / n: what mean() does, without its overhead
         trust = m.trust.mean()
-        tl = float(m.trust_in_leader.sum()) / n
+        tl = m.leader_trust.total() / n
         overload = int(np.count_nonzero(m.free == 0)) / n
         wip = m.n_open
         if m.steps > m.cfg.warmup:
@@ -44,6 +44,7 @@ class Recorder:
             s["trust_leader"] += tl
             s["overload"] += overload
             s["leader_queue"] += len(m.leader.queue)
+            s["backlog"] += m.leader.n_backlog
             self.n += 1
         if m.steps % m.cfg.record_every and m.steps != m.cfg.steps:
             return

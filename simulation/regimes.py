@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import rules
 from .tasks import Event
 from .updates import first_in_group
 
@@ -24,8 +25,6 @@ class Coordination:
     """Interface of a coordination regime."""
 
     name = "base"
-    #: whether arrivals go to a shared pool that people claim from
-    uses_pool = False
 
     def __init__(self, model: "LeadershipModel"):
         self.model = model
@@ -74,17 +73,37 @@ class Distributed(Coordination):
     """
 
     name = "distributed"
-    uses_pool = True
 
     def route(self, tasks: np.ndarray) -> None:
         m = self.model
+        framed = tasks[m.tasks.framed[tasks]]
+        if len(framed):
+            m.tasks.responsible[framed] = self.responsible(framed)
         m.pool = np.concatenate((m.pool, tasks))
+
+    def responsible(self, tasks: np.ndarray) -> np.ndarray:
+        """Whom a clear frame names for each task: of the people who see it (its entry
+        person and their colleagues), the most competent in its domains, a domain
+        owner (claim 7: clear frames say who takes responsibility)."""
+        m = self.model
+        entries = m.tasks.entry[tasks]
+        k, ties = m.trust.out_ties(entries)
+        group = np.concatenate((np.arange(len(tasks)), k))
+        cand = np.concatenate((entries, m.trust.dst[ties]))
+        order = np.lexsort((-m.fit(cand, tasks[group]), group))
+        best = first_in_group(group[order])
+        return cand[order][best]
 
     def coordinate(self) -> None:
         m = self.model
         pool = m.pool
         if len(pool) == 0:
             return
+        leaves = self.framed_starts(pool)
+        if leaves.any():
+            m.pool = pool = pool[~leaves]
+            if len(pool) == 0:
+                return
         group, person = m.claim_round(pool)
         n_granted = np.bincount(group, minlength=len(pool))
         # One granted claim: that claimant leads. Several: contested (overwritten below).
@@ -95,14 +114,18 @@ class Distributed(Coordination):
         unsettled = multi[:0]
         if len(multi):
             m.mark_ambiguous(pool[multi], Event.CONTESTED)
-            settled = m.rng.random(len(multi)) < m.cfg.organization.clarity
+            after = m.cfg.organization.clarity_acts == "after"
+            if after:      # model 1: a shared rule settles a contest with probability clarity
+                settled = m.rng.random(len(multi)) < m.cfg.organization.clarity
             in_multi = n_granted[group] > 1
             g, p = group[in_multi], person[in_multi]
-            # The shared rule: the most competent claimant leads (first in random order on ties).
+            # The most competent claimant leads if the contest is settled (first in random order on ties).
             order = np.lexsort((-m.fit(p, pool[g]), g))
             g, p = g[order], p[order]
             best = first_in_group(g)
             owner[g[best]] = p[best]
+            if not after:  # no frame settles it: the others defer if they trust the best claimant
+                settled = self.defer(g, p, best)
             unsettled = multi[~settled]
             if len(unsettled):
                 owner[unsettled] = -1
@@ -119,8 +142,42 @@ class Distributed(Coordination):
         leaves |= self.waiting(pool, waiting)
         m.pool = pool[~leaves]
 
+    def framed_starts(self, pool: np.ndarray) -> np.ndarray:
+        """Framed tasks whose named person is available start with them at once (their
+        colleagues accept the frame: no claiming, no contest). Returns which pool tasks
+        left; a framed task whose person is busy is open to claims like any other."""
+        m = self.model
+        resp = m.tasks.responsible[pool]
+        idx = ((resp >= 0) & (m.tasks.lead[pool] < 0)).nonzero()[0]
+        leaves = np.zeros(len(pool), dtype=bool)
+        if len(idx) == 0:
+            return leaves
+        idx = idx[m.is_available(resp[idx])]
+        if len(idx) == 0:
+            return leaves
+        tasks, people = pool[idx], resp[idx]
+        m.log(tasks, Event.CLAIMED, people)
+        m.log(tasks, Event.GRANTED, people)
+        leaves[idx] = m.start(tasks, people, via_leader=False, self_chosen=True)
+        return leaves
+
+    def defer(self, g: np.ndarray, p: np.ndarray, best: np.ndarray) -> np.ndarray:
+        """Per contest (groups ``g``, claimants ``p`` best first): whether the others
+        defer to the best claimant (:func:`~simulation.rules.settle_probability` of
+        their mean trust in them; a claimant with no tie to them trusts at the culture's
+        baseline)."""
+        m = self.model
+        c, cul = m.cfg.coordination, m.cfg.culture
+        to = p[best][np.cumsum(best) - 1]                 # each claimant's best claimant
+        other = ~best
+        t = m.trust.get(p[other], to[other])
+        t = np.where(np.isnan(t), cul.trust, t)
+        k = np.cumsum(best)[other] - 1
+        mean = np.bincount(k, t, best.sum()) / np.maximum(np.bincount(k, minlength=best.sum()), 1)
+        return m.chance(rules.settle_probability(mean, c.follow_threshold, cul.trust_width))
+
     def unsettled(self, tasks: np.ndarray, claimants: list[np.ndarray]) -> np.ndarray:
-        """A contest no rule settles is a conflict: claimants lose time and mutual trust."""
+        """A contest nobody settles is a conflict: claimants lose time and mutual trust."""
         self.model.conflict(tasks, claimants)
         return np.zeros(len(tasks), dtype=bool)
 
@@ -131,7 +188,7 @@ class Distributed(Coordination):
         """
         m = self.model
         T = m.tasks
-        late = waiting & (T.arrival[pool] <= m.steps - m.cfg.coordination.patience) & ~T.unowned[pool]
+        late = waiting & (T.ready[pool] <= m.steps - m.cfg.coordination.patience) & ~T.unowned[pool]
         if late.any():
             m.mark_ambiguous(pool[late], Event.UNOWNED)
             return self.on_unowned(pool, late)

@@ -27,23 +27,28 @@ class Event(IntEnum):
     STARTED = 9     # person: the accepted owner (lead); work begins
     JOINED = 10     # person: a follower joining the team
     COMPLETED = 11  # finished successfully
-    FAILED = 12     # finished unsuccessfully
+    FAILED = 12     # finished unsuccessfully, for good
+    REOPENED = 13   # an attempt failed and the task came back for rework (person: its lead)
+    BACKLOGGED = 14  # person: a busy assignee in whose backlog the leader's task waits
 
 
 class TaskTable:
     """All tasks of a run, one row each; grows by doubling.
 
     ``dom1`` is -1 for single-domain tasks; ``members[t]`` holds the lead first, then
-    the followers, padded with -1; ``start`` and ``end`` are the steps work began and
-    the task finished (-1: not yet). ``dom1_or_0`` is ``dom1``, or ``dom0`` for a
+    the followers, padded with -1; ``start`` and ``end`` are the steps work first began
+    and the task finished (-1: not yet); ``began`` is when the current attempt began and
+    ``ready`` when the task last became free to take (arrival, or a rework); a framed
+    task's ``responsible`` is the person the frame names (-1: none). ``dom1_or_0`` is ``dom1``, or ``dom0`` for a
     single-domain task: a mean over ``dom0`` and ``dom1_or_0`` is then a task's mean
     over its domains without a branch (``0.5 * (x + x) == x`` exactly).
     """
 
     FLOATS = ("difficulty", "effort", "remaining", "rate", "p_success")
-    INTS = ("dom0", "dom1", "team_size", "arrival", "entry", "lead", "start", "end")
+    INTS = ("dom0", "dom1", "team_size", "arrival", "entry", "lead", "start", "end", "began", "ready",
+            "responsible")
     DERIVED = ("dom1_or_0",)
-    FLAGS = ("via_leader", "contested", "unowned", "escalated")
+    FLAGS = ("via_leader", "contested", "unowned", "escalated", "framed", "conflicted")
 
     def __init__(self, max_team: int, capacity: int = 256):
         self.n = 0
@@ -73,6 +78,7 @@ class TaskTable:
         for name, values in cols.items():
             getattr(self, name)[new] = values
         self.remaining[new] = self.effort[new]
+        self.ready[new] = self.arrival[new]
         self.dom1_or_0[new] = np.where(self.dom1[new] >= 0, self.dom1[new], self.dom0[new])
         self.n += k
         return np.arange(new.start, new.stop)

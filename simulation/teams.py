@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import rules
 from .tasks import Event
 from .updates import scalar
 
@@ -22,7 +23,8 @@ class Teams:
 
         Without ``teams`` (lists of people, lead first, named by the leader, who only
         names people with room) each lead recruits: available colleagues, most
-        competent first, who trust the lead at least ``follow_threshold`` join. A lead
+        competent first, join with :func:`~simulation.rules.follow_probability` of their
+        trust in the lead. A lead
         whose capacity an earlier task of this call used up does not start; the
         returned mask says which tasks started.
         """
@@ -78,10 +80,15 @@ class Teams:
             tasks, flat, owner, place, leads, fol, via_leader = (np.concatenate(c) for c in zip(*parts))
         T = self.tasks
         T.members[tasks[owner], place] = flat            # rows of tasks never started are all -1
-        T.lead[tasks], T.start[tasks], T.via_leader[tasks] = leads, self.steps, via_leader
+        T.lead[tasks], T.began[tasks], T.via_leader[tasks] = leads, self.steps, via_leader
+        T.start[tasks] = np.where(T.start[tasks] < 0, self.steps, T.start[tasks])   # the first attempt's
         np.add.at(self.lead_load, leads, 1)
         if len(fol):
             np.add.at(self.follow_load, fol, 1)
+        if self.steps > self.cfg.warmup:
+            np.add.at(self.led, leads, 1)
+            if len(fol):
+                np.add.at(self.followed, fol, 1)
         self._set_rates(tasks, flat, owner, np.bincount(owner, minlength=len(tasks)))
         self.active = np.concatenate((self.active, tasks))
 
@@ -121,7 +128,9 @@ class Teams:
         idx = need.nonzero()[0]
         k, ties = self.trust.out_ties(leads[idx])
         cand = self.trust.dst[ties]
-        ok = self.is_available(cand) & (self.trust.trust[self.trust.rev[ties]] >= self.cfg.coordination.follow_threshold)
+        willing = rules.follow_probability(self.trust.values(self.trust.rev[ties]),
+                                           self.cfg.coordination.follow_threshold, self.cfg.culture.trust_width)
+        ok = self.is_available(cand) & self.chance(willing)
         k, cand = k[ok], cand[ok]
         # Most competent first; equals in random order (never by index).
         order = np.lexsort((self.rng.random(len(cand)), -self.fit(cand, tasks[idx[k]]), k))
@@ -147,4 +156,4 @@ class Teams:
             np.maximum.at(best1, owner, c1)
         skill = 0.5 * (best0 + best1)
         T.rate[tasks] = speed / (1.0 + w.coordination_cost * (size - 1))
-        T.p_success[tasks] = 1.0 / (1.0 + np.exp(-w.success_slope * (skill - T.difficulty[tasks])))
+        T.p_success[tasks] = rules.success_probability(skill, T.difficulty[tasks], w.success_slope)
