@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import socket
+import time
 
 import numpy as np
 import pytest
@@ -161,64 +162,105 @@ def test_blitted_frames_look_like_full_redraws(kind):
 @pytest.fixture
 def page():
     from simulation.app.app import Page, initial_model
+    from simulation.app.session import Run
 
-    model = solara.reactive(initial_model())
-    box, rc = solara.render(solara.AppLayout(children=[Page(model=model)]), handle_error=False)
-    yield model, rc
+    run = Run(initial_model())
+    box, rc = solara.render(solara.AppLayout(children=[Page(run=run)]), handle_error=False)
+    yield run, rc
     rc.close()
+    run.close()
 
 
 def _images(rc) -> list[bytes]:
     return [w.value for w in rc.find(ipywidgets.Image).widgets]
 
 
+def _html(rc) -> list[str]:
+    return [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets]
+
+
+def _click(rc, label):
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+def test_tabs_have_names_and_the_side_by_side_view_comes_first(page):
+    run, rc = page
+    names = [t.children[0] for t in rc.find(v.Tab).widgets]
+    assert names == ["Side by side", "One regime", "Things to try"]
+    assert len(_images(rc)) == 3                           # two networks and the shared plots
+    table = [h for h in _html(rc) if "<table" in h]
+    assert table and "distributed" in table[0] and "delegation" in table[0]
+
+
 def test_step_advances_both_models_and_changes_the_pictures(page):
-    model, rc = page
-    rc.find(v.Html, children=["Step: 0"]).assert_single()
+    run, rc = page
+    assert "Step: 0" in _html(rc)
     before = _images(rc)
-    assert len(before) == 2                                # network and plots on Page 0
-    step = rc.find(v.Btn, children=["Step"]).widget
     for _ in range(3):
-        step.click()
-    assert model.value.steps == 3 and model.value.twin.steps == 3
-    rc.find(v.Html, children=["Step: 3"]).assert_single()
+        _click(rc, "Step")
+    assert run.model.steps == 3 and run.model.twin.steps == 3
+    assert "Step: 3" in _html(rc)
     after = _images(rc)
     assert all(a != b for a, b in zip(after, before)), "every picture redrawn"
     assert all(bytes(a[:4]) == b"\x89PNG" for a in after)
-    html = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets]
-    assert any("<b>Step 3</b>" in h for h in html)
+    assert any("<b>Step 3</b>" in h for h in _html(rc))
+
+
+def test_sliders_show_their_values_in_their_labels(page):
+    run, rc = page
+    labels = [s.label for s in rc.find(v.Slider).widgets]
+    assert "Culture: trust: 0.60" in labels and "Organisation: size: 60" in labels
+    rc.find(v.Slider, label="Culture: trust: 0.60").widget.v_model = 0.3
+    labels = [s.label for s in rc.find(v.Slider).widgets]
+    assert "Culture: trust: 0.30" in labels
 
 
 def test_reset_builds_the_model_the_sliders_describe(page):
-    model, rc = page
-    first = model.value
-    rc.find(v.Btn, children=["Step"]).widget.click()
-    regime = rc.find(v.Select, label="Regime").widget
-    regime.v_model = "hybrid"
-    rc.find(v.Btn, children=["Reset"]).widget.click()
-    assert model.value is not first
-    assert model.value.steps == 0 and model.value.cfg.coordination.name == "hybrid"
-    rc.find(v.Btn, children=["Step"]).widget.click()
-    assert model.value.steps == 1
+    run, rc = page
+    first = run.model
+    _click(rc, "Step")
+    rc.find(v.Select, label="Regime").widget.v_model = "hybrid"
+    rc.find(v.Slider, label="Culture: trust: 0.60").widget.v_model = 0.8
+    _click(rc, "Reset")
+    assert run.model is not first
+    assert run.model.steps == 0 and run.model.cfg.coordination.name == "hybrid"
+    assert run.model.cfg.culture.trust == pytest.approx(0.8)
+    _click(rc, "Step")
+    assert run.model.steps == 1 and "Step: 1" in _html(rc)
 
 
-def test_side_by_side_and_info_tabs(page):
-    model, rc = page
+def test_play_and_pause(page):
+    run, rc = page
+    _click(rc, "▶")
+    assert run.playing
+    rc.find(v.Btn, children=["Step"]).assert_single()
+    assert rc.find(v.Btn, children=["Step"]).widget.disabled
+    deadline = time.monotonic() + 20
+    while run.model.steps < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _click(rc, "❚❚")
+    time.sleep(0.3)                                          # a redraw in flight may land
+    n = run.model.steps
+    time.sleep(0.5)
+    assert n >= 3 and run.model.steps == n and not run.playing
+    rc.find(v.Btn, children=["▶"]).assert_single()
+
+
+def test_one_regime_and_things_to_try_tabs(page):
+    run, rc = page
     tabs = rc.find(v.Tabs).widget
     tabs.v_model = 1
-    assert len(_images(rc)) == 3                           # two networks and the shared plots
-    rc.find(v.Btn, children=["Step"]).widget.click()
-    table = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets if "<table" in w.unsafe_innerHTML]
-    assert table and "distributed" in table[0] and "delegation" in table[0]
+    assert len(_images(rc)) == 2                           # network and plots of one regime
     tabs.v_model = 2
-    shown = " ".join(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets)
+    assert _images(rc) == []                               # hidden tabs draw nothing
+    shown = " ".join(_html(rc))
     for title in ("What is it?", "How it works", "How to use it", "Things to notice", "Things to try"):
         assert title in shown
     tabs.v_model = 0                                        # back: fresh widgets, still live
     before = _images(rc)
     for _ in range(2):
-        rc.find(v.Btn, children=["Step"]).widget.click()
-    assert len(before) == 2 and all(a != b for a, b in zip(_images(rc), before))
+        _click(rc, "Step")
+    assert len(before) == 3 and all(a != b for a, b in zip(_images(rc), before))
 
 
 # ---------------------------------------------------------------------------- the Info text
@@ -237,7 +279,9 @@ def test_info_has_at_least_five_things_to_try_each_tied_to_a_claim():
 
 # ---------------------------------------------------------------------------- the command line
 @pytest.mark.parametrize("args, key", [(["--port", "70000"], "--port"), (["--port", "x"], "--port"),
-                                       (["--size", "5"], "--size"), (["--bogus"], "--bogus")])
+                                       (["--size", "5"], "--size"), (["--bogus"], "--bogus"),
+                                       (["--workers", "0"], "--workers"), (["--workers", "99"], "--workers"),
+                                       (["--class", "--workers", "2"], "--workers")])
 def test_bad_arguments_one_line_exit_2(args, key, capsys):
     with pytest.raises(SystemExit) as e:
         server.main(args)
@@ -260,3 +304,24 @@ def test_server_command_is_solara_production_without_telemetry():
     assert cmd[1:4] == ["-m", "solara", "run"] and "--production" in cmd and "--no-open" in cmd
     env = server.environment(100)
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false" and env["LEADSIM_APP_SIZE"] == "100"
+    assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == server.CULL_TIMEOUT
+    assert "LEADSIM_APP_MODE" not in env
+
+
+def test_server_constants_agree_with_the_app():
+    from simulation.app import classroom
+
+    assert server.SIZE_RANGE == APP_RANGES["organization.size"]
+    assert server.SIZE_ENV == classroom.SIZE_ENV
+
+
+def test_plan_for_workers_and_for_class_mode():
+    p = server.plan(server.parse_args(["--port", "9000", "--workers", "3"]))
+    assert [w["port"] for w in p["workers"]] == [9001, 9002, 9003]
+    assert all(w["command"][-4:-2] == ["--port", str(w["port"])] for w in p["workers"])
+    c = server.plan(server.parse_args(["--port", "9000", "--class"]))
+    key = c["env"]["LEADSIM_APP_KEY"]
+    assert c["env"]["LEADSIM_APP_MODE"] == "class" and len(key) >= 8
+    assert [w["port"] for w in c["workers"]] == [9000]
+    assert any(f"?teacher={key}" in line for line in c["ready"])
+    assert server.plan(server.parse_args(["--class"]))["env"]["LEADSIM_APP_KEY"] != key   # new each start

@@ -1,11 +1,12 @@
-"""Solara components of the classroom app; each takes the model SolaraViz hands it.
+"""Solara components of the classroom app's views; each reads a :class:`~.session.Run`.
 
-Frames bypass re-rendering. SolaraViz bumps Mesa's ``update_counter`` after every
-Step and Play tick; a component that reads it is re-rendered and reconciled by
-reacton, which costs ~15 ms per component on top of drawing (measured, docs/app.md).
-Instead each live widget subscribes to the counter and gets its new PNG or HTML
-set directly (:func:`live_widget`). Components re-render only when their model changes
-(Reset), which also rebuilds the pictures and their fixed layout.
+Frames bypass re-rendering: a live widget is a plain ipywidget that subscribes to its
+run and gets its new PNG or HTML set directly (re-rendering a component costs ~15 ms
+of reacton reconciliation per frame, docs/app.md). Components re-render only when
+the run gets a new model (Reset), which also rebuilds the pictures. Every output
+comes from :meth:`Run.frame`, so a shared run (class mode) draws each picture once
+per step for the whole class. Only the open tab's views exist: hidden tabs draw
+nothing.
 """
 
 from __future__ import annotations
@@ -17,29 +18,32 @@ import ipywidgets
 import numpy as np
 import solara
 import solara.widgets
-from mesa.visualization.utils import update_counter
 
 from .classroom import ROLE_NAMES, live_numbers, role_codes, settings, slider_help
 from .info import info_sections
 from .pictures import REGIME_COLOR, ROLE_STYLE, NetworkPicture, SeriesPicture
+from .session import Run
 
-IMAGE_SIZE = (6.0, 4.7)   # inches at 80 dpi: fits a SolaraViz grid cell
-CELL_STYLE = "max-height:370px;overflow-y:auto;padding-right:6px"   # a grid cell is 390 px high
+IMAGE_SIZE = (6.0, 4.7)   # inches at 80 dpi: half a laptop screen each
+CELL_STYLE = "max-height:370px;overflow-y:auto;padding-right:6px"
 
 
-def live_widget(make: Callable, refresh: Callable, key):
-    """Show the widget ``make()`` builds; ``refresh(widget)`` after every tick.
+def live_widget(run: Run, make: Callable, refresh: Callable, key, heavy_only: bool):
+    """Show the widget ``make()`` builds; ``refresh(widget)`` when the run says so.
 
-    The widget is a plain ipywidget, not a reacton element: reacton re-applies an
-    element's props whenever anything re-renders (Mesa's step counter does, every
-    tick), which would put the first frame back.
+    Light refreshes (counters, tables) come more often than heavy ones (pictures);
+    ``heavy_only`` widgets skip the light ones.
     """
     widget = solara.use_memo(make, [key])
 
     def connect():
-        unsubscribe = update_counter.subscribe(lambda _: refresh(widget))
+        def on(heavy: bool):
+            if heavy or not heavy_only:
+                refresh(widget)
 
-        def cleanup():          # Reset or unmount: stop drawing, free the widget
+        unsubscribe = run.subscribe(on)
+
+        def cleanup():          # Reset, tab change or session end: stop drawing, free the widget
             unsubscribe()
             widget.close()
 
@@ -49,16 +53,23 @@ def live_widget(make: Callable, refresh: Callable, key):
     return solara.Column(children=[widget], gap="0px")
 
 
-def live_image(draw: Callable[[], bytes], key):
-    """A PNG that ``draw()`` renders again after every tick."""
-    return live_widget(lambda: ipywidgets.Image(value=draw(), format="png"),
-                lambda w: setattr(w, "value", draw()), key)
+def live_image(run: Run, key: str, model, make: Callable):
+    """A PNG of picture ``make(model)`` for the run's current step."""
+    def png():
+        return run.frame(key, lambda pic, m: pic.png_of(m), make, model=model) or b""
+
+    return live_widget(run, lambda: ipywidgets.Image(value=png(), format="png"),
+                       lambda w: setattr(w, "value", png()), (key, model), heavy_only=True)
 
 
-def live_html(text: Callable[[], str], key, style: str = ""):
-    """HTML that ``text()`` writes again after every tick."""
-    return live_widget(lambda: solara.widgets.HTML(tag="div", unsafe_innerHTML=text(), attributes={"style": style}),
-                lambda w: setattr(w, "unsafe_innerHTML", text()), key)
+def live_html(run: Run, key: str, model, text: Callable, style: str = ""):
+    """HTML that ``text(model)`` writes for the run's current step."""
+    def out():
+        return run.frame(key, lambda _, m: text(m), model=model) or ""
+
+    return live_widget(run, lambda: solara.widgets.HTML(tag="div", unsafe_innerHTML=out(),
+                                                        attributes={"style": style}),
+                       lambda w: setattr(w, "unsafe_innerHTML", out()), (key, model), heavy_only=False)
 
 
 def _format(v) -> str:
@@ -68,6 +79,10 @@ def _format(v) -> str:
 def _models(model) -> list:
     twin = getattr(model, "twin", None)
     return [model] if twin is None else [model, twin]
+
+
+def step_text(model) -> str:
+    return f"Step: {model.steps}"
 
 
 def role_line(model) -> str:
@@ -96,92 +111,71 @@ def numbers_table(models) -> str:
     return f"<table style='margin-top:6px'><tr><th></th>{head}</tr>{rows}</table>"
 
 
+def _network(model):
+    return NetworkPicture(model, size=IMAGE_SIZE)
+
+
 @solara.component
-def NetworkView(model):
+def NetworkView(run: Run, model, key: str):
     """The organisation live: roles, trust on ties, the formal leader at the centre."""
-    pic = solara.use_memo(lambda: NetworkPicture(model, size=IMAGE_SIZE), [model])
-
-    def draw():
-        pic.update(model)
-        return pic.png()
-
     with solara.Column(gap="0px"):
-        live_html(lambda: role_line(model), model, style="font-size:0.9em")
-        live_image(draw, model)
+        live_html(run, f"roles:{key}", model, role_line, style="font-size:0.9em")
+        live_image(run, f"net:{key}", model, _network)
 
 
 @solara.component
-def SeriesView(model):
-    """Live plots of throughput, role ambiguity and conflicts per task."""
-    pic = solara.use_memo(lambda: SeriesPicture([model], size=IMAGE_SIZE), [model])
-
-    def draw():
-        pic.update([model])
-        return pic.png()
-
-    live_image(draw, model)
+def SeriesView(run: Run, model, both: bool):
+    """Live plots of throughput, role ambiguity and conflicts per task (one or both regimes)."""
+    models = _models(model) if both else [model]
+    live_image(run, "series:both" if both else "series:main", model,
+               lambda m: SeriesPicture(models, size=IMAGE_SIZE))
 
 
 @solara.component
-def CompareSeriesView(model):
-    """Both regimes' plots on the same axes."""
-    models = _models(model)
-    pic = solara.use_memo(lambda: SeriesPicture(models, size=IMAGE_SIZE), [model])
-
-    def draw():
-        pic.update(models)
-        return pic.png()
-
-    live_image(draw, model)
+def CompareView(run: Run, model):
+    """The best view: the same organisation under two regimes, side by side."""
+    twin = getattr(model, "twin", None)
+    if twin is None:
+        solara.Info("Choose a regime under 'Side by side: compare with' and press Reset.")
+        SingleView(run, model)
+        return
+    with solara.Columns([1, 1]):
+        NetworkView(run, model, "main")
+        NetworkView(run, twin, "twin")
+    with solara.Columns([1, 1]):
+        SeriesView(run, model, True)
+        with solara.Column(gap="0px", style=CELL_STYLE):
+            solara.HTML(unsafe_innerHTML=(
+                "Same settings, same seed: the same network, the same people and the same tasks "
+                "arriving at the same steps. Only who decides who leads differs."))
+            live_html(run, "numbers:both", model, lambda m: numbers_table(_models(m)))
 
 
 @solara.component
-def StatusView(model):
-    """The numbers behind the pictures, the settings of this run, and the tabs."""
+def SingleView(run: Run, model):
+    """One regime: its network, its plots, its numbers and the settings of the run."""
     name = model.cfg.coordination.name
-    with solara.Column(gap="0px", style=CELL_STYLE):
+    with solara.Columns([1, 1]):
+        NetworkView(run, model, "main")
+        SeriesView(run, model, False)
+    with solara.Column(gap="0px"):
         solara.HTML(unsafe_innerHTML=(
             f"<b style='color:{REGIME_COLOR[name]}'>{name}</b>, {model.cfg.organization.size} people, "
             f"seed {model.cfg.seed}"))
-        live_html(lambda: numbers_table([model]), model)
+        live_html(run, "numbers:main", model, lambda m: numbers_table([m]))
         solara.HTML(unsafe_innerHTML=(
             "<p style='margin-top:8px'>Throughput: tasks done per step over the last 10 steps. "
             "Role ambiguity and conflicts: per task that has arrived so far.</p>"
             f"<p style='font-size:0.9em'><b>Settings of this run</b> (applied by Reset): "
-            f"{settings_text(model)}</p>"
-            "<p><b>Tabs:</b> Page 0 this view &middot; Page 1 two regimes side by side &middot; "
-            "Page 2 Info: what it is, how to use it, things to try.</p>"))
+            f"{settings_text(model)}</p>"))
 
 
 @solara.component
-def TwinNetworkView(model):
-    """The twin's network (same people, same seed, the other regime)."""
-    twin = getattr(model, "twin", None)
-    if twin is None:
-        solara.Info("Choose a regime under 'Side by side: compare with' and press Reset.")
-        return
-    NetworkView(twin)
-
-
-@solara.component
-def CompareTable(model):
-    """The live numbers of both regimes in one table."""
-    with solara.Column(gap="0px", style=CELL_STYLE):
-        solara.HTML(unsafe_innerHTML=(
-            "Same settings, same seed: the same network, the same people and the same tasks "
-            "arriving at the same steps. Only who decides who leads differs."))
-        live_html(lambda: numbers_table(_models(model)), model)
-
-
-def info_view(index: int):
-    """A component showing section ``index`` of the Info text (one grid cell each)."""
-
-    @solara.component
-    def InfoView(model):
-        solara.HTML(unsafe_innerHTML=info_sections()[index], style=CELL_STYLE)
-
-    InfoView.__name__ = InfoView.__qualname__ = f"InfoView{index}"
-    return InfoView
+def InfoView():
+    """What it is, how it works, how to use it, things to notice, things to try."""
+    with solara.Columns([1, 1]):
+        for part in (info_sections()[:3], info_sections()[3:]):
+            solara.HTML(unsafe_innerHTML="".join(part))
 
 
 @solara.component
@@ -194,6 +188,5 @@ def SliderHelp():
                 unsafe_innerHTML=f"<ul style='font-size:0.85em;padding-left:16px'>{items}</ul>")])
 
 
-COMPONENTS = [(NetworkView, 0), (SeriesView, 0), (StatusView, 0),
-              (NetworkView, 1), (TwinNetworkView, 1), (CompareSeriesView, 1), (CompareTable, 1),
-              *((info_view(i), 2) for i in range(len(info_sections())))]
+#: The tabs, in order: the class sees the first one first.
+TABS = (("Side by side", CompareView), ("One regime", SingleView), ("Things to try", None))

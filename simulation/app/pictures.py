@@ -50,6 +50,11 @@ class BlitPicture:
         """Anything that changes the static background (e.g. axes limits)."""
         return None
 
+    def png_of(self, model) -> bytes:
+        """The picture of ``model``'s current state, as PNG bytes."""
+        self.update(model)
+        return self.png()
+
     def png(self) -> bytes:
         with self._lock:
             key = self.background_key()
@@ -195,6 +200,7 @@ class SeriesPicture(BlitPicture):
             ax.axhline(org.leader_capacity, color=LEADER_COLOR, lw=0.9, ls="-.", label="leader capacity")
         ax.legend(fontsize=8, loc="upper left", ncol=4, frameon=False)
         self.dynamic = list(self.lines.values())
+        self.models = list(models)
         # Limits only grow, so the background is redrawn a handful of times per run.
         self.limits = {k: 0.05 for k, _ in PLOTS}
         self.limits["throughput"] = _ceiling(1.3 * max(w.arrival_rate, 0.5))
@@ -204,7 +210,10 @@ class SeriesPicture(BlitPicture):
     def background_key(self):
         return (self.xmax, *self.limits.values())
 
-    def update(self, models: list[LeadershipModel]) -> None:
+    def update(self, models: list[LeadershipModel] | LeadershipModel | None = None) -> None:
+        """Redraw the lines; a single model (or none) means the models it was built with."""
+        if not isinstance(models, (list, tuple)):
+            models = self.models
         for i, m in enumerate(models):
             s = series(m)
             for key, _ in PLOTS:

@@ -1,7 +1,9 @@
 """``leadsim-app``: serve the classroom app on this machine.
 
-Runs ``solara run simulation.app.app --production --no-open`` in a child process
-(the way verified to work offline, shared/FACTS.md) and prints the address. With
+Checks its arguments, then replaces itself with :mod:`simulation.app.supervise` (a
+standard-library script, ~10 MB instead of the ~170 MB of an interpreter that
+imported the model) that runs ``solara run simulation.app.app --production
+--no-open`` in one child process per worker and prints the address. With
 ``solara-assets`` installed (the ``app`` extra) the page needs no internet.
 """
 
@@ -9,18 +11,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
+import json
 import os
-import signal
+import secrets
 import socket
 import subprocess
 import sys
-import time
+from pathlib import Path
 
-from .classroom import APP_RANGES, SIZE_ENV
+from .supervise import wait_until_up
 
 APP_MODULE = "simulation.app.app"
 DEFAULT_PORT = 8765
-SIZE_RANGE = APP_RANGES["organization.size"]     # the size slider's range
+SIZE_ENV = "LEADSIM_APP_SIZE"          # read by classroom.start_size()
+SIZE_RANGE = (10, 200)                 # the size slider's range (classroom.APP_RANGES, tested)
+MAX_WORKERS = 8
+#: A session whose page lost its connection (network gone, laptop asleep) keeps its
+#: run, paused, this long; then Solara ends it (Solara's own default is 24 hours).
+CULL_TIMEOUT = "2m"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,35 +37,37 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"leadsim-app: error: {message}\n")
 
 
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"must be an integer in [1, 65535], got {text!r}")
-    return port
-
-
-def _size(text: str) -> int:
-    try:
-        size = int(text)
-    except ValueError:
-        size = -1
-    if not SIZE_RANGE[0] <= size <= SIZE_RANGE[1]:
-        raise argparse.ArgumentTypeError(f"must be an integer in [{SIZE_RANGE[0]}, {SIZE_RANGE[1]}], got {text!r}")
-    return size
+def _int_in(lo: int, hi: int):
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = lo - 1
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"must be an integer in [{lo}, {hi}], got {text!r}")
+        return n
+    return parse
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = _Parser(prog="leadsim-app", description="Serve the leadsim classroom app (Mesa SolaraViz).")
+    p = _Parser(prog="leadsim-app", description="Serve the leadsim classroom app.")
     p.add_argument("--host", default="127.0.0.1",
                    help="interface to listen on (default 127.0.0.1; 0.0.0.0 lets a classroom network in)")
-    p.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    p.add_argument("--size", type=_size, default=None,
+    p.add_argument("--port", type=_int_in(1, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--size", type=_int_in(*SIZE_RANGE), default=None,
                    help=f"people in the organisation when the page opens ({SIZE_RANGE[0]}-{SIZE_RANGE[1]}; "
                         "default 60; the slider changes it later)")
-    return p.parse_args(argv)
+    p.add_argument("--class", dest="class_mode", action="store_true",
+                   help="class mode: one shared run that the teacher drives and every student watches")
+    p.add_argument("--workers", type=_int_in(1, MAX_WORKERS), default=1,
+                   help=f"server processes for one run per student (1-{MAX_WORKERS}; default 1); worker k "
+                        "listens on port+k and the given port hands each new visitor to the next one")
+    args = p.parse_args(argv)
+    if args.class_mode and args.workers > 1:
+        p.error("--workers: class mode serves one shared run from one process; leave --workers at 1")
+    if args.port + args.workers > 65535 and args.workers > 1:
+        p.error(f"--port: with --workers {args.workers} it must be at most {65535 - args.workers}")
+    return args
 
 
 def port_free(host: str, port: int) -> bool:
@@ -69,32 +80,33 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def wait_until_up(host: str, port: int, proc: subprocess.Popen, timeout: float = 60.0) -> bool:
-    """True once the server accepts connections; False if it died or timed out."""
-    target = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and proc.poll() is None:
-        try:
-            with socket.create_connection((target, port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.2)
-    return False
-
-
 def command(host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "solara", "run", APP_MODULE, "--host", host, "--port", str(port),
             "--production", "--no-open"]
 
 
-def environment(size: int | None = None) -> dict[str, str]:
+def environment(size: int | None = None, class_key: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     if size is not None:
         env[SIZE_ENV] = str(size)
+    if class_key:
+        env["LEADSIM_APP_MODE"], env["LEADSIM_APP_KEY"] = "class", class_key
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"   # no phoning home from a classroom
-    # Solara's hook linter flags a line in Mesa's SolaraViz at start-up: noise for a teacher.
-    env.setdefault("PYTHONWARNINGS", "ignore::UserWarning:solara.validate_hooks")
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
     return env
+
+
+def plan(args: argparse.Namespace) -> dict:
+    """What :mod:`~simulation.app.supervise` runs: workers, environment, messages."""
+    key = secrets.token_urlsafe(6) if args.class_mode else None
+    ports = [args.port] if args.workers == 1 else [args.port + 1 + i for i in range(args.workers)]
+    url = f"http://{args.host}:{args.port}"
+    ready = [f"leadsim-app: ready, open {url} in a browser"]
+    if key:
+        ready = [f"leadsim-app: class mode. Teacher (controls): {url}/?teacher={key}",
+                 f"leadsim-app: students (watch only): {url}"]
+    return {"host": args.host, "port": args.port, "env": environment(args.size, key),
+            "workers": [{"port": p, "command": command(args.host, p)} for p in ports], "ready": ready}
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -103,19 +115,34 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+class Served(str):
+    """The URL of a server started by :func:`serving`; ``.proc`` is its process and
+    ``.lines`` what it printed before it was ready."""
+
+    proc: subprocess.Popen
+    lines: list[str]
+
+
 @contextlib.contextmanager
-def serving(port: int | None = None, size: int | None = None, timeout: float = 90.0):
+def serving(port: int | None = None, size: int | None = None, timeout: float = 90.0, args=()):
     """Run ``leadsim-app`` (the installed console script) for the duration of a block;
-    yields its URL. For tests and benchmarks."""
+    yields its URL (a :class:`Served`). For tests and benchmarks."""
     port = port or free_port()
     exe = os.path.join(os.path.dirname(sys.executable), "leadsim-app")
-    args = [exe, "--port", str(port)] + (["--size", str(size)] if size else [])
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    argv = [exe, "--port", str(port), *(["--size", str(size)] if size else []), *args]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
     try:
+        while not any("ready" in ln or "students" in ln for ln in lines[-1:]):
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError("leadsim-app did not start:\n" + "".join(lines))
+            lines.append(line)
         if not wait_until_up("127.0.0.1", port, proc, timeout):
-            proc.kill()
-            raise RuntimeError(f"leadsim-app did not start:\n{proc.communicate()[0]}")
-        yield f"http://127.0.0.1:{port}/"
+            raise RuntimeError("leadsim-app did not start:\n" + "".join(lines))
+        served = Served(f"http://127.0.0.1:{port}/")
+        served.proc, served.lines = proc, lines
+        yield served
     finally:
         if proc.poll() is None:
             proc.terminate()
@@ -126,41 +153,24 @@ def serving(port: int | None = None, size: int | None = None, timeout: float = 9
                 proc.wait()
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        import solara  # noqa: F401
-        import solara_assets  # noqa: F401  (offline JavaScript; without it the page is blank)
-    except ImportError as exc:
-        print(f"leadsim-app: error: {exc.name} is missing; install the app extra: "
-              "pip install 'leadsim[app]'", file=sys.stderr)
-        return 2
-    if not port_free(args.host, args.port):
-        print(f"leadsim-app: error: --port: {args.port} is in use on {args.host}; choose another",
-              file=sys.stderr)
-        return 2
-    url = f"http://{args.host}:{args.port}"
-    print(f"leadsim-app: starting on {url} (Ctrl+C stops it)", flush=True)
-    proc = subprocess.Popen(command(args.host, args.port), env=environment(args.size))
-    # Stopping this process (Ctrl+C, kill, a closed terminal) stops the server too.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _interrupt)
-    try:
-        if wait_until_up(args.host, args.port, proc):
-            print(f"leadsim-app: ready, open {url} in a browser", flush=True)
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        return 0
+    for module in ("solara", "solara_assets"):     # without solara_assets the page is blank offline
+        if importlib.util.find_spec(module) is None:
+            print(f"leadsim-app: error: {module} is missing; install the app extra: "
+                  "pip install 'leadsim[app]'", file=sys.stderr)
+            return 2
+    p = plan(args)
+    for port in sorted({args.port, *(w["port"] for w in p["workers"])}):
+        if not port_free(args.host, port):
+            print(f"leadsim-app: error: --port: {port} is in use on {args.host}; choose another",
+                  file=sys.stderr)
+            return 2
+    print(f"leadsim-app: starting on http://{args.host}:{args.port} (Ctrl+C stops it)", flush=True)
+    script = str(Path(__file__).with_name("supervise.py"))
+    # Replace this process (it imported the model) by the small supervisor.
+    os.execv(sys.executable, [sys.executable, "-I", script, json.dumps(p)])
+    return 0  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
