@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .core import ROLES, RoleRules, halves, role_table, window_of
+from .core import ROLES, RoleRules, attempts, halves, role_table, window_of
 
 __all__ = ["ROLES", "ROLE_METRICS", "RoleRules", "analyse", "current_roles", "role_metrics",
            "role_table", "top_people", "who_is_who", "window_of"]
@@ -31,10 +31,11 @@ ROLE_METRICS = (
 #: What the columns of roles.csv mean (docs/ODD.md repeats this).
 COLUMNS = {
     "group": "team, or home domain when the organisation has no teams (brokerage is across groups)",
-    "leads": "tasks led (started in the window)", "self_leads": "leads the person chose (not named by the leader)",
-    "assigned_leads": "leads the formal leader named", "joins": "tasks joined as a follower",
+    "leads": "attempts led (started in the window)",
+    "self_leads": "leads the person chose (named neither by the leader nor by a frame)",
+    "assigned_leads": "leads the formal leader named", "framed_leads": "leads a clear frame named", "joins": "tasks joined as a follower",
     "pickups": "self-chosen leads of tasks that waited past patience or were unowned",
-    "sought": "times recruited as a follower or named by the leader, summed over the task's domains",
+    "sought": "times recruited as a follower or named by the leader or a frame, summed over the task's domains",
     "sought_max": "the same in the person's most sought domain", "sought_domain": "that domain",
     "partners": "distinct people worked with", "partners_across": "of them in another group",
     "betweenness": "normalised betweenness in the who-worked-with-whom network",
@@ -44,8 +45,9 @@ COLUMNS = {
 
 def analyse(model, rules: RoleRules = RoleRules()) -> tuple[pd.DataFrame, dict[str, float]]:
     """The role table and the ``roles_*`` metrics of a finished run."""
-    table = role_table(model, rules=rules)
-    return table, role_metrics(table, *halves(model, rules))
+    tries = attempts(model)
+    table = role_table(model, rules=rules, tries=tries)
+    return table, role_metrics(table, *halves(model, rules, tries))
 
 
 def role_metrics(table: pd.DataFrame, first: dict, second: dict) -> dict[str, float]:

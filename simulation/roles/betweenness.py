@@ -4,7 +4,7 @@ Brandes' algorithm run for a block of sources at once: breadth-first levels are
 sparse-matrix products, so the cost is (sources x ties x levels) array work instead of
 a Python loop per node. Exact up to ``exact_max`` people in the network; above, from
 ``samples`` sources drawn with a seeded generator and scaled up (Brandes & Pich 2007),
-which keeps a run of 100,000 people within seconds. Values match networkx's
+which bounds the cost at large sizes (docs/ODD.md gives timings). Values match networkx's
 ``betweenness_centrality(normalized=True)`` (tests/test_roles.py checks this).
 """
 
@@ -42,7 +42,7 @@ def betweenness(n: int, pairs: np.ndarray, *, exact_max: int = 500, samples: int
     else:
         rng = np.random.default_rng(seed)
         sources, scale = np.sort(rng.choice(m, size=samples, replace=False)), m / samples
-    if m <= DENSE_MAX:
+    if m <= DENSE_MAX and len(sources) == m:
         bc = _dense_dependencies(adj.toarray())
     else:
         bc = np.zeros(m)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..tasks import Event
 from .betweenness import betweenness
 
 #: The roles, in the order they are reported (and coloured, first role first).
@@ -62,47 +63,106 @@ def groups_of(model) -> tuple[np.ndarray, str]:
     return np.asarray(model.initial_competence).argmax(axis=1), "home_domain"
 
 
-def counts(model, lo: int, hi: int, rules: RoleRules = RoleRules()) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Per person, the acts behind each rule over tasks started in steps ``(lo, hi]``;
-    and how often each person was sought for each domain (people x domains)."""
+def attempts(model) -> dict[str, np.ndarray]:
+    """Every attempt at a task, one row each: ``task, lead, start, end, ready, via``
+    (the formal leader named the lead) and ``members`` (lead first, padded with -1).
+
+    A failed attempt that comes back for rework leaves the task table (which keeps the
+    latest attempt), so attempts are read from the event log's ``started`` and
+    ``joined`` rows when it has them; without a log, from the task table (the latest
+    attempt of each task only).
+    """
     T, n_t = model.tasks, model.tasks.n
+    log = getattr(model, "events", None)
+    ev = log.array() if log is not None and len(log) else np.zeros((0, 4), dtype=np.int64)
+    kind = ev[:, 2]
+    started = ev[kind == Event.STARTED]
+    if len(started) == 0:
+        start = T.start[:n_t]
+        if hasattr(T, "began"):
+            start = np.where(T.began[:n_t] >= 0, T.began[:n_t], start)
+        task = np.flatnonzero((start >= 0) & (T.lead[:n_t] >= 0))   # a reworked task waiting has no lead
+        ready = T.ready[task] if hasattr(T, "ready") else T.arrival[task]
+        return {"task": task, "lead": T.lead[task], "start": start[task], "end": T.end[task],
+                "ready": np.where(ready >= 0, ready, T.arrival[task]), "via": T.via_leader[task].astype(bool),
+                "members": T.members[task]}
+    big = int(ev[:, 0].max()) + 2                       # (task, step) as one sortable key
+    task, start, lead = started[:, 1], started[:, 0], started[:, 3]
+    key = task * big + start
+    assigned = ev[(kind == Event.ASSIGNED) | (kind == Event.BACKLOGGED)]
+    n = len(model.capacity)
+    via = np.isin(task * n + lead, assigned[:, 1] * n + assigned[:, 3])
+    # Ready: the task's last rework before the attempt, or its arrival.
+    reopened = ev[kind == getattr(Event, "REOPENED", -1)]
+    r_key = np.sort(reopened[:, 1] * big + reopened[:, 0])
+    at = r_key.searchsorted(key) - 1
+    hit = (at >= 0) & (r_key[np.maximum(at, 0)] // big == task) if len(r_key) else np.zeros(len(key), bool)
+    ready = np.where(hit, r_key[np.maximum(at, 0)] % big if len(r_key) else 0, T.arrival[task])
+    # End: the first outcome of the task at or after the attempt's start.
+    ends = np.isin(kind, [Event.COMPLETED, Event.FAILED, getattr(Event, "REOPENED", -1)])
+    e_key = np.sort(ev[ends, 1] * big + ev[ends, 0])
+    at = np.minimum(e_key.searchsorted(key), max(len(e_key) - 1, 0))
+    hit = (e_key[at] // big == task) if len(e_key) else np.zeros(len(key), bool)
+    end = np.where(hit, e_key[at] % big if len(e_key) else -1, -1)
+    # Members: the lead, then followers who joined the task in the step it started.
+    order = np.argsort(key, kind="stable")
+    joined = ev[kind == Event.JOINED]
+    j_att = order[np.searchsorted(key[order], joined[:, 1] * big + joined[:, 0])]
+    width = max(int(T.members.shape[1]), 1)
+    members = np.full((len(key), width), -1, dtype=np.int64)
+    members[:, 0] = lead
+    by = np.argsort(j_att, kind="stable")
+    place = np.arange(len(by)) - np.searchsorted(j_att[by], j_att[by]) + 1
+    keep = place < width
+    members[j_att[by][keep], place[keep]] = joined[by, 3][keep]
+    return {"task": task, "lead": lead, "start": start, "end": end, "ready": ready, "via": via,
+            "members": members}
+
+
+def counts(model, lo: int, hi: int, rules: RoleRules = RoleRules(), tries=None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per person, the acts behind each rule over attempts started in steps ``(lo, hi]``;
+    and how often each person was sought for each domain (people x domains)."""
+    T = model.tasks
+    A = attempts(model) if tries is None else tries
     n, d = len(model.capacity), model.competence.shape[1]
-    start = T.start[:n_t]
-    idx = np.flatnonzero((start > lo) & (start <= hi))
-    lead, via = T.lead[idx], T.via_leader[idx].astype(bool)
-    rows = T.members[idx]
-    fol_task, fol_col = np.nonzero(rows[:, 1:] >= 0)
-    fol = rows[:, 1:][fol_task, fol_col]
-    # Sought for a domain: recruited as a follower, or named by the formal leader.
-    picked = np.concatenate((fol, lead[via]))
-    picked_t = np.concatenate((idx[fol_task], idx[via]))
+    sel = (A["start"] > lo) & (A["start"] <= hi)
+    task, lead, via, rows = A["task"][sel], A["lead"][sel], A["via"][sel], A["members"][sel]
+    # Named by a clear frame (the most competent person who saw the task): not self-chosen.
+    framed = np.zeros(len(task), dtype=bool)
+    if hasattr(T, "framed") and hasattr(T, "responsible"):
+        framed = T.framed[task].astype(bool) & (T.responsible[task] == lead) & ~via
+    named = via | framed
+    fol_at, fol_col = np.nonzero(rows[:, 1:] >= 0)
+    fol = rows[:, 1:][fol_at, fol_col]
+    # Sought for a domain: recruited as a follower, or named by the formal leader or a frame.
+    picked = np.concatenate((fol, lead[named]))
+    picked_t = np.concatenate((task[fol_at], task[named]))
     sought = np.bincount(picked * d + T.dom0[picked_t], minlength=n * d)
     two = T.dom1[picked_t] >= 0
     sought += np.bincount((picked * d + T.dom1[picked_t])[two], minlength=n * d)
     sought = sought.reshape(n, d)
     # Pickups: self-chosen leads of tasks that waited past patience or were unowned.
     patience = int(getattr(model.cfg.coordination, "patience", 1))
-    late = ((start[idx] - T.arrival[idx]) >= patience) | T.unowned[idx].astype(bool)
-    # Who worked with whom: every pair of members of a task.
+    late = ((A["start"][sel] - A["ready"][sel]) >= patience) | T.unowned[task].astype(bool)
+    # Who worked with whom: every pair of members of an attempt.
     pairs = _pairs(rows, n)
     groups, _ = groups_of(model)
     across = groups[pairs[:, 0]] != groups[pairs[:, 1]] if len(np.unique(groups)) > 1 else np.ones(len(pairs), bool)
     seed = int(np.random.SeedSequence(int(model.cfg.seed), spawn_key=(13, lo, hi)).generate_state(1)[0])
-    leads = np.bincount(lead, minlength=n)
-    joins = np.bincount(fol, minlength=n)
     return {
-        "leads": leads,
-        "self_leads": np.bincount(lead[~via], minlength=n),
+        "leads": np.bincount(lead, minlength=n),
+        "self_leads": np.bincount(lead[~named], minlength=n),
         "assigned_leads": np.bincount(lead[via], minlength=n),
-        "joins": joins,
-        "pickups": np.bincount(lead[late & ~via], minlength=n),
+        "framed_leads": np.bincount(lead[framed], minlength=n),
+        "joins": np.bincount(fol, minlength=n),
+        "pickups": np.bincount(lead[late & ~named], minlength=n),
         "sought": sought.sum(axis=1),
         "sought_max": sought.max(axis=1),
         "sought_domain": sought.argmax(axis=1),
         "partners": np.bincount(pairs.ravel(), minlength=n),
         "partners_across": np.bincount(pairs[across].ravel(), minlength=n),
         "betweenness": betweenness(n, pairs, exact_max=rules.exact_max, samples=rules.samples, seed=seed),
-        "spare_capacity": 1.0 - _busy(model, lo, hi) / (model.capacity * max(hi - lo, 1)),
+        "spare_capacity": 1.0 - _busy(A, n, lo, hi) / (model.capacity * max(hi - lo, 1)),
     }, sought
 
 
@@ -116,14 +176,13 @@ def _pairs(rows: np.ndarray, n: int) -> np.ndarray:
     return np.stack((keys // n, keys % n), axis=1)
 
 
-def _busy(model, lo: int, hi: int) -> np.ndarray:
-    """Task-steps each person worked in steps ``(lo, hi]`` (unfinished tasks to ``hi``)."""
-    T, n_t, n = model.tasks, model.tasks.n, len(model.capacity)
-    start, end = T.start[:n_t], T.end[:n_t]
+def _busy(A: dict, n: int, lo: int, hi: int) -> np.ndarray:
+    """Task-steps each person worked in steps ``(lo, hi]`` (unfinished attempts to ``hi``)."""
+    start, end = A["start"], A["end"]
     end = np.where(end < 0, hi, np.minimum(end, hi))
-    on = np.flatnonzero((start >= 0) & (start <= hi) & (end > lo))
+    on = np.flatnonzero((start <= hi) & (end > lo))
     worked = end[on] - np.maximum(start[on], lo + 1) + 1
-    rows = T.members[on]
+    rows = A["members"][on]
     member = rows >= 0
     return np.bincount(rows[member], np.broadcast_to(worked[:, None], rows.shape)[member], minlength=n)
 
@@ -168,10 +227,10 @@ def traits(model) -> pd.DataFrame:
     }, index=pd.RangeIndex(n, name="person"))
 
 
-def role_table(model, window: int | None = None, rules: RoleRules = RoleRules()) -> pd.DataFrame:
+def role_table(model, window: int | None = None, rules: RoleRules = RoleRules(), tries=None) -> pd.DataFrame:
     """One row per person: counts behind each rule, the roles held, the traits."""
     lo, hi = window_of(model, window)
-    c, sought = counts(model, lo, hi, rules)
+    c, sought = counts(model, lo, hi, rules, tries)
     roles, holds = assign(c, sought, rules)
     groups, _ = groups_of(model)
     table = pd.concat([pd.DataFrame({"group": groups, **c, **roles}), traits(model)], axis=1)
@@ -182,12 +241,12 @@ def role_table(model, window: int | None = None, rules: RoleRules = RoleRules())
     return table
 
 
-def halves(model, rules: RoleRules = RoleRules()) -> tuple[dict, dict]:
+def halves(model, rules: RoleRules = RoleRules(), tries=None) -> tuple[dict, dict]:
     """Roles in the first and second half of the post-warm-up window."""
     lo, hi = window_of(model)
     mid = lo + (hi - lo) // 2
     out = []
     for a, b in ((lo, mid), (mid, hi)):
-        c, sought = counts(model, a, b, rules)
+        c, sought = counts(model, a, b, rules, tries)
         out.append({**c, **assign(c, sought, rules)[0]})
     return out[0], out[1]
