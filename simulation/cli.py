@@ -18,6 +18,8 @@ _VALUE_FLAGS = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", 
                 "--cfg", "-c", "--package", "-p", "--experimental-rerun"}
 _NO_VALIDATE = {"--help", "-h", "--hydra-help", "--version", "--shell-completion", "-sc"}
 _INFO = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
+#: Every flag Hydra's command line knows; anything else that starts with "-" is refused.
+_FLAGS = _VALUE_FLAGS | _NO_VALIDATE | {"-m", "--multirun", "-r", "--run", "--resolve", "-i", "--info"}
 
 
 def split_args(argv: list[str]) -> tuple[list[str], bool]:
@@ -204,11 +206,43 @@ def _print_summary(metrics: dict, out: Path) -> None:
     print(f"outputs: {out}")
 
 
+def check_flags(argv: list[str]) -> None:
+    """Refuse a flag Hydra does not know before Hydra's own parser does, with the
+    override the user probably meant (``--coordination delegation`` ->
+    ``coordination=delegation``) instead of a usage dump or a grammar error."""
+    from .config import field_docs
+
+    keys = set(field_docs())
+    names = keys | set(GROUPS) | {k.split(".")[0] for k in keys}
+    for i, a in enumerate(argv):
+        if not a.startswith("-") or a.split("=", 1)[0] in _FLAGS or (i and argv[i - 1] in _VALUE_FLAGS):
+            continue
+        name, eq, value = a.lstrip("-").partition("=")
+        if not eq:
+            nxt = argv[i + 1] if i + 1 < len(argv) else ""
+            value = nxt if nxt and not nxt.startswith("-") and "=" not in nxt else "VALUE"
+        key = name.replace("-", "_")
+        if key not in names:
+            key = next((k for k in sorted(keys) if k.rpartition(".")[2] == key), "")
+        if key:
+            raise ConfigError(a.split("=", 1)[0], f"settings are written key=value, without dashes: {key}={value}")
+        raise ConfigError(a.split("=", 1)[0], "unknown option; settings are written key=value (leadsim --help lists them)")
+
+
 def main(argv: list[str] | None = None) -> None:
     import hydra
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--help" in argv or "-h" in argv:  # every group and parameter, not Hydra's generic help
+        from .hydra_config import help_text
+
+        return _print(help_text())
+    if "--version" in argv:
+        from . import __version__, compat
+
+        return _print(f"leadsim {__version__} ({compat.describe()})")
     try:
+        check_flags(argv)
         prevalidate(argv)
     except ConfigError as exc:
         _fail(exc)
@@ -223,6 +257,14 @@ def main(argv: list[str] | None = None) -> None:
         if type(exc).__module__.split(".")[0] in ("hydra", "omegaconf"):
             _fail(as_config_error(exc))
         raise
+
+
+def _print(text: str) -> None:
+    """Print, quietly stopping when the reader has gone (``leadsim --help | head``)."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _fail(exc: ConfigError) -> None:

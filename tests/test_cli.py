@@ -31,6 +31,7 @@ def test_run_writes_metrics_timeseries_and_resolved_config(tmp_path):
     assert cfg["coordination"]["name"] == "hybrid" and cfg["seed"] == 7 and cfg["organization"]["size"] == 12
     ts = (out / "timeseries.csv").read_text().splitlines()
     assert ts[0].startswith("step,") and len(ts) == 41
+    assert not list(out.glob("*.log"))   # Hydra's job log (cli.log) is switched off
     # The saved config reproduces the run through the Python API.
     again = simulation.run(["coordination=hybrid", "organization=team"], seed=7, steps=40, warmup=5)
     assert again.metrics == pytest.approx({k: (float("nan") if v is None else v) for k, v in metrics.items()},
@@ -59,6 +60,13 @@ def test_python_module_entry_point(tmp_path):
     (["steps=10", "warmup=20"], "warmup", "smaller than steps"),
     (["-m", "organization.clarity=0.5,2"], "organization.clarity", "[0.0, 1.0]"),
     (["-m", "coordination=hybrid,anarchy"], "coordination", "delegation"),
+    (["experiment=headline"], "experiment", "write +experiment=headline"),
+    (["--coordination", "delegation"], "--coordination", "coordination=delegation"),
+    (["--size=20"], "--size", "organization.size=20"),
+    (["--fast"], "--fast", "unknown option"),
+    (["organization.sise=3"], "organization.sise", "did you mean organization.size?"),
+    (["organization.trust=0.5"], "organization.trust", "did you mean culture.trust?"),
+    (["organization=departmnt"], "organization", "did you mean department?"),
 ])
 def test_bad_input_one_line_exit_2_nothing_written(tmp_path, args, key, hint):
     out = tmp_path / "out"
@@ -85,3 +93,56 @@ def test_api_writes_nothing_unless_asked(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
     r.save(tmp_path / "saved")
     assert {p.name for p in (tmp_path / "saved").iterdir()} == {"metrics.json", "timeseries.csv", "config.yaml"}
+
+
+def test_help_documents_every_group_option_and_parameter(tmp_path):
+    from simulation.config import field_docs
+    from simulation.hydra_config import group_options
+
+    r = leadsim("--help", cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr == "" and list(tmp_path.iterdir()) == []
+    lines = r.stdout.splitlines()
+    for group, (options, default) in group_options().items():
+        row = next(line for line in lines if line.split()[:1] == [group])
+        assert all(o in row for o in options) and (default is None or f"{default}*" in row)
+    for key, meta in field_docs().items():
+        row = next(line for line in lines if line.split()[:1] == [key])
+        assert meta["doc"] in row
+        lo, hi = meta["range"] or (None, None)
+        if meta["choices"]:
+            assert ", ".join(meta["choices"]) in row
+        elif lo is not None:
+            assert f"{lo}, {hi}]" in row
+    assert "+experiment=NAME" in r.stdout and "--version" in r.stdout
+
+
+def test_help_shows_the_composed_defaults():
+    """Defaults as a plain ``leadsim`` run uses them (groups applied), not the schema's."""
+    from simulation.hydra_config import _default_values, help_text
+
+    text, values = help_text(), _default_values()
+    assert values["coordination.name"] == "distributed"
+    row = next(line for line in text.splitlines() if line.split()[:1] == ["organization.size"])
+    assert row.split()[1] == str(values["organization.size"])
+
+
+def test_version_names_leadsim_python_and_mesa(tmp_path):
+    import mesa
+
+    r = leadsim("--version", cwd=tmp_path)
+    assert r.returncode == 0 and list(tmp_path.iterdir()) == []
+    assert r.stdout.startswith(f"leadsim {simulation.__version__} (Python ")
+    assert f"Mesa {mesa.__version__}" in r.stdout
+
+
+@pytest.mark.parametrize("argv", [["-m", "seed=1,2"], ["--cfg", "job"], ["--cfg=job"], ["-cn", "config"],
+                                  ["--info", "defaults"], ["--multirun", "--resolve", "seed=1"]])
+def test_hydras_own_flags_pass_the_flag_check(argv):
+    from simulation.cli import check_flags
+
+    check_flags(argv)
+
+
+def test_help_survives_a_closed_pipe(tmp_path):
+    r = subprocess.run("leadsim --help | head -n 1", shell=True, capture_output=True, text=True, cwd=tmp_path)
+    assert r.stdout.startswith("leadsim ") and "Traceback" not in r.stderr
