@@ -201,7 +201,7 @@ class Leader(Agent):
             if not team:
                 claimants = None
                 checked = not unaware or m.rng.random() < self.awareness
-                team = view.best(kind, size) if checked else view.best_any(kind, size)
+                team = (view.best(kind, size) if view.anyone() else []) if checked else view.best_any(kind, size)
             if not team:                            # it checked, and nobody has room
                 self.queue.appendleft(task)
                 break

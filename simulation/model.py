@@ -198,22 +198,8 @@ class LeadershipModel(Teams, Model):
         of their mean trust in the claimant (DeRue & Ashford 2010).
         Returns the granted claims as ``(task index, person)``, grouped by task.
         """
-        c, cul, rng, T = self.cfg.coordination, self.cfg.culture, self.rng, self.tasks
-        entries = T.entry[tasks]
-        k, ties = self.trust.out_ties(entries)
-        group = np.concatenate((np.arange(len(tasks)), k))
-        cand = np.concatenate((entries, self.trust.dst[ties]))
-        ok = self.is_available(cand)
-        group, cand = group[ok], cand[ok]
-        spare = self.free[cand] / self.capacity[cand]
-        diffusion = 0.0
-        if c.diffusion:      # everyone who can see a task shares the responsibility for it
-            waited = T.ready[tasks] < self.steps
-            diffusion = rules.effective_diffusion(c.diffusion, self.cfg.organization.transparency, waited)[group]
-        p = rules.claim_propensity(
-            c.claim_rate, self.initiative[cand], self.fit(cand, tasks[group]), spare, self.engagement[cand],
-            safety=self.trust.out_mean(cand) if cul.safety_effect else None, safety_effect=cul.safety_effect,
-            seen_by=(1 + self.trust.out_degree[entries])[group] if c.diffusion else 1, diffusion=diffusion)
+        c, cul, rng = self.cfg.coordination, self.cfg.culture, self.rng
+        group, cand, p = self.claim_probabilities(tasks)
         claim = rng.random(len(cand)) < p
         group, cand = group[claim], cand[claim]
         # Nobody claims more tasks in one round than they have room for: the earliest
@@ -238,6 +224,28 @@ class LeadershipModel(Teams, Model):
         self.log(claimed[granted], Event.GRANTED, granted_to)
         self.log(claimed[refused], Event.REFUSED, cand[refused])
         return group, granted_to
+
+    def claim_probabilities(self, tasks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Who may claim each of ``tasks`` this step and how likely: for every available
+        person who sees task ``tasks[group[j]]`` (its entry person and their colleagues),
+        ``cand[j]`` and their :func:`~simulation.rules.claim_propensity` ``p[j]``."""
+        c, cul, T = self.cfg.coordination, self.cfg.culture, self.tasks
+        entries = T.entry[tasks]
+        k, ties = self.trust.out_ties(entries)
+        group = np.concatenate((np.arange(len(tasks)), k))
+        cand = np.concatenate((entries, self.trust.dst[ties]))
+        ok = self.is_available(cand)
+        group, cand = group[ok], cand[ok]
+        spare = self.free[cand] / self.capacity[cand]
+        diffusion = 0.0
+        if c.diffusion:      # everyone who can see a task shares the responsibility for it
+            waited = T.ready[tasks] < self.steps
+            diffusion = rules.effective_diffusion(c.diffusion, self.cfg.organization.transparency, waited)[group]
+        p = rules.claim_propensity(
+            c.claim_rate, self.initiative[cand], self.fit(cand, tasks[group]), spare, self.engagement[cand],
+            safety=self.trust.out_mean(cand) if cul.safety_effect else None, safety_effect=cul.safety_effect,
+            seen_by=(1 + self.trust.out_degree[entries])[group] if c.diffusion else 1, diffusion=diffusion)
+        return group, cand, p
 
     def chance(self, p: np.ndarray) -> np.ndarray:
         """Bernoulli draws; probabilities of exactly 0 or 1 (hard thresholds) draw nothing,

@@ -16,7 +16,7 @@ unit = st.floats(0.0, 1.0)
 
 configs = st.fixed_dictionaries({
     "coordination.name": st.sampled_from(REGIMES),
-    "organization.network": st.sampled_from(NETWORKS),
+    "organization.network": st.sampled_from([x for x in NETWORKS if x != "from_files"]),
     "organization.size": st.integers(3, 40),
     "organization.degree": st.integers(2, 6),
     "organization.team_size": st.integers(2, 10),
