@@ -68,8 +68,10 @@ def is_teacher(search: str | None) -> bool:
 
 
 @solara.component
-def Page(run: Run | None = None):
-    """The whole app. Tests pass a ``run``; the server builds one per session."""
+def Page(run: Run | None = None, search: str | None = None):
+    """The whole app. Tests pass a ``run`` (or the address's ``search``); the server
+    builds one run per session, or shares one in class mode."""
+    search = solara.use_router().search if search is None else search
     shared = run is None and class_mode()
     own = solara.use_memo(lambda: None if run is not None or shared else Run(initial_model()), [])
     the_run = run if run is not None else (shared_run() if shared else own)
@@ -85,7 +87,7 @@ def Page(run: Run | None = None):
         return own.close                     # unmount: Solara closing the session's app
 
     solara.use_effect(end_with_session, [])
-    controls = not shared or is_teacher(solara.use_router().search)
+    controls = not shared or is_teacher(search)
     RunView(the_run, controls, shared)
 
 

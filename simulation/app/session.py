@@ -159,10 +159,10 @@ class Run:
 
     def heavy_interval(self) -> float:
         """Seconds between pictures: this run's share of the server's drawing time."""
-        return max(self.min_heavy, self.interval, playing_runs() * self._heavy_cost / DRAW_SHARE)
+        return max(self.min_heavy, playing_runs() * self._heavy_cost / DRAW_SHARE)
 
     def light_interval(self) -> float:
-        return max(LIGHT_INTERVAL, self.interval, playing_runs() * LIGHT_PER_RUN)
+        return max(LIGHT_INTERVAL, playing_runs() * LIGHT_PER_RUN)
 
     def frame(self, key: str, draw: Callable, make: Callable | None = None, model=None):
         """``draw(picture, model)`` for the model's current step, computed once per step
@@ -172,7 +172,7 @@ class Run:
         """
         with self.lock:
             model = self.model if model is None else model
-            if model is None:
+            if model is None or self.closed:
                 return None
             pic = self._pictures.get(key)
             if make is not None and (pic is None or pic[0] is not model):
@@ -233,9 +233,10 @@ class Run:
 
     def close(self) -> None:
         """The session ended: stop at once and release the models."""
-        if self.closed:
-            return
-        self.closed = True
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True               # from here on frame() draws nothing
         self.pause()
         with self.lock:
             self._listeners.clear()
