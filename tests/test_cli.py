@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import simulation
-from simulation import ConfigError, METRICS
+from simulation import METRICS, ConfigError
 
 FAST = ["steps=40", "warmup=5", "organization=team"]
 
@@ -83,7 +83,7 @@ def test_api_accepts_keywords_and_rejects_bad_values():
     r = simulation.run(["coordination=delegation"], organization__size=20, steps=30, warmup=5, seed=1)
     assert r.config.organization.size == 20 and r.config.coordination.name == "delegation"
     assert len(r.timeseries) == 30 and set(r.events["event"].unique()) >= {"arrived", "assigned", "started"}
-    with pytest.raises(ConfigError, match="organization.clarity"):
+    with pytest.raises(ConfigError, match=r"organization\.clarity"):
         simulation.run(organization__clarity=2)
 
 

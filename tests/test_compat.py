@@ -31,11 +31,11 @@ def test_pyproject_markers_pick_the_intended_mesa():
         assert compat.MESA_VERSION[:2] == (3, 3)
     else:
         assert compat.MESA_VERSION >= (3, 4)
-    assert compat.CLASS_LEVEL_AGENT_IDS == (compat.MESA_VERSION < (3, 4))
+    assert (compat.MESA_VERSION < (3, 4)) == compat.CLASS_LEVEL_AGENT_IDS
 
 
 def test_version_tuple_matches_mesa():
-    assert compat.MESA_VERSION == tuple(int(x) for x in mesa.__version__.split(".")[:3])
+    assert tuple(int(x) for x in mesa.__version__.split(".")[:3]) == compat.MESA_VERSION
     assert compat.describe().startswith("Python ") and f"Mesa {mesa.__version__}" in compat.describe()
 
 
@@ -97,16 +97,16 @@ def test_without_release_mesa_33_keeps_the_model():
 
 
 def test_release_is_harmless_twice_and_ids_stay_per_model():
-    m1, a1 = _model_with_agents(3)
+    m1, _ = _model_with_agents(3)
     compat.release(m1)
     compat.release(m1)
-    m2, a2 = _model_with_agents(2)
+    _, a2 = _model_with_agents(2)
     assert [a.unique_id for a in a2] == [1, 2]
 
 
 def test_a_simulated_run_is_freed_once_its_result_is_dropped():
-    from simulation.runner import simulate
     from simulation.config import SimConfig
+    from simulation.runner import simulate
 
     r = simulate(SimConfig(steps=30, warmup=5))
     ref = weakref.ref(r.model)
