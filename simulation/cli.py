@@ -57,6 +57,7 @@ def prevalidate(argv: list[str]) -> None:
     from omegaconf import OmegaConf, open_dict
 
     tokens, multirun = split_args(argv)
+    _check_launcher(tokens)
     params_tokens = [t for t in tokens if t.startswith("hydra.sweeper.params.")]
     tokens = [t for t in tokens if not t.lstrip("+~").startswith(("hydra.", "hydra/"))]
     parsed = _parse(tokens)
@@ -96,6 +97,17 @@ def prevalidate(argv: list[str]) -> None:
                         raise as_config_error(exc) from None
                     to_sim_config(c)
     GlobalHydra.instance().clear()
+
+
+def _check_launcher(tokens: list[str]) -> None:
+    """leadsim's launcher settings on the command line (``hydra.launcher.storage=...``),
+    checked before Hydra writes the sweep folder."""
+    from .sweep.launch import check_setting
+
+    for t in tokens:
+        key, eq, value = t.partition("=")
+        if eq and key.startswith("hydra.launcher."):
+            check_setting(key.removeprefix("hydra.launcher."), value)
 
 
 def _parse(lines: list[str]) -> list:

@@ -1,136 +1,31 @@
-"""leadsim's default sweeper: the same jobs, configs and results as Hydra's basic sweeper,
-with less composition (hydra_plugins/leadsim_sweeper)."""
+"""leadsim's default sweeper and launcher: the same jobs, configs and results as Hydra's
+basic sweeper and joblib launcher, with less composition; the report's own costs."""
 
 from __future__ import annotations
 
-import os
-
+import pandas as pd
 import pytest
-from hydra._internal.config_loader_impl import ConfigLoaderImpl
-from hydra._internal.utils import create_config_search_path
-from hydra.errors import ConfigCompositionException
-from hydra.types import RunMode
-from omegaconf import OmegaConf
 from sweep_helpers import NO_FIGURES, SMALL, leadsim_m, results, run_dirs
 
-from hydra_plugins.leadsim_sweeper import _loader
-from hydra_plugins.leadsim_sweeper._loader import CachingConfigLoader
-from simulation.hydra_config import config_dir
-
-#: Job override lists of several shapes. Repeated shapes must come from the cache.
-JOBS = [
-    ["coordination=delegation", "seed=1"],
-    ["coordination=delegation", "seed=2", "culture.trust=0.25", "steps=300", "warmup=10"],  # int, float
-    ["coordination=delegation", "seed=3", "organization.network='small world'"],            # quoted str
-    ["coordination=hybrid", "seed=4", "organization.clarity=1"],                            # int -> float
-    ["seed=5", "+experiment=headline", "warmup=7"],                                         # +group
-    ["+experiment=headline", "seed=6", "warmup=8"],                                         # other order
-    ["seed=7", "hydra.job.chdir=true", "culture.trust=0.5"],                                # hydra.* in a job
-    ["seed=8", "workload.team_size_weights=[0.6,0.4]"],                                     # list: Hydra composes
-    ["seed=9", "steps=${warmup}"],                                                          # interpolation
-    ["seed=10", "+foo.bar=1", "foo.bar=2"],                                                 # related keys: Hydra
-    ["organization=team", "seed=11", "seed=12"],                                            # a key twice
-    ["organization=team", "organization.size=30", "seed=13"],                               # group and its key
-]
-
-
-@pytest.fixture()
-def loaders():
-    from hydra.core.utils import setup_globals
-
-    setup_globals()  # Hydra's resolvers (now:, hydra:), as in every launcher
-    impl = ConfigLoaderImpl(config_search_path=create_config_search_path(str(config_dir())))
-    master = impl.load_configuration(
-        "config", ["hydra.sweep.dir=multirun/${now:%H-%M-%S-%f}", "hydra.job.env_copy=[HOME]",
-                   "hydra.job.config.override_dirname.exclude_keys=[seed]", "seed=range(3)"],
-        run_mode=RunMode.MULTIRUN)
-    master.hydra.sweep.dir  # resolve ${now:} once: each job must get the same value
-    _loader.clear_cache()
-    yield impl, CachingConfigLoader(impl), master
-    _loader.clear_cache()
-
-
-def _same(a, b) -> None:
-    assert OmegaConf.to_container(a, resolve=False) == OmegaConf.to_container(b, resolve=False)
-    app = lambda c: OmegaConf.to_container(OmegaConf.masked_copy(c, [k for k in c if k != "hydra"]), resolve=True)
-    assert app(a) == app(b)
-    assert a.hydra.sweep.dir == b.hydra.sweep.dir  # the master's ${now:} cache is copied
-    assert OmegaConf.get_type(a) is OmegaConf.get_type(b) and OmegaConf.get_type(a.hydra) is OmegaConf.get_type(b.hydra)
-    assert OmegaConf.is_struct(b) and not OmegaConf.is_readonly(b.hydra)
-
-
-def test_cached_configs_equal_hydras_own(loaders, monkeypatch, tmp_path):
-    impl, cached, master = loaders
-    for i, job in enumerate(JOBS + JOBS):
-        if i == len(JOBS):  # what Hydra reads from the process at load time may change
-            monkeypatch.setenv("HOME", str(tmp_path))
-            monkeypatch.chdir(tmp_path)
-        _same(impl.load_sweep_config(master, list(job)), cached.load_sweep_config(master, list(job)))
-    stats = dict(_loader.STATS)
-    # Composed by Hydra once per structure: delegation, hybrid, experiment, job with
-    # hydra.*, team, and the list and interpolation ones (each its own structure).
-    assert stats["composed"] == 7, stats
-    assert stats["fallback"] == 2, stats     # "+foo.bar=1 foo.bar=2", twice
-    assert stats["cached"] == 2 * len(JOBS) - 2, stats
-    # The cached path really rebuilt what Hydra derives from the job's overrides.
-    cfg = cached.load_sweep_config(master, ["coordination=delegation", "seed=42", "culture.trust=0.3"])
-    assert list(cfg.hydra.overrides.task) == ["coordination=delegation", "seed=42", "culture.trust=0.3"]
-    assert cfg.hydra.job.override_dirname == "coordination=delegation,culture.trust=0.3"
-    assert cfg.hydra.job.env_set.HOME == os.environ["HOME"] == str(tmp_path)
-    assert cfg.hydra.runtime.cwd == os.getcwd() == str(tmp_path)
-    assert cfg.seed == 42 and cfg.culture.trust == 0.3 and cfg.coordination.name == "delegation"
-
-
-@pytest.mark.parametrize("job", [["seed=abc"], ["organization.sizee=3"], ["organization.network=null"],
-                                 ["coordination=anarchy"], ["seed=0,1"]])
-def test_bad_jobs_fail_as_in_hydra(loaders, job):
-    impl, cached, master = loaders
-    cached.load_sweep_config(master, ["seed=1"])  # the structure is cached
-    with pytest.raises(ConfigCompositionException) as hydra_error:
-        impl.load_sweep_config(master, job)
-    with pytest.raises(ConfigCompositionException) as ours:
-        cached.load_sweep_config(master, job)
-    assert str(ours.value) == str(hydra_error.value)
-
-
-def test_cache_survives_a_worker_receiving_the_loader_and_hydras_plugin_rescan(loaders):
-    """What loky does for every job: unpickle the loader, then ``Singleton.set_state``,
-    which re-executes every module Hydra's plugin scan finds under ``hydra_plugins``."""
-    from hydra.core.singleton import Singleton
-
-    cloudpickle = pytest.importorskip("cloudpickle")  # loky's pickler when installed
-
-    _, cached, master = loaders
-    state = cloudpickle.dumps(Singleton.get_state())
-    for seed in range(3):
-        Singleton.set_state(cloudpickle.loads(state))
-        loader = cloudpickle.loads(cloudpickle.dumps(cached))
-        assert type(loader) is CachingConfigLoader  # pickled by reference, not by value
-        assert loader.load_sweep_config(master, ["organization=team", f"seed={seed}"]).seed == seed
-    assert dict(_loader.STATS) == {"composed": 1, "cached": 3}
-
-
-def test_a_sweep_gives_the_same_folders_and_results_as_hydras_basic_sweeper(tmp_path):
-    """Two workers (joblib), so jobs load their configs through the cache in workers."""
+def test_a_sweep_gives_the_same_results_as_hydras_basic_sweeper_and_joblib_launcher(tmp_path):
+    """The documented fallback (``hydra/sweeper=basic hydra/launcher=joblib``: Hydra's own
+    path, a config composed per job) and leadsim's (composed by values, per chunk)."""
     args = ["coordination=delegation,hybrid", "seed=0,1", "culture.trust=0.3,0.7", *SMALL, NO_FIGURES,
             "hydra.launcher.n_jobs=2"]
     tables = {}
-    for sweeper in ("basic", "leadsim"):
-        d = tmp_path / sweeper
-        r = leadsim_m(d, f"hydra/sweeper={sweeper}", *args, cwd=tmp_path)
+    for name, extra in (("hydra", ["hydra/sweeper=basic", "hydra/launcher=joblib"]), ("leadsim", [])):
+        d = tmp_path / name
+        r = leadsim_m(d, *extra, *args, cwd=tmp_path)
         assert r.returncode == 0, r.stderr
-        tables[sweeper] = results(d).drop(columns=["run_dir", "seconds"])
-        assert len(tables[sweeper]) == 8 and (tables[sweeper].status == "ok").all()
-    assert tables["basic"].equals(tables["leadsim"])
-    assert tables["basic"]["culture.trust"].tolist() == [0.3, 0.7] * 4
-    for a, b in zip(run_dirs(tmp_path / "basic"), run_dirs(tmp_path / "leadsim")):
-        for name in ("config.yaml", "overrides.yaml"):
-            assert (a / ".hydra" / name).read_text() == (b / ".hydra" / name).read_text()
-        ha, hb = (OmegaConf.load(p / ".hydra" / "hydra.yaml").hydra for p in (a, b))
-        for h in (ha, hb):  # the only intended differences: which sweeper, and where
-            del h.sweeper, h.runtime.choices["hydra/sweeper"]
-            del h.sweep.dir, h.runtime.output_dir, h.overrides.hydra
-        assert OmegaConf.to_container(ha) == OmegaConf.to_container(hb)
+        tables[name] = results(d).drop(columns=["run_dir", "seconds"])
+        assert len(tables[name]) == 8 and (tables[name].status == "ok").all()
+        assert [p.name for p in run_dirs(d)] == [str(i) for i in range(8)]
+    pd.testing.assert_frame_equal(tables["hydra"], tables["leadsim"])
+    assert tables["hydra"]["culture.trust"].tolist() == [0.3, 0.7] * 4
+    for a, b in zip(run_dirs(tmp_path / "hydra"), run_dirs(tmp_path / "leadsim")):
+        assert (a / "config.yaml").read_text() == (b / "config.yaml").read_text()
+        assert (a / "metrics.json").read_text() == (b / "metrics.json").read_text()
+    assert (tmp_path / "hydra" / "0" / ".hydra").is_dir() and not (tmp_path / "leadsim" / "0" / ".hydra").exists()
 
 
 def test_sweeps_from_hydra_sweeper_params_are_validated_before_anything_is_written(tmp_path):

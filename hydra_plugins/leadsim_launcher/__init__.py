@@ -57,7 +57,8 @@ class LeadsimSubmititLauncher(_Base):
                  account: str | None = None, qos: str | None = None, name: str = "leadsim",
                  setup: Sequence[str] = (), additional_parameters: dict | None = None,
                  submitit_folder: str = ".submitit/%j") -> None:
-        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
+        kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__", "setup")}
+        super().__init__(shell_setup=list(setup), **kwargs)  # `setup` is the Launcher's method
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int):
         from simulation.sweep.launch import launch_submitit

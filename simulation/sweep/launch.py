@@ -118,6 +118,25 @@ def slurm_plan(n: int, max_tasks: int, cpus: int, max_array_size: int, chunk_siz
     return chunk_sizes(n, tasks * cpus)
 
 
+def executor_params(p, runs_per_task: int, chunks_per_task: int) -> dict:
+    """submitit's parameters for array tasks of ``runs_per_task`` runs: CPUs, memory
+    and time limit from the chunk (unless set), partition, account, qos, setup."""
+    cpus = int(p.cpus_per_task)
+    timeout = p.timeout_min or int(math.ceil(runs_per_task * float(p.seconds_per_run)
+                                             / max(1, min(cpus, chunks_per_task)) * 2 / 60)) + 10
+    mem_gb = float(p.mem_gb) if p.mem_gb else round(float(p.mem_gb_base) + float(p.mem_gb_per_cpu) * cpus, 1)
+    params = {"timeout_min": int(timeout), "cpus_per_task": cpus, "mem_gb": mem_gb, "name": str(p.name),
+              "slurm_array_parallelism": int(p.array_parallelism)}
+    for key in ("partition", "account", "qos"):
+        if getattr(p, key, None):
+            params[f"slurm_{key}"] = str(getattr(p, key))
+    if p.shell_setup:
+        params["slurm_setup"] = list(p.shell_setup)
+    if p.additional_parameters:
+        params["slurm_additional_parameters"] = dict(p.additional_parameters)
+    return params
+
+
 def launch_submitit(launcher, job_overrides, initial_job_idx: int):
     """Chunks packed into array tasks, submitted with submitit (Slurm or local)."""
     import submitit
@@ -127,28 +146,16 @@ def launch_submitit(launcher, job_overrides, initial_job_idx: int):
     p = launcher
     cpus = int(p.cpus_per_task)
     sizes = slurm_plan(len(job_overrides), int(p.max_tasks), cpus, int(p.max_array_size), p.chunk_size)
-    chunks, storage = make_chunks(p, job_overrides, initial_job_idx, len(sizes), sizes[0] if sizes else None)
+    chunks, storage = make_chunks(p, job_overrides, initial_job_idx, len(sizes), p.chunk_size)
     statuses: dict[int, str] = {}
     if not chunks:
         return job_returns(job_overrides, statuses, initial_job_idx)
     tasks = pack(len(chunks), int(p.max_tasks), int(p.max_array_size))
-    per_task = max(len(t) for t in tasks)
-    runs_per_task = max(sum(len(chunks[i].jobs) for i in t) for t in tasks)
-    timeout = p.timeout_min or int(math.ceil(runs_per_task * float(p.seconds_per_run) / min(cpus, per_task)
-                                             * 2 / 60)) + 10
-    mem_gb = float(p.mem_gb) if p.mem_gb else round(float(p.mem_gb_base) + float(p.mem_gb_per_cpu) * cpus, 1)
+    params = executor_params(p, max(sum(len(chunks[i].jobs) for i in t) for t in tasks), max(len(t) for t in tasks))
+    timeout, mem_gb = params["timeout_min"], params["mem_gb"]
     sweep_dir = Path(str(p.config.hydra.sweep.dir))
-    folder = str(p.submitit_folder).replace("%j", "%A_%a") if p.cluster == "slurm" else str(p.submitit_folder)
+    folder = str(p.submitit_folder)
     ex = submitit.AutoExecutor(folder=folder, cluster=p.cluster)
-    params = {"timeout_min": int(timeout), "cpus_per_task": cpus, "mem_gb": mem_gb, "name": str(p.name),
-              "slurm_array_parallelism": int(p.array_parallelism)}
-    for key in ("partition", "account", "qos"):
-        if getattr(p, key, None):
-            params[f"slurm_{key}"] = str(getattr(p, key))
-    if p.setup:
-        params["slurm_setup"] = list(p.setup)
-    if p.additional_parameters:
-        params["slurm_additional_parameters"] = dict(p.additional_parameters)
     ex.update_parameters(**params)
     print(f"[leadsim] {sum(len(c.jobs) for c in chunks)} runs in {len(chunks)} chunks, {len(tasks)} array "
           f"task(s) of {cpus} CPU(s), {mem_gb} GB, {timeout} min; submitit folder {folder}",
@@ -170,3 +177,33 @@ def launch_submitit(launcher, job_overrides, initial_job_idx: int):
         print(f"[leadsim] {len(failed)} array task(s) did not finish; run the same command again "
               f"to run only the missing runs (stored runs are kept in {sweep_dir})", file=sys.stderr)
     return job_returns(job_overrides, statuses, initial_job_idx)
+
+
+#: Launcher settings checked before anything is written: key -> (kind, allowed).
+SETTINGS = {"storage": ("choice", ("auto", "chunks", "runs")), "chunk_size": ("int", 1),
+            "flush_every": ("int", 1), "max_tasks": ("int", 1), "max_array_size": ("int", 1),
+            "array_parallelism": ("int", 1), "cpus_per_task": ("int", 1), "n_jobs": ("int", None),
+            "timeseries": ("bool", None)}
+
+
+def check_setting(key: str, value) -> None:
+    """Raise ``ConfigError`` naming ``hydra.launcher.KEY`` and its allowed values."""
+    from ..config import ConfigError
+
+    if key not in SETTINGS or value is None or str(value).lower() == "null":
+        return
+    kind, allowed = SETTINGS[key]
+    name = f"hydra.launcher.{key}"
+    if kind == "choice" and str(value) not in allowed:
+        raise ConfigError(name, f"must be one of {', '.join(allowed)}, got {value!r}")
+    if kind == "bool" and str(value).lower() not in ("true", "false"):
+        raise ConfigError(name, f"must be true or false, got {value!r}")
+    if kind == "int":
+        try:
+            v = int(str(value))
+        except ValueError:
+            raise ConfigError(name, f"must be an integer, got {value!r}") from None
+        if allowed is not None and v < allowed:
+            raise ConfigError(name, f"must be at least {allowed}, got {v}")
+        if key == "n_jobs" and v == 0:
+            raise ConfigError(name, "must be a positive number of processes, or negative (-1: all cores), got 0")
