@@ -93,3 +93,20 @@ def write_outputs(directory, result: RunResult) -> Path:
     metrics = {k: _json_number(v) for k, v in result.metrics.items()}
     _atomic_write(d / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return d
+
+
+def flat_row(result: RunResult) -> dict:
+    """One run as one flat table row (the chunked sweeps' storage): every resolved
+    parameter under its dotted name (lists as JSON text, so every cell is hashable),
+    ``leadsim_version``, and every metric, including any extra keys of ``result.metrics``."""
+
+    def flat(d: dict, prefix: str = "") -> dict:
+        out = {}
+        for k, v in d.items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}."))
+            else:
+                out[f"{prefix}{k}"] = json.dumps(v) if isinstance(v, (list, tuple)) else v
+        return out
+
+    return {**flat(resolved_config(result.config)), **result.metrics}
