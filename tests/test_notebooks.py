@@ -19,7 +19,7 @@ nbclient = pytest.importorskip("nbclient")
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = ["01_first_run", "02_regimes_compared", "03_leader_capacity_and_trust", "04_reading_a_sweep",
-             "05_informal_roles"]
+             "05_informal_roles", "06_your_organisation"]
 CELL_TIMEOUT = 240  # seconds per cell at small size; the whole test has its own timeout
 
 

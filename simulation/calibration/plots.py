@@ -24,6 +24,13 @@ def _grid(n: int, width: float = 3.6, height: float = 2.8):
     return fig, list(axes.flat[:n])
 
 
+def _legend(fig, ax) -> None:
+    """One legend for the figure, below the panels (every panel shows the same series)."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+
+
 def posterior_figure(post: pd.DataFrame, summary: pd.DataFrame, truth: dict | None = None):
     """Weighted histogram of each parameter over its prior range, with median and 95 % interval."""
     fig, axes = _grid(len(summary))
@@ -37,9 +44,8 @@ def posterior_figure(post: pd.DataFrame, summary: pd.DataFrame, truth: dict | No
         if truth and row.parameter in truth:
             ax.axvline(truth[row.parameter], color="tab:red", ls="--", label="true value")
         ax.set(title=row.parameter, xlabel=f"{row.parameter} (parameter value)", ylabel="density (1 / unit)")
-    axes[0].legend(fontsize=7)
+    _legend(fig, axes[0])
     fig.suptitle("Marginal posteriors (ABC-SMC, last generation)")
-    fig.tight_layout()
     return fig
 
 
@@ -53,9 +59,8 @@ def predictive_figure(pred: pd.DataFrame, targets: dict):
         ax.axvline(value, color="black", label="observed")
         ax.axvspan(value - sd, value + sd, color="black", alpha=0.1, label="observed ± sd")
         ax.set(title=k, xlabel=f"{k} (metric value)", ylabel="runs (count)")
-    axes[0].legend(fontsize=7)
+    _legend(fig, axes[0])
     fig.suptitle("Posterior-predictive check: observed targets vs simulated")
-    fig.tight_layout()
     return fig
 
 
