@@ -154,6 +154,7 @@ for i, r in enumerate(REGIMES):
     err = np.array([[c[0] - c[1] for c in cis], [c[2] - c[0] for c in cis]])
     ax.bar(np.arange(len(shown)) + (i - 1) * width, means, width, yerr=np.nan_to_num(err), label=r, color=COLORS[r])
 ax.set_xticks(np.arange(len(shown)), [m.removeprefix("roles_") for m in shown], rotation=20, ha="right")
+ax.set_xlabel("role metric")
 ax.set_ylabel("share or index (0-1)")
 ax.set_title(f"Informal roles by regime, mean and 95 % CI over {SEEDS} seeds")
 ax.legend()

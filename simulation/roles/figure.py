@@ -93,8 +93,8 @@ def plot_traits(table, axes=None, title: str | None = None):
                    label="informal leaders")
         ax.set_xlabel(label)
         ax.set_title(label.split(" (")[0])
+        ax.legend(fontsize=7)
     axes[0].set_ylabel("self-chosen leads (tasks)")
-    axes[0].legend(fontsize=8)
     if title:
         axes[0].figure.suptitle(title)
     return axes

@@ -26,6 +26,12 @@ SHOWN = ("roles_informal_leader_share", "roles_informal_leader_lead_share", "rol
          "roles_leads_initiative_rho", "roles_leads_trust_rho")
 
 
+#: The figures copied next to the study (all of them stay in SWEEP_DIR/figures/roles).
+PUBLISHED = ("overview_culture_trust.png", "overview_organization_clarity.png",
+             "heatmap_roles_informal_leader_share.png", "heatmap_roles_sidelines_share.png",
+             "heatmap_roles_informal_leader_lead_share.png")
+
+
 def load(sweep_dir: Path) -> pd.DataFrame:
     """The sweep's tidy table (results.parquet when the report wrote one)."""
     from ..sweep import report
@@ -49,12 +55,17 @@ def write_study(sweep_dir, out_dir, figures: bool = True) -> list[Path]:
     files = [out_dir / "roles_summary.csv", out_dir / "roles_paired.csv"]
     report._write_csv(files[0], report.summarize(df, keys, metrics=metrics))
     report._write_csv(files[1], report.paired(df, dims, metrics=metrics, baseline="distributed"))
-    if figures:
+    if figures:      # all figures into the sweep folder; a few published next to the study
+        import shutil
+
         from ..sweep.figures import make_figures
 
-        made = make_figures(df, dims, out_dir / "figures", metrics=[m for m in SHOWN if m in metrics],
+        made = make_figures(df, dims, sweep_dir / "figures" / "roles", metrics=[m for m in SHOWN if m in metrics],
                             baseline="distributed")
-        files += [p for p in made if p.suffix == ".png"]
+        for p in made:
+            if p.name in PUBLISHED:
+                shutil.copyfile(p, out_dir / p.name)
+                files.append(out_dir / p.name)
     return files
 
 
