@@ -17,8 +17,19 @@ from hypothesis import strategies as st
 
 from simulation import LeadershipModel, SimConfig
 from simulation.config import CoordinationConfig, CultureConfig, OrganizationConfig, PeopleConfig, WorkloadConfig
-from simulation.roles import (ROLE_METRICS, ROLES, RoleRules, analyse, attempts, current_roles, jaccard,
-                              role_table, spearman, top_people, who_is_who)
+from simulation.roles import (
+    ROLE_METRICS,
+    ROLES,
+    RoleRules,
+    analyse,
+    attempts,
+    current_roles,
+    jaccard,
+    role_table,
+    spearman,
+    top_people,
+    who_is_who,
+)
 from simulation.roles import betweenness as bmod
 from simulation.runner import simulate, write_outputs
 from simulation.tasks import Event, TaskTable
@@ -35,7 +46,7 @@ def fake_model(n, tasks, *, domains=2, warmup=0, steps=20, patience=3, team=None
     """
     T = TaskTable(max_team=4)
     k = len(tasks)
-    get = lambda key, default: np.array([t.get(key, default) for t in tasks], dtype=np.int64)  # noqa: E731
+    get = lambda key, default: np.array([t.get(key, default) for t in tasks], dtype=np.int64)
     ids = T.add(dom0=get("dom0", 0), dom1=get("dom1", -1), team_size=np.ones(k, dtype=np.int64),
                 arrival=np.array([t.get("arrival", t["start"]) for t in tasks]), entry=np.zeros(k, dtype=np.int64),
                 difficulty=np.full(k, 0.5), effort=np.ones(k))
@@ -61,18 +72,18 @@ def spread_leads(n, per_person=2, start=1, **extra):
 
 
 def test_informal_leader_leads_far_more_than_their_share_without_being_named():
-    tasks = spread_leads(10) + [dict(lead=0, start=s, end=s) for s in range(2, 12)]
+    tasks = spread_leads(10) + [{"lead": 0, "start": s, "end": s} for s in range(2, 12)]
     t = role_table(fake_model(10, tasks))
     assert t["informal_leader"].tolist() == [True] + [False] * 9
     assert t.loc[0, "self_leads"] == 12 and t.loc[0, "assigned_leads"] == 0
     # The same leads, named by the formal leader: a title, not informal leadership.
-    named = spread_leads(10) + [dict(lead=0, start=s, end=s, via=True) for s in range(2, 12)]
+    named = spread_leads(10) + [{"lead": 0, "start": s, "end": s, "via": True} for s in range(2, 12)]
     t = role_table(fake_model(10, named))
     assert not t["informal_leader"].any() and t.loc[0, "assigned_leads"] == 10
 
 
 def test_only_the_post_warmup_window_counts():
-    early = [dict(lead=0, start=s, end=s) for s in range(1, 11)]        # all in the warm-up
+    early = [{"lead": 0, "start": s, "end": s} for s in range(1, 11)]        # all in the warm-up
     m = fake_model(10, spread_leads(10, start=12) + early, warmup=10, steps=30)
     t = role_table(m)
     assert t.loc[0, "leads"] == 2 and not t["informal_leader"].any()
@@ -82,12 +93,12 @@ def test_only_the_post_warmup_window_counts():
 
 
 def test_pusher_picks_up_tasks_that_waited_past_patience_or_were_unowned():
-    late = [dict(lead=2, arrival=s, start=s + 3, end=s + 3) for s in range(1, 6)]
-    unowned = [dict(lead=2, arrival=s, start=s + 1, end=s + 1, unowned=True) for s in range(6, 9)]
+    late = [{"lead": 2, "arrival": s, "start": s + 3, "end": s + 3} for s in range(1, 6)]
+    unowned = [{"lead": 2, "arrival": s, "start": s + 1, "end": s + 1, "unowned": True} for s in range(6, 9)]
     t = role_table(fake_model(10, spread_leads(10) + late + unowned, patience=3))
     assert t.loc[2, "pickups"] == 8 and t["pusher"].tolist() == [p == 2 for p in range(10)]
     # Waiting less than the patience limit is not a pickup; nor is a task the leader assigned.
-    prompt = [dict(lead=2, arrival=s, start=s + 2, end=s + 2) for s in range(1, 9)]
+    prompt = [{"lead": 2, "arrival": s, "start": s + 2, "end": s + 2} for s in range(1, 9)]
     assigned = [dict(d, via=True) for d in late + unowned]
     for tasks in (prompt, assigned):
         t = role_table(fake_model(10, spread_leads(10) + tasks, patience=3))
@@ -96,15 +107,15 @@ def test_pusher_picks_up_tasks_that_waited_past_patience_or_were_unowned():
 
 def test_knowledge_holder_is_sought_most_for_a_domain():
     # Person 3 is recruited for every domain-1 task; person 4 for one; leads vary.
-    tasks = [dict(lead=p % 3, followers=[3], dom0=1, start=s, end=s) for p, s in zip(range(8), range(1, 9))]
-    tasks += [dict(lead=5, followers=[4], dom0=1, start=9, end=9)]
-    tasks += [dict(lead=6, followers=[7], dom0=0, start=10, end=10, dom1=1)]
+    tasks = [{"lead": p % 3, "followers": [3], "dom0": 1, "start": s, "end": s} for p, s in zip(range(8), range(1, 9))]
+    tasks += [{"lead": 5, "followers": [4], "dom0": 1, "start": 9, "end": 9}]
+    tasks += [{"lead": 6, "followers": [7], "dom0": 0, "start": 10, "end": 10, "dom1": 1}]
     t = role_table(fake_model(10, tasks))
     assert t["knowledge_holder"].tolist() == [p == 3 for p in range(10)]
     assert t.loc[3, "knowledge_domains"] == "1" and t.loc[3, "sought_max"] == 8 and t.loc[3, "sought_domain"] == 1
     # A lead the formal leader named is sought too (delegation's knowledge holders).
-    named = [dict(lead=3, via=True, dom0=0, start=s, end=s) for s in range(1, 9)]
-    named += [dict(lead=p, via=True, dom0=0, start=9, end=9) for p in (4, 5)]
+    named = [{"lead": 3, "via": True, "dom0": 0, "start": s, "end": s} for s in range(1, 9)]
+    named += [{"lead": p, "via": True, "dom0": 0, "start": 9, "end": 9} for p in (4, 5)]
     t = role_table(fake_model(10, named))
     assert t.loc[3, "knowledge_holder"] and t.loc[3, "knowledge_domains"] == "0"
 
@@ -112,13 +123,13 @@ def test_knowledge_holder_is_sought_most_for_a_domain():
 def two_teams_and_a_bridge():
     """Teams {0..4} and {5..9} work inside; person 4 also works with 5, 6 and 7."""
     tasks, s = [], 1
-    for team in (range(0, 5), range(5, 10)):
+    for team in (range(5), range(5, 10)):
         for a in team:
             for b in team:
                 if a < b:
-                    tasks.append(dict(lead=a, followers=[b], start=s, end=s))
+                    tasks.append({"lead": a, "followers": [b], "start": s, "end": s})
                     s += 1
-    tasks += [dict(lead=4, followers=[f], start=s + i, end=s + i) for i, f in enumerate((5, 6, 7))]
+    tasks += [{"lead": 4, "followers": [f], "start": s + i, "end": s + i} for i, f in enumerate((5, 6, 7))]
     return tasks, s + 3
 
 
@@ -138,26 +149,26 @@ def test_broker_ties_teams_together():
 
 
 def test_sidelines_rarely_take_part_despite_spare_capacity():
-    tasks = [dict(lead=p, followers=[(p + 1) % 9], start=s, end=s + 1) for s in range(1, 10) for p in range(9)]
+    tasks = [{"lead": p, "followers": [(p + 1) % 9], "start": s, "end": s + 1} for s in range(1, 10) for p in range(9)]
     t = role_table(fake_model(10, tasks, steps=10, capacity=10))
     assert t["sidelines"].tolist() == [p == 9 for p in range(10)]
     assert t.loc[9, "spare_capacity"] == 1.0
     # Without spare capacity nobody is on the sidelines: person 9's one task fills their capacity.
-    busy = tasks + [dict(lead=9, start=1, end=10)]
+    busy = [*tasks, {"lead": 9, "start": 1, "end": 10}]
     t = role_table(fake_model(10, busy, steps=10, capacity=1))
     assert t.loc[9, "spare_capacity"] == 0.0 and not t.loc[9, "sidelines"]
     # Nothing happened at all: nobody is singled out.
-    assert not role_table(fake_model(10, [dict(lead=0, start=30)], steps=10))["sidelines"].any()
+    assert not role_table(fake_model(10, [{"lead": 0, "start": 30}], steps=10))["sidelines"].any()
 
 
 def test_thresholds_are_relative_so_two_copies_of_an_organisation_get_the_same_roles():
     """The rules compare with the run's own distribution: an organisation twice the
     size doing the same work twice over names the same people in each copy."""
     tasks, steps = two_teams_and_a_bridge()
-    tasks += [dict(lead=2, start=s, end=s) for s in range(1, 12)]
-    tasks += [dict(lead=9, arrival=s, start=s + 5, end=s + 5) for s in range(1, 6)]
+    tasks += [{"lead": 2, "start": s, "end": s} for s in range(1, 12)]
+    tasks += [{"lead": 9, "arrival": s, "start": s + 5, "end": s + 5} for s in range(1, 6)]
     one = role_table(fake_model(10, tasks, steps=steps, team=[0] * 5 + [1] * 5))
-    shift = lambda d: {**d, "lead": d["lead"] + 10, "followers": [f + 10 for f in d.get("followers", [])]}  # noqa: E731
+    shift = lambda d: {**d, "lead": d["lead"] + 10, "followers": [f + 10 for f in d.get("followers", [])]}
     two = role_table(fake_model(20, tasks + [shift(d) for d in tasks], steps=steps, team=[0] * 5 + [1] * 5 + [2] * 5 + [3] * 5))
     for copy in (two.iloc[:10], two.iloc[10:]):
         assert copy["roles"].tolist() == one["roles"].tolist()
@@ -165,7 +176,7 @@ def test_thresholds_are_relative_so_two_copies_of_an_organisation_get_the_same_r
 
 
 def test_rules_are_parameters():
-    tasks = spread_leads(10) + [dict(lead=0, start=s, end=s) for s in range(2, 7)]     # 7 leads vs 2.5 share
+    tasks = spread_leads(10) + [{"lead": 0, "start": s, "end": s} for s in range(2, 7)]     # 7 leads vs 2.5 share
     assert role_table(fake_model(10, tasks)).loc[0, "informal_leader"]
     assert not role_table(fake_model(10, tasks), rules=RoleRules(lead_factor=3.0)).loc[0, "informal_leader"]
     assert not role_table(fake_model(10, tasks), rules=RoleRules(min_count=8)).loc[0, "informal_leader"]
@@ -269,7 +280,7 @@ def test_among_identical_people_roles_are_spread_and_unstable():
     for s in range(8):
         star.append(analyse(constructed("distributed", s, initiative=1.0))[1])
         equal.append(analyse(constructed("distributed", s))[1])
-    mean = lambda rows, k: np.nanmean([r[k] for r in rows])  # noqa: E731
+    mean = lambda rows, k: np.nanmean([r[k] for r in rows])
     assert mean(equal, "roles_informal_leader_share") <= 0.05
     assert mean(equal, "roles_informal_leader_lead_share") < mean(star, "roles_informal_leader_lead_share")
     # Who leads most in the first half says little about the second among equals.

@@ -16,6 +16,8 @@ import pandas as pd
 
 from .core import ROLES, RoleRules, attempts, halves, role_table, window_of
 
+DEFAULT_RULES = RoleRules()   #: frozen: safe to share as a default
+
 __all__ = ["ROLES", "ROLE_METRICS", "RoleRules", "analyse", "current_roles", "role_metrics",
            "role_table", "top_people", "who_is_who", "window_of"]
 
@@ -43,7 +45,7 @@ COLUMNS = {
 }
 
 
-def analyse(model, rules: RoleRules = RoleRules()) -> tuple[pd.DataFrame, dict[str, float]]:
+def analyse(model, rules: RoleRules = DEFAULT_RULES) -> tuple[pd.DataFrame, dict[str, float]]:
     """The role table and the ``roles_*`` metrics of a finished run."""
     tries = attempts(model)
     table = role_table(model, rules=rules, tries=tries)
@@ -92,12 +94,12 @@ def _ranks(x) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     if len(x) == 0:
         return x
-    values, inverse, count = np.unique(x, return_inverse=True, return_counts=True)
+    _, inverse, count = np.unique(x, return_inverse=True, return_counts=True)
     top = np.cumsum(count)
     return ((top - count + 1 + top) / 2.0)[inverse]
 
 
-def current_roles(model, window: int | None = None, rules: RoleRules = RoleRules()) -> dict[int, set[str]]:
+def current_roles(model, window: int | None = None, rules: RoleRules = DEFAULT_RULES) -> dict[int, set[str]]:
     """``{person: {role, ...}}`` for everyone holding a role now (others absent).
 
     For the classroom app, between steps: reads the task table so far (a few
