@@ -146,6 +146,15 @@ class SimConfig:
     warmup: int | None = _f(None, 0, 10**9, "steps excluded from rates and means (docs/validation.md "
                             "section 4); empty: a third of steps")
     record_every: int = _f(1, 1, 10**9, "record the time series every k steps")
+    event_log: str = _f("auto", doc="keep every task event (needed for roles.csv and the event table): on, "
+                        "off (memory flat in run length), or auto: on up to 500,000 expected tasks",
+                        choices=("auto", "on", "off"))
+
+    def keeps_events(self) -> bool:
+        """Whether the run keeps its event log (``event_log``; auto: up to 500,000 tasks)."""
+        if self.event_log == "auto":
+            return self.steps * self.workload.arrival_rate <= 500_000
+        return self.event_log == "on"
 
     def validate(self) -> "SimConfig":
         """Check every value against its range; raise :class:`ConfigError` on the first bad one."""

@@ -1,6 +1,8 @@
 """Run metrics, computed the same way for every regime from the event log and state.
 
-Definitions are in docs/ODD.md ("Observation"). Rates and means cover the steps
+Definitions are in docs/ODD.md ("Observation"). They are kept as things happen
+(:mod:`simulation.online`), so a run needs no event log; :func:`metrics_from_events`
+recomputes them from the log, and the two agree exactly. Rates and means cover the steps
 after ``warmup`` (tasks: those that arrived after it); the counts cover the whole
 run, so that ``tasks_arrived = tasks_completed + tasks_failed + tasks_open``
 (``tasks_reopened`` counts failed attempts that came back, not tasks).
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .online import Tally
 from .tasks import Event
 
 #: Metric names, in the order they are written.
@@ -59,7 +62,9 @@ class _ByKind:
         return flag
 
 
-def compute_metrics(model) -> dict[str, float]:
+def metrics_from_events(model) -> dict[str, float]:
+    """The task metrics recomputed from the whole event log (the tests' oracle for
+    :func:`compute_metrics`, which keeps them as things happen)."""
     cfg = model.cfg
     warm, steps = cfg.warmup, model.steps
     window = max(steps - warm, 1)
@@ -130,6 +135,69 @@ def compute_metrics(model) -> dict[str, float]:
         "tasks_open": int(model.n_open),
     }
     return {k: (v if k.startswith("tasks_") else float(v)) for k, v in out.items()}
+
+
+def compute_metrics(model) -> dict[str, float]:
+    """Every metric of a run, from the running tallies (simulation/online.py) and state."""
+    cfg, T, tally = model.cfg, model.tasks, model.tally
+    warm, steps = cfg.warmup, model.steps
+    window = max(steps - warm, 1)
+    open_ = model.open_tasks()
+    open_ = open_[T.arrival[open_] > warm]                 # open cohort tasks
+    age = steps - T.arrival[open_]
+    flags = {k: v + int(Tally.task_flags(T, open_)[k].sum()) for k, v in tally.flags.items()}
+    n_cohort = max(int(model.n_cohort), 1)
+    lead_times = tally.lead_times()
+    n_done, lead_sum = len(lead_times), int(lead_times.sum())
+    never_started = open_[T.start[open_] < 0]
+    finished_after = (tally.completed_after, tally.failed_after)
+    gain = (model.competence - model.initial_competence).mean(axis=1)
+    s, n = model.recorder.sums, max(model.recorder.n, 1)
+    cap = cfg.organization.leader_capacity
+    counts = model.counts
+    out = {
+        "throughput": float(tally.completed_after) / window,
+        "lead_time_mean": lead_sum / n_done if n_done else float("nan"),
+        "lead_time_p90": float(np.percentile(lead_times, 90)) if n_done else float("nan"),
+        "owner_wait_mean": tally.wait_sum / tally.wait_n if tally.wait_n else float("nan"),
+        "success_rate": (finished_after[0] / sum(finished_after)) if sum(finished_after) else float("nan"),
+        # Ambiguity people lived with: a conflict over the task (a contest nobody settled,
+        # or a pushback) or nobody taking it within the patience limit (docs/ODD.md 7.9).
+        "role_ambiguity": flags["lived"] / n_cohort,
+        "contested_share": flags["contested"] / n_cohort,
+        "unowned_share": flags["unowned"] / n_cohort,
+        "conflict_rate": (tally.conflicts + int(T.n_conflicts[open_].sum())) / n_cohort,
+        "leader_utilization": model.leader.decisions_total / (cap * window) if cap else 0.0,
+        "workload_gini": gini(model.busy),
+        "role_fluidity": float(((model.led > 0) & (model.followed > 0)).mean()),
+        "engagement_mean": s["engagement"] / n,
+        "competence_gain": float(gain.mean()),
+        "competence_gain_gini": gini(np.maximum(gain, 0.0)),
+        "trust_mean": s["trust"] / n,
+        "trust_leader_mean": s["trust_leader"] / n,
+        "wip_mean": s["wip"] / n,
+        "leader_queue_mean": s["leader_queue"] / n,
+        "escalation_rate": flags["escalated"] / n_cohort,
+        "overload_share": s["overload"] / n,
+        "contested_or_unowned_share": flags["either"] / n_cohort,   # model 1's role_ambiguity
+        "lead_time_lower_bound": _ratio(lead_sum + int(age.sum()), n_done + len(open_)),
+        "owner_wait_lower_bound": _ratio(tally.wait_sum + int((steps - T.arrival[never_started]).sum()),
+                                         tally.wait_n + len(never_started)),
+        "open_age_mean": _ratio(int(age.sum()), len(open_)),
+        "rework_rate": tally.reopened_cohort / n_cohort,
+        "claims_per_task": (tally.claims + int(T.n_claims[open_].sum())) / n_cohort,
+        "backlog_mean": s["backlog"] / n,
+        "tasks_arrived": int(counts[Event.ARRIVED]),
+        "tasks_completed": int(counts[Event.COMPLETED]),
+        "tasks_failed": int(counts[Event.FAILED]),
+        "tasks_reopened": int(counts[Event.REOPENED]),
+        "tasks_open": int(model.n_open),
+    }
+    return {k: (v if k.startswith("tasks_") else float(v)) for k, v in out.items()}
+
+
+def _ratio(a: int, b: int) -> float:
+    return a / b if b else float("nan")
 
 
 def _mean(x) -> float:

@@ -24,6 +24,7 @@ from .config import SimConfig
 from .network import TrustNetwork, build_graph
 from .recorder import Recorder
 from .regimes import REGIMES
+from .online import Tally
 from .tasks import Event, EventLog, TaskTable
 from .teams import Teams
 from .trust import LegacyTrust, make_store
@@ -101,12 +102,15 @@ class LeadershipModel(Teams, Model):
         w = cfg.workload
         weights = np.asarray(w.team_size_weights, float)
         self._team_cdf = np.cumsum(weights) / weights.sum()
-        self.tasks = TaskTable(max_team=min(len(weights), n))
+        keep_events = cfg.keeps_events()
+        self.tasks = TaskTable(max_team=min(len(weights), n), recycle=not keep_events)
         self.pool = np.zeros(0, dtype=np.int64)      # task ids waiting for a claim, by arrival
         self.active = np.zeros(0, dtype=np.int64)    # task ids being worked on
         self._starting: list[tuple] = []             # teams formed this step (Teams.begin_work)
-        self.events = EventLog()
+        self.events = EventLog(enabled=keep_events)
         self.counts = np.zeros(len(Event), dtype=np.int64)
+        self.tally = Tally(cfg.warmup)      # task metrics kept as things happen (simulation/online.py)
+        self.n_cohort = 0                   # tasks that arrived after the warm-up
         self.n_ambiguous = 0
         self.regime = REGIMES[cfg.coordination.name](self)
         self.recorder = Recorder(self)
@@ -174,6 +178,8 @@ class LeadershipModel(Teams, Model):
         if self.cfg.organization.clarity_acts == "before":   # drawn last: the rest of the stream is model 1's
             self.tasks.framed[ids] = rng.random(k) < self.cfg.organization.clarity
         self.log(ids, Event.ARRIVED, self.tasks.entry[ids])
+        if self.steps > self.cfg.warmup:
+            self.n_cohort += k
         self.regime.route(ids)
 
     # ------------------------------------------------------------------ shared mechanisms
@@ -220,6 +226,7 @@ class LeadershipModel(Teams, Model):
         refused = ~granted
         claimed = tasks[group]
         group, granted_to = group[granted], cand[granted]
+        np.add.at(self.tasks.n_claims, claimed, 1)
         self.log(claimed, Event.CLAIMED, cand)
         self.log(claimed[granted], Event.GRANTED, granted_to)
         self.log(claimed[refused], Event.REFUSED, cand[refused])
@@ -260,19 +267,21 @@ class LeadershipModel(Teams, Model):
         """A person who distrusts the leader may refuse an assignment that fits them poorly
         (:func:`~simulation.rules.pushback_probability`)."""
         c, cul = self.cfg.coordination, self.cfg.culture
-        trust = self.leader_trust.values(person)
+        trust = float(self.leader_trust.values(person))
         if cul.trust_width == 0.0 and trust >= c.pushback_threshold:
             return False            # model 1 asked nothing more of a trusting assignee
         p = rules.pushback_probability(trust, c.pushback_threshold, cul.trust_width,
-                                       self.fit(person, task), self.tasks.difficulty[task])
-        return bool(self.chance(p))
+                                       float(self.fit(person, task)), float(self.tasks.difficulty[task]))
+        if p == 0.0 or p == 1.0:    # sure either way: no random number (model 1's stream)
+            return p == 1.0
+        return self.rng.random() < p
 
     def vertical_conflict(self, task: int, person: int) -> None:
         """A pushback: trust in the leader falls; the leader learns the person felt unfit."""
         c, f = self.cfg.coordination, self.cfg.culture.feedback
         self.events.add(self.steps, task, Event.CONFLICT, person)
         self.counts[Event.CONFLICT] += 1
-        self.tasks.conflicted[task] = True
+        self.tasks.n_conflicts[task] += 1
         if isinstance(self.leader_trust, LegacyTrust):
             self.leader_trust.scale(person, max(0.0, 1.0 - f * c.conflict_trust_loss))
         else:
@@ -285,7 +294,7 @@ class LeadershipModel(Teams, Model):
         """Unsettled contests: claimants are held up and lose trust in each other."""
         c, f = self.cfg.coordination, self.cfg.culture.feedback
         self.log(tasks, Event.CONFLICT, np.array([g[0] for g in groups], dtype=np.int64))
-        self.tasks.conflicted[tasks] = True
+        self.tasks.n_conflicts[tasks] += 1        # distinct tasks: one contest each
         people = np.concatenate(groups)
         self.blocked_until[people] = self.steps + 1 + c.conflict_cost
         if f > 0:   # every ordered pair of claimants in a contest
@@ -357,8 +366,10 @@ class LeadershipModel(Teams, Model):
         vert = T.via_leader[tasks][owner]
         if vert.any():
             self.leader_trust.outcome(flat[vert], success[owner][vert])
+        self.tally.finished(T, tasks, success, failure & ~reopened, reopened, self.steps)
         if reopened.any():
             self.reopen(tasks[reopened])
+        T.release(tasks[~reopened])
 
     def reopen(self, tasks: np.ndarray) -> None:
         """A failed attempt's task comes back whole: it is routed again like a new arrival
@@ -381,6 +392,12 @@ class LeadershipModel(Teams, Model):
         np.minimum(np.maximum(self.engagement, 0.0, out=self.engagement), 1.0, out=self.engagement)
 
     # ------------------------------------------------------------------ state for readers
+    def open_tasks(self) -> np.ndarray:
+        """Ids of every task not yet ended: waiting, in a backlog, or being worked on."""
+        backlog = [t for q in self.leader.backlog.values() for t, _ in q]
+        return np.concatenate((np.asarray(self.leader.queue, dtype=np.int64), self.pool, self.active,
+                               np.asarray(backlog, dtype=np.int64)))
+
     @property
     def n_open(self) -> int:
         return len(self.leader.queue) + len(self.pool) + len(self.active) + self.leader.n_backlog

@@ -21,7 +21,8 @@ COLUMNS = ("step", "arrived", "completed", "failed", "conflicts", "contested", "
 class Recorder:
     def __init__(self, model):
         self.model = model
-        self.rows: list[tuple] = []
+        self.rows: list[tuple] = []       # recent rows; older ones packed into ``_chunks``
+        self._chunks: list[np.ndarray] = []
         self._last = np.zeros(len(Event), dtype=np.int64)
         self._last_step = 0
         self.sums = {"wip": 0.0, "engagement": 0.0, "trust": 0.0, "trust_leader": 0.0,
@@ -58,9 +59,13 @@ class Recorder:
             d[Event.COMPLETED] / interval,
             m.n_ambiguous / arrived, c[Event.CONFLICT] / arrived,
             eng, trust, tl, overload))
+        if len(self.rows) >= 1024:        # 160 bytes a row packed, about a kilobyte as tuples
+            self._chunks.append(np.array(self.rows, dtype=float))
+            self.rows = []
         self._last = c.copy()
         self._last_step = m.steps
 
     def frame(self) -> pd.DataFrame:
-        df = pd.DataFrame(self.rows, columns=list(COLUMNS))
+        data = np.concatenate([*self._chunks, np.array(self.rows, dtype=float).reshape(-1, len(COLUMNS))])
+        df = pd.DataFrame(data, columns=list(COLUMNS))
         return df.astype({c: "int64" for c in COLUMNS[:13]})

@@ -90,7 +90,7 @@ class Distributed(Coordination):
         k, ties = m.trust.out_ties(entries)
         group = np.concatenate((np.arange(len(tasks)), k))
         cand = np.concatenate((entries, m.trust.dst[ties]))
-        order = np.lexsort((-m.fit(cand, tasks[group]), group))
+        order = np.lexsort((m.rng.random(len(cand)), -m.fit(cand, tasks[group]), group))   # equals: at random
         best = first_in_group(group[order])
         return cand[order][best]
 
@@ -156,6 +156,7 @@ class Distributed(Coordination):
         if len(idx) == 0:
             return leaves
         tasks, people = pool[idx], resp[idx]
+        m.tasks.n_claims[tasks] += 1
         m.log(tasks, Event.CLAIMED, people)
         m.log(tasks, Event.GRANTED, people)
         leaves[idx] = m.start(tasks, people, via_leader=False, self_chosen=True)

@@ -8,16 +8,22 @@ reader finds each rule here, in one place.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 #: A logistic's width is the range over which it climbs from 12 % to 88 % (4 scale units).
 _SCALE_PER_WIDTH = 0.25
 
 
-def smooth_step(x, threshold: float, width: float, rng_draw=None):
+def smooth_step(x, threshold: float, width: float):
     """Probability that rises with ``x`` around ``threshold``: a logistic that goes from
     12 % to 88 % over a range of ``width``. ``width = 0`` is a hard threshold (1 where
     ``x >= threshold``, else 0), model 1's rule, and its limit as the width shrinks."""
+    if isinstance(x, float):       # one person's question (the leader's decisions): no arrays
+        if width <= 0.0:
+            return 1.0 if x >= threshold else 0.0
+        return 1.0 / (1.0 + math.exp(-min(max((x - threshold) / (width * _SCALE_PER_WIDTH), -60.0), 60.0)))
     x = np.asarray(x, dtype=float)
     if width <= 0.0:
         return (x >= threshold).astype(float)
@@ -77,6 +83,8 @@ def pushback_probability(trust_in_leader, threshold: float, width: float, fit, d
     """An assignee refuses an assignment that fits them poorly (own competence below the
     task's difficulty) with a probability falling with their trust in the leader: a
     vertical conflict (claim 7)."""
+    if isinstance(trust_in_leader, float):
+        return 1.0 - smooth_step(trust_in_leader, threshold, width) if fit < difficulty else 0.0
     poor_fit = np.asarray(fit) < np.asarray(difficulty)
     return np.where(poor_fit, 1.0 - smooth_step(trust_in_leader, threshold, width), 0.0)
 

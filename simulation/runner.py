@@ -45,9 +45,12 @@ def simulate(cfg: SimConfig, progress: bool | None = None) -> RunResult:
         progress = sys.stderr.isatty() and cfg.steps * cfg.organization.size >= 2_000_000
     model = LeadershipModel(cfg).run(progress=progress)
     release(model)
-    from .roles import analyse
+    from .roles import ROLE_METRICS, analyse
 
-    roles, role_metrics = analyse(model)
+    if model.events.enabled:
+        roles, role_metrics = analyse(model)
+    else:      # the roles need every attempt's team, which only the event log keeps
+        roles, role_metrics = None, dict.fromkeys(ROLE_METRICS, float("nan"))
     return RunResult({**model.metrics(), **role_metrics}, model.timeseries, cfg, model, roles)
 
 
@@ -59,8 +62,14 @@ def release(model: LeadershipModel) -> None:
 
 
 def resolved_config(cfg: SimConfig) -> dict:
-    """The config as saved next to results, with the package version."""
-    return {"leadsim_version": __version__, **to_dict(cfg)}
+    """The config as saved next to results, with the package version (and, for an
+    organisation read from files, which of its values came from the data)."""
+    out = {"leadsim_version": __version__, **to_dict(cfg)}
+    if cfg.organization.network == "from_files":
+        from .organisations import load_organisation
+
+        out["organization_data"] = dict(load_organisation(cfg.organization.path).sources)
+    return out
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -48,22 +48,27 @@ class TaskTable:
     INTS = ("dom0", "dom1", "team_size", "arrival", "entry", "lead", "start", "end", "began", "ready",
             "responsible")
     DERIVED = ("dom1_or_0",)
-    FLAGS = ("via_leader", "contested", "unowned", "escalated", "framed", "conflicted")
+    FLAGS = ("via_leader", "contested", "unowned", "escalated", "framed")
+    COUNTS = ("n_claims", "n_conflicts")
 
-    def __init__(self, max_team: int, capacity: int = 256):
-        self.n = 0
+    def __init__(self, max_team: int, capacity: int = 256, recycle: bool = False):
+        self.n = 0                   # rows ever used (task ids are below it)
         self.max_team = max_team
+        self.recycle = recycle       # reuse the rows of tasks that ended (no event log to refer to them)
+        self._free: list[np.ndarray] = []
         self._alloc(capacity)
 
     def _alloc(self, cap: int) -> None:
-        old = {k: getattr(self, k) for k in (*self.FLOATS, *self.INTS, *self.DERIVED, *self.FLAGS, "members")
-               if hasattr(self, k)}
+        old = {k: getattr(self, k) for k in (*self.FLOATS, *self.INTS, *self.DERIVED, *self.FLAGS, *self.COUNTS,
+                                             "members") if hasattr(self, k)}
         for k in self.FLOATS:
             setattr(self, k, np.zeros(cap))
         for k in (*self.INTS, *self.DERIVED):
             setattr(self, k, np.full(cap, -1, dtype=np.int64))
         for k in self.FLAGS:
             setattr(self, k, np.zeros(cap, dtype=bool))
+        for k in self.COUNTS:
+            setattr(self, k, np.zeros(cap, dtype=np.int64))
         self.members = np.full((cap, self.max_team), -1, dtype=np.int64)
         for k, v in old.items():
             getattr(self, k)[: len(v)] = v
@@ -72,16 +77,42 @@ class TaskTable:
     def add(self, **cols) -> np.ndarray:
         """Append ``k`` tasks (columns as arrays of length ``k``); return their ids."""
         k = len(cols["dom0"])
-        while self.n + k > self.capacity:
+        reused = self._take(k) if self._free else np.zeros(0, dtype=np.int64)
+        fresh = k - len(reused)
+        while self.n + fresh > self.capacity:
             self._alloc(self.capacity * 2)
-        new = slice(self.n, self.n + k)
+        ids = np.arange(self.n, self.n + fresh)
+        self.n += fresh
+        if len(reused):
+            ids = np.concatenate((reused, ids))
+            self._clear(reused)
         for name, values in cols.items():
-            getattr(self, name)[new] = values
-        self.remaining[new] = self.effort[new]
-        self.ready[new] = self.arrival[new]
-        self.dom1_or_0[new] = np.where(self.dom1[new] >= 0, self.dom1[new], self.dom0[new])
-        self.n += k
-        return np.arange(new.start, new.stop)
+            getattr(self, name)[ids] = values
+        self.remaining[ids] = self.effort[ids]
+        self.ready[ids] = self.arrival[ids]
+        self.dom1_or_0[ids] = np.where(self.dom1[ids] >= 0, self.dom1[ids], self.dom0[ids])
+        return ids
+
+    def release(self, ids: np.ndarray) -> None:
+        """Tasks that ended for good: their rows may be reused (only when recycling)."""
+        if self.recycle and len(ids):
+            self._free.append(np.asarray(ids, dtype=np.int64))
+
+    def _take(self, k: int) -> np.ndarray:
+        free = np.concatenate(self._free)
+        self._free = [free[k:]] if len(free) > k else []
+        return free[:k]
+
+    def _clear(self, ids: np.ndarray) -> None:
+        for name in self.FLOATS:
+            getattr(self, name)[ids] = 0.0
+        for name in (*self.INTS, *self.DERIVED):
+            getattr(self, name)[ids] = -1
+        for name in self.FLAGS:
+            getattr(self, name)[ids] = False
+        for name in self.COUNTS:
+            getattr(self, name)[ids] = 0
+        self.members[ids] = -1
 
     def domains(self, t: int) -> tuple[int, ...]:
         return (int(self.dom0[t]),) if self.dom1[t] < 0 else (int(self.dom0[t]), int(self.dom1[t]))
@@ -93,7 +124,7 @@ class TaskTable:
     def frame(self) -> pd.DataFrame:
         """All tasks so far as a DataFrame (one row per task)."""
         n = self.n
-        cols = {k: getattr(self, k)[:n] for k in (*self.INTS, *self.FLOATS, *self.FLAGS)}
+        cols = {k: getattr(self, k)[:n] for k in (*self.INTS, *self.FLOATS, *self.FLAGS, *self.COUNTS)}
         return pd.DataFrame(cols).rename_axis("task")
 
 
@@ -108,7 +139,8 @@ class EventLog:
 
     COMPACT = 4096
 
-    def __init__(self):
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled       # off: nothing is kept (metrics are kept as things happen)
         self._chunks: list[np.ndarray] = []
         self._n = 0
         self._reset()
@@ -128,6 +160,8 @@ class EventLog:
         self._persons: list[np.ndarray] = []
 
     def add(self, step: int, task: int, event: Event, person: int = -1) -> None:
+        if not self.enabled:
+            return
         if self._open is None:
             self._open = []
             self._runs.append(self._open)
@@ -141,7 +175,7 @@ class EventLog:
     def add_many(self, step: int, tasks: np.ndarray, event: Event, persons=-1) -> None:
         """Log ``event`` for ``tasks`` (an array the caller does not change afterwards)."""
         n = len(tasks)
-        if n:
+        if n and self.enabled:
             self._open = None
             self._is_batch.append(True)
             self._step.append(step)

@@ -81,7 +81,10 @@ class Teams:
         T = self.tasks
         T.members[tasks[owner], place] = flat            # rows of tasks never started are all -1
         T.lead[tasks], T.began[tasks], T.via_leader[tasks] = leads, self.steps, via_leader
-        T.start[tasks] = np.where(T.start[tasks] < 0, self.steps, T.start[tasks])   # the first attempt's
+        first = T.start[tasks] < 0                          # the first attempt of each task
+        if first.any():
+            self.tally.first_starts(T, tasks[first], self.steps)
+            T.start[tasks[first]] = self.steps
         np.add.at(self.lead_load, leads, 1)
         if len(fol):
             np.add.at(self.follow_load, fol, 1)
