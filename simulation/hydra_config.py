@@ -10,6 +10,7 @@ import dataclasses
 import difflib
 import re
 from pathlib import Path
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
@@ -42,6 +43,7 @@ def to_sim_config(cfg: DictConfig) -> SimConfig:
     rejected here by name, with the keys that are allowed.
     """
     data = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(data, dict)  # a composed config is a mapping
     data.pop("hydra", None)
     try:
         return from_dict(data).validate()
@@ -70,7 +72,8 @@ def as_config_error(exc: BaseException) -> ConfigError:
     """Condense a Hydra or OmegaConf exception into a one-line :class:`ConfigError`."""
     if isinstance(exc, ConfigError):
         return exc
-    chain, e = [], exc
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
     while e is not None and e not in chain:
         chain.append(e)
         e = e.__cause__ or e.__context__
@@ -130,7 +133,7 @@ def _suggest_key(key: str) -> str:
 def _allowed_keys(key: str) -> str:
     """The keys allowed next to ``key`` in the schema, after a suggestion if one is close."""
     parts = key.split(".")
-    node = SimConfig
+    node: Any = SimConfig
     for p in parts[:-1]:
         fields = {f.name: f for f in dataclasses.fields(node)}
         if p not in fields or not dataclasses.is_dataclass(fields[p].default_factory):
