@@ -249,3 +249,22 @@ def test_psychological_safety_raises_claims_where_trust_is_high():
     mean, lo, hi = paired("claims_per_task", base, {"culture.safety_effect": 0.0}, {"culture.safety_effect": 1.0},
                           seeds=range(4))
     assert lo > 0, (mean, lo, hi)
+
+
+# ----------------------------------------------------------------- metrics without the log
+@pytest.mark.parametrize("regime", ["delegation", "distributed", "hybrid"])
+def test_metrics_kept_as_things_happen_equal_the_event_log_and_need_no_log(regime):
+    from simulation.metrics import metrics_from_events
+
+    over = {"coordination.name": regime, "workload.arrival_rate": 4.0, "workload.difficulty": 0.65,
+            "organization.leader_capacity": 2, "coordination.load_awareness": 0.5}
+    m = LeadershipModel(make_config(**over), seed=3).run()
+    kept, recomputed = m.metrics(), metrics_from_events(m)
+    assert kept.keys() == recomputed.keys()
+    for k, v in recomputed.items():
+        assert kept[k] == v or (v != v and kept[k] != kept[k]), k
+    off = LeadershipModel(make_config(**over, event_log="off"), seed=3).run()
+    assert len(off.events) == 0 and off.tasks.n < m.tasks.n, "rows of ended tasks are reused"
+    for k, v in kept.items():
+        assert off.metrics()[k] == v or (v != v), k
+    assert off.timeseries.equals(m.timeseries)
