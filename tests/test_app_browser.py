@@ -76,7 +76,9 @@ def test_app_in_chromium_steps_plays_and_stays_offline():
             page.on("request", lambda r: hosts.add(_remote_host(r.url)))
             page.goto(url)
             page.get_by_text("Step: 0").wait_for(timeout=60_000)     # the app is mounted
-            start = _wait_for_pictures(page, 2)                          # network, plots
+            tabs = page.get_by_role("tab").all_inner_texts()
+            assert [t.lower() for t in tabs] == ["side by side", "one regime", "things to try"]
+            start = _wait_for_pictures(page, 3)                          # two networks, plots
 
             step = page.get_by_role("button", name="Step", exact=True)
             step.click()
@@ -96,11 +98,14 @@ def test_app_in_chromium_steps_plays_and_stays_offline():
             page.wait_for_timeout(1000)
             assert _shown_step(page) == n, "Pause stops the run"
 
-            page.get_by_role("tab", name="Page 1").click()               # side by side
-            _wait_for_pictures(page, 3)
+            page.get_by_role("tab", name="One regime").click()
+            _wait_for_pictures(page, 2)
+            page.get_by_role("tab", name="Things to try").click()
+            page.get_by_text("Things to try").nth(1).wait_for()
+            assert _sources(page) == []                                  # hidden tabs draw nothing
+            page.get_by_role("tab", name="Side by side").click()         # back: the live view again
+            again = _wait_for_pictures(page, 3)
             assert page.get_by_text("delegation", exact=True).count() >= 1
-            page.get_by_role("tab", name="Page 0").click()               # back: the live view again
-            again = _wait_for_pictures(page, 2)
             step.click()
             _wait_for_new_sources(page, again)
 
@@ -112,3 +117,59 @@ def test_app_in_chromium_steps_plays_and_stays_offline():
     assert errors == [], errors
     assert failed == [], failed
     assert hosts - {None} == {"127.0.0.1"}, f"requests left the machine: {hosts}"
+    log = "".join(url.lines)
+    assert "Warning" not in log and "Traceback" not in log, log      # a quiet teacher's terminal
+
+
+def _server_processes(url):
+    import psutil
+
+    return psutil.Process(url.proc.pid).children(recursive=True)
+
+
+@pytest.mark.slow
+def test_closed_sessions_stop_playing_and_give_their_memory_back(monkeypatch):
+    """The issue's leak, in the real server: sessions played and closed, three classes
+    in a row. Every run is closed with its tab, the server idles afterwards, and a
+    class adds (almost) nothing to the memory the previous one left."""
+    import psutil
+
+    from simulation.app.server import serving
+    from simulation.app.session import TRACE_ENV
+
+    monkeypatch.setenv(TRACE_ENV, "1")
+    n, rss = 3, []
+    with serving() as url, sync_api.sync_playwright() as p:
+        servers = _server_processes(url)
+        b = browser.launch(p)
+        try:
+            for _ in range(3):
+                pages = []
+                for _ in range(n):
+                    page = b.new_context().new_page()
+                    page.goto(url)
+                    pages.append(page)
+                for page in pages:
+                    page.get_by_text("Step: 0").wait_for(timeout=90_000)
+                    page.get_by_role("button", name="▶", exact=True).click()
+                pages[-1].wait_for_function("() => /Step: ([3-9]|\\d\\d+)/.test(document.body.innerText)",
+                                            timeout=60_000)
+                for page in pages:
+                    page.close(run_before_unload=True)
+                    page.context.close()
+                end = time.monotonic() + 20
+                while "".join(url.lines).count("run closed") < n * (len(rss) + 1) and time.monotonic() < end:
+                    time.sleep(0.2)
+                time.sleep(1)
+                rss.append(sum(s.memory_info().rss for s in servers) / 2**20)
+        finally:
+            b.close()
+        assert "".join(url.lines).count("run closed") == 3 * n, "every session's run closed with its tab"
+        for s in servers:
+            s.cpu_percent(None)
+        time.sleep(2)
+        cpu = sum(s.cpu_percent(None) for s in servers)
+        assert cpu < 10, f"the idle server still uses {cpu:.0f} % of a core: a loop outlived its session"
+        assert psutil.Process(servers[0].pid).num_threads() < 40
+    kept = (rss[-1] - rss[0]) / (2 * n)
+    assert kept < 3, f"{kept:.1f} MB kept per session ({rss})"

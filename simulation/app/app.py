@@ -105,7 +105,7 @@ def RunView(run: Run, controls: bool, shared: bool):
         solara.AppBarTitle(TITLE)
     with solara.Sidebar():
         with solara.Card("Run"):
-            live_html(run, "step", model, step_text, style="font-size:1.1em;font-weight:600")
+            StepCounter(run, model)
             if controls:
                 Controls(run, playing=state[1], generation=state[0])
             else:
@@ -121,6 +121,12 @@ def RunView(run: Run, controls: bool, shared: bool):
                     InfoView()
                 else:
                     view(run, model)
+
+
+@solara.component
+def StepCounter(run: Run, model):
+    """'Step: N', kept current without re-rendering the page."""
+    live_html(run, "step", model, step_text, style="font-size:1.1em;font-weight:600")
 
 
 @solara.component

@@ -18,6 +18,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from .supervise import wait_until_up
@@ -142,6 +143,8 @@ def serving(port: int | None = None, size: int | None = None, timeout: float = 9
             raise RuntimeError("leadsim-app did not start:\n" + "".join(lines))
         served = Served(f"http://127.0.0.1:{port}/")
         served.proc, served.lines = proc, lines
+        # Keep reading what the server prints: a full pipe would block it.
+        threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True).start()
         yield served
     finally:
         if proc.poll() is None:

@@ -19,6 +19,8 @@ stepping at full speed.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 import weakref
@@ -29,6 +31,8 @@ DRAW_SHARE = 0.6
 #: Counters and tables: at most this often per run (seconds); more runs, less often.
 LIGHT_INTERVAL = 0.25
 LIGHT_PER_RUN = 1 / 40
+#: Set (to anything) to have every closed run say so on stderr (the benchmark counts them).
+TRACE_ENV = "LEADSIM_APP_TRACE"
 
 _playing: set[Run] = set()
 _playing_lock = threading.Lock()
@@ -237,15 +241,17 @@ class Run:
             if self.closed:
                 return
             self.closed = True               # from here on frame() draws nothing
+            self._listeners.clear()          # and nobody is told: the page is going away
+            self._watchers.clear()
         self.pause()
         with self.lock:
-            self._listeners.clear()
-            self._watchers.clear()
             self._pictures.clear()
             self._frames.clear()
             model, self.model = self.model, None
         if model is not None:
             release(model)
+        if os.environ.get(TRACE_ENV):
+            print("leadsim-app: run closed", file=sys.stderr, flush=True)
 
     def _changed(self) -> None:
         with self.lock:
