@@ -4,6 +4,7 @@ real command: exit 2, one line, nothing written), and properties of any valid fo
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -259,8 +260,17 @@ def test_the_example_runs_through_the_command_and_records_its_sources(tmp_path):
     assert (out / "metrics.json").is_file()
     text = (out / "config.yaml").read_text()
     cfg = yaml.safe_load(text)
-    assert cfg["organization"]["network"] == "from_files" and "from_files" in text
-    assert "data" in text and "config" in text  # which values came from data
+    assert cfg["organization"]["network"] == "from_files" and cfg["organization"]["size"] == 21
+    assert cfg["organization_data"]["trust"] == "data" and cfg["organization_data"]["competence"] == "config"
+
+
+@needs_model
+def test_the_run_records_which_values_came_from_data():
+    import simulation
+    from simulation.runner import resolved_config
+
+    r = simulation.run(["organization=from_files", f"organization.path={KRACK}"], steps=30, warmup=5)
+    assert resolved_config(r.config)["organization_data"] == load_organisation(KRACK).sources
 
 
 @needs_model
@@ -270,7 +280,7 @@ def test_example_runs_through_the_python_api_reproducibly():
     args = (["organization=from_files", f"organization.path={KRACK}"],)
     a = simulation.run(*args, seed=3, steps=60, warmup=10)
     b = simulation.run(*args, seed=3, steps=60, warmup=10)
-    assert a.metrics == b.metrics and a.metrics["tasks_arrived"] > 0
+    assert json.dumps(a.metrics) == json.dumps(b.metrics) and a.metrics["tasks_arrived"] > 0
 
 
 # --- properties -----------------------------------------------------------------------
