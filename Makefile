@@ -10,12 +10,14 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 # The second test environment: CPython 3.13 with the newest Mesa 3.x (the default
 # .venv has the machine's python3, 3.11 with Mesa 3.3.1 on the reference machine).
-# PY313 is python3.13 on PATH if it runs, else pyenv's 3.13; empty if neither exists.
+# PY313 is python3.13 on PATH if it runs, else pyenv's 3.13 (also found without pyenv on
+# PATH); empty if neither exists. `make test PY313=/path/to/python3.13` chooses one.
 VENV313  := .venv313
 STAMP313 := $(VENV313)/.installed
 ifeq ($(origin PY313),undefined)
 PY313 := $(shell for p in python3.13 "$$(pyenv prefix 3.13 2>/dev/null | head -n1)/bin/python3.13" \
-                   $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3.13 2>/dev/null); do \
+                   $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3.13 \
+                            "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.13*/bin/python3.13 2>/dev/null); do \
                    "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 \
                    && { command -v "$$p"; break; }; done)
 endif
