@@ -174,6 +174,48 @@ def run_case(name: str, n: int, tmp: Path, env: dict, kill: bool = False) -> dic
     return row
 
 
+def inprocess_overhead(n: int, repeats: int, tmp: Path) -> dict:
+    """A chunk of ``n`` runs through the worker's code (``run_chunk``: compose by values,
+    simulate, flat row, Parquet flushes every 25 runs, merge) against the same runs
+    through ``simulate`` alone, in this process, alternated ``repeats`` times: the
+    per-run bookkeeping of chunked storage, free of start-up costs and of the load
+    other processes put on the machine at other moments."""
+    import dataclasses
+
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    from simulation.hydra_config import compose_config, config_dir
+    from simulation.runner import simulate
+    from simulation.sweep.execute import Chunk, run_chunk
+
+    jobs = [[f"coordination={r}", f"seed={s}", *TEAM] for r in ("delegation", "distributed") for s in range(n // 2)]
+    sims = [dataclasses.replace(compose_config(TEAM + [j[0]]), seed=int(j[1].split("=")[1])) for j in jobs]
+    GlobalHydra.instance().clear()
+    chunk_t, plain_t = [], []
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        gh = GlobalHydra.instance()
+        master = gh.config_loader().load_configuration("config", overrides=[], run_mode=RunMode.MULTIRUN)
+        context = type("Ctx", (), {"config_loader": gh.config_loader()})()
+        for rep in range(repeats):
+            d = tmp / f"inprocess-{rep}"
+            t0 = time.perf_counter()
+            run_chunk(Chunk(str(d), 0, jobs, "chunks", context, master))
+            chunk_t.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            for sim in sims:
+                simulate(sim, progress=False)
+            plain_t.append(time.perf_counter() - t0)
+            shutil.rmtree(d, ignore_errors=True)
+    GlobalHydra.instance().clear()
+    row = {"case": "inprocess_chunk", "part": "inprocess", "runs": len(jobs), "wall_s": median(chunk_t),
+           "own_s_per_worker": median(plain_t), "overhead": median(chunk_t) / median(plain_t) - 1,
+           "timings_chunk": chunk_t, "timings_plain": plain_t, "load_start": load_average()[0]}
+    print(row, flush=True)
+    return row
+
+
 def synthetic_report(src: Path, n: int, tmp: Path, env: dict) -> dict:
     """The report over ``n`` runs without running them: the rows of a real chunked sweep
     (``src``) repeated with new job numbers and seeds into chunk files of 1,000 rows.
@@ -211,16 +253,19 @@ def main(argv=None) -> None:
     p.add_argument("--cases", default="chunks,slurm_local,kill", help="large-sweep cases")
     p.add_argument("--report-runs", type=int, default=20_000,
                    help="also time the report over this many runs built from the slice's rows (0: no)")
+    p.add_argument("--inprocess", type=int, default=400, help="runs of the in-process overhead measure (0: no)")
     p.add_argument("--quick", action="store_true", help="smoke mode: 40 runs, one repeat")
     p.add_argument("--keep", action="store_true", help="keep the sweep folders")
     p.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     a = p.parse_args(argv)
     if a.quick:
-        a.runs, a.slice, a.repeats, a.report_runs = 40, 40, 1, 200
+        a.runs, a.slice, a.repeats, a.report_runs, a.inprocess = 40, 40, 1, 200, 20
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     tmp = Path(tempfile.mkdtemp(prefix="leadsim-bench-chunks-"))
     rows = []
     try:
+        if a.inprocess:
+            rows.append(inprocess_overhead(a.inprocess, max(2, a.repeats), tmp))
         # The slice: chunk files against one folder per run (new option, and today's path).
         slice_cases = ["chunks", "runs"] + (["today"] if a.today else [])
         for rep in range(a.repeats):

@@ -103,6 +103,21 @@ def test_composing_by_values_equals_hydras_full_composition(loader_and_master):
     assert 1 < len(composer._bases) < len(JOBS)
 
 
+def test_a_value_set_by_one_job_does_not_leak_into_the_next(loader_and_master):
+    loader, master = loader_and_master
+    composer = JobComposer(loader, master, verify=False)
+    jobs = [["coordination=delegation", "seed=1", "steps=77", "culture.trust=0.1"],
+            ["coordination=delegation", "seed=2"],
+            ["coordination=delegation", "seed=3", "culture.trust=0.9"]]
+    for job in jobs:
+        fast = OmegaConf.to_container(composer.compose(job)[0], resolve=True)
+        assert fast == OmegaConf.to_container(composer.full(job)[0], resolve=True), job
+    assert len(composer._bases) == 1
+    fast = composer.parsed(["seed=7", "x.y=-0.50", "seed=007", "a=1e3", "b=1_000"])
+    assert fast[:2] == [("seed", 7), ("x.y", -0.5)]
+    assert [o.value() for o in fast[2:]] == [p.value() for p in parse(["seed=007", "a=1e3", "b=1_000"])]
+
+
 def test_bad_values_raise_hydras_own_errors(loader_and_master):
     loader, master = loader_and_master
     composer = JobComposer(loader, master)
@@ -125,7 +140,8 @@ def test_a_disagreement_with_hydra_is_caught_and_composition_falls_back(loader_a
         return cfg, choices
 
     composer.full = tampered
-    composer._bases[("coordination=delegation",)] = real(["coordination=delegation"])
+    cfg, choices = real(["coordination=delegation"])
+    composer._bases[("coordination=delegation",)] = (cfg, choices, OmegaConf.to_container(cfg, resolve=False), set())
     cfg, _ = composer.compose(["coordination=delegation", "seed=1"])
     assert cfg.steps == 99999 and composer.full_only
     assert "differs from Hydra's full composition" in capsys.readouterr().err

@@ -53,7 +53,8 @@ class SweepReport(Callback):
         info = write_report(sweep_dir, metrics=self.metrics, figures=self.figures, baseline=self.baseline)
         print(status_line(info), file=sys.stderr)
         figures = any(Path(f).parent.name == "figures" for f in info["files"])
-        print(f"[leadsim] report: {sweep_dir / 'results.csv'}, {sweep_dir / 'summary.csv'}"
+        table = "results.csv" if (sweep_dir / "results.csv").exists() else "results.parquet"
+        print(f"[leadsim] report: {sweep_dir / table}, {sweep_dir / 'summary.csv'}"
               + (f", {sweep_dir / 'figures'}" if figures else ""), file=sys.stderr, flush=True)
         if self.publish:
             publish(sweep_dir, Path(self.publish), self.publish_files)

@@ -141,22 +141,37 @@ def read_rows(sweep_dir, columns=None) -> pd.DataFrame:
     needs ten columns of a wide table reads ten)."""
     import pyarrow.parquet as pq
 
-    frames = []
-    for p in row_files(sweep_dir):
+    for _ in range(5):   # a worker may merge and remove a part while we read: list again
         try:
-            have = set(pq.read_schema(p).names)
-            cols = None if columns is None else [c for c in dict.fromkeys([*INDEX, *columns]) if c in have]
-            frames.append(pd.read_parquet(p, columns=cols))
-        except (OSError, ValueError) as exc:  # a foreign or damaged file: say so, go on
-            import sys
-
-            print(f"[leadsim] warning: skipping unreadable {p}: {exc}", file=sys.stderr)
+            frames = [_read(p, columns, pq) for p in row_files(sweep_dir)]
+            break
+        except FileNotFoundError:
+            continue
+    else:
+        frames = [_read(p, columns, pq) for p in row_files(sweep_dir)]
+    frames = [f for f in frames if f is not None]
     if not frames:
         return pd.DataFrame()
     df = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
         not f.empty for f in frames) else frames[0]
     df = df.sort_values(["job", "finished"], kind="stable").drop_duplicates("job", keep="last")
     return df.reset_index(drop=True)
+
+
+def _read(p: Path, columns, pq) -> pd.DataFrame | None:
+    try:
+        have = set(pq.read_schema(p).names)
+        cols = None if columns is None else [c for c in dict.fromkeys([*INDEX, *columns]) if c in have]
+        return pd.read_parquet(p, columns=cols)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:  # a foreign or damaged file: say so, go on
+        if not p.exists():
+            raise FileNotFoundError(p) from exc
+        import sys
+
+        print(f"[leadsim] warning: skipping unreadable {p}: {exc}", file=sys.stderr)
+        return None
 
 
 def read_timeseries(sweep_dir, jobs=None) -> pd.DataFrame:

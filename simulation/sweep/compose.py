@@ -11,8 +11,9 @@ leadsim's sweeper and launchers rely on nothing but
 :func:`expand` forms Hydra's basic sweeper's Cartesian product. :class:`JobComposer`
 composes each distinct *structure* of a chunk (group choices, ``+``/``~``, ``hydra.*``,
 non-scalar values) once with ``load_sweep_config`` and sets plain ``key=value``
-overrides on a copy with ``OmegaConf.update(cfg, key, value, merge=True)`` under
-struct mode, which is what Hydra does for them. The first job of every chunk is also
+overrides with ``OmegaConf.update(cfg, key, value, merge=True)`` under struct mode,
+which is what Hydra does for them — in place, restoring what the previous job set
+(copying a config costs as much as a tenth of a short run). The first job of every chunk is also
 composed in full and compared: if the shortcut ever disagrees with Hydra, the chunk is
 composed job by job and a warning says so (``tests/test_sweep_hydra_api.py`` fails
 loudly in that case, and if any of these APIs change).
@@ -21,6 +22,7 @@ loudly in that case, and if any of these APIs change).
 from __future__ import annotations
 
 import itertools
+import re
 import sys
 from typing import Any, Sequence
 
@@ -88,7 +90,8 @@ class JobComposer:
         self.master = master_config
         self.verify = verify
         self.full_only = False
-        self._bases: dict[tuple, tuple[DictConfig, dict]] = {}
+        self._bases: dict[tuple, tuple] = {}   # structure -> config, choices, raw values, keys set
+        self._parsed: dict[str, Any] = {}
         self._groups: set[str] | None = None
 
     def groups(self) -> set[str]:
@@ -101,27 +104,63 @@ class JobComposer:
         choices = OmegaConf.to_container(cfg.hydra.runtime.choices, resolve=False)
         return task_part(cfg), choices
 
+    def parsed(self, lines: Sequence[str]) -> list:
+        """Overrides parsed once per distinct line; ``key=123`` and ``key=0.5`` (the
+        seeds and values of most sweeps) without Hydra's grammar, same values."""
+        out, todo = [], []
+        for line in lines:
+            if line not in self._parsed:
+                m = None if line.startswith("hydra.") else _NUMBER.match(line)
+                self._parsed[line] = (m.group(1), _number(m.group(2))) if m else None
+                if m is None:
+                    todo.append(line)
+            out.append(line)
+        if todo:
+            for line, o in zip(todo, parse(todo)):
+                self._parsed[line] = o
+        if len(self._parsed) > 100_000:
+            self._parsed.clear()
+        return [self._parsed[line] for line in out]
+
     def compose(self, lines: Sequence[str]) -> tuple[DictConfig, dict]:
+        """The job's task config. It is the *shared* config of the job's structure with the
+        job's values set in place: use it before composing the next job."""
         if self.full_only:
             return self.full(lines)
         try:
-            parsed = parse(lines)
+            parsed = self.parsed(lines)
         except Exception:
             return self.full(lines)  # Hydra's own error
         groups = self.groups()
-        plain = [o for o in parsed if _plain(o) and o.key_or_group not in groups]
-        plain_ids = {id(o) for o in plain}
-        structure = tuple(o.input_line for o in parsed if id(o) not in plain_ids)
+        plain, structure = [], []
+        for line, o in zip(lines, parsed):
+            if isinstance(o, tuple):
+                key, value = o
+            elif _plain(o):
+                key, value = o.key_or_group, o.value()
+            else:
+                structure.append(line)
+                continue
+            if key in groups:
+                structure.append(line)
+            else:
+                plain.append((key, value))
+        structure = tuple(structure)
         if structure not in self._bases:
-            self._bases[structure] = self.full(structure)
-        base, choices = self._bases[structure]
-        cfg = base.copy()
+            cfg, choices = self.full(structure)
+            self._bases[structure] = (cfg, choices, OmegaConf.to_container(cfg, resolve=False), set())
+        cfg, choices, raw, touched = self._bases[structure]
         try:
-            for o in plain:
-                if OmegaConf.is_config(OmegaConf.select(cfg, o.key_or_group, default=None)):
-                    return self.full(lines)   # a config node, not a value
-                OmegaConf.update(cfg, o.key_or_group, o.value(), merge=True)
+            for key in touched - {k for k, _ in plain}:   # values an earlier job set
+                OmegaConf.update(cfg, key, _lookup(raw, key), merge=True)
+            touched.clear()
+            for key, value in plain:
+                if OmegaConf.is_config(OmegaConf.select(cfg, key, default=None)):
+                    raise _NotAValue(key)
+                touched.add(key)
+                OmegaConf.update(cfg, key, value, merge=True)
         except Exception:
+            self._bases.pop(structure, None)   # rebuilt cleanly next time
             return self.full(lines)
         if self.verify:
             self.verify = False
@@ -132,6 +171,26 @@ class JobComposer:
                 self.full_only = True
                 return want, want_choices
         return cfg, choices
+
+
+class _NotAValue(Exception):
+    pass
+
+
+#: ``key=INT`` and ``key=FLOAT`` exactly as Hydra's grammar reads them (no leading zeros in
+#: integers: Hydra reads ``007`` as a string); anything else goes to Hydra's parser.
+_NUMBER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)=(-?[0-9]+\.[0-9]+|-?(?:0|[1-9][0-9]*))$")
+
+
+def _number(text: str):
+    return float(text) if "." in text else int(text)
+
+
+def _lookup(raw: dict, key: str):
+    node: Any = raw
+    for part in key.split("."):
+        node = node[part]
+    return node
 
 
 def _plain_container(cfg: DictConfig) -> Any:

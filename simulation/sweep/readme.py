@@ -15,7 +15,7 @@ ENTRIES = {
                "`simulation.sweep.chunks.read_rows(SWEEP_DIR)`",
     "N/": "one folder per run (`N` = job number): `metrics.json`, `timeseries.csv`, `config.yaml`, `status.json`",
     "results.parquet": "one row per run: status, group choices, every resolved parameter, every metric",
-    "results.csv": "the same table as CSV",
+    "results.csv": "the same table as CSV (sweeps of up to 10,000 runs)",
     "summary.csv": "per regime and swept values: runs by status, and per metric the mean, standard deviation, "
                    "n and a 95 % Student-t interval (clipped to the metric's range; `caveat` marks n < 5)",
     "paired.csv": "each regime minus the baseline regime, paired by seed: mean difference, n, 95 % interval",

@@ -35,6 +35,8 @@ UNIT = {"success_rate", "role_ambiguity", "contested_share", "unowned_share", "w
         "overload_share"}
 NONNEG = {"throughput", "lead_time_mean", "lead_time_p90", "owner_wait_mean", "conflict_rate", "leader_utilization",
           "wip_mean", "leader_queue_mean", "tasks_arrived", "tasks_completed", "tasks_failed", "tasks_open"}
+#: Above this many runs, results.parquet only (a CSV of 100,000 runs is >100 MB and slow).
+CSV_MAX = 10_000
 #: Below this many runs per combination the summary says its intervals are rough.
 FEW = 5
 
@@ -320,11 +322,15 @@ def write_report(sweep_dir, metrics=None, figures: bool = True, baseline: str = 
         return {"runs": 0, "ok": 0, "failed": 0, "incomplete": 0, "total": total, "files": []}
     dims = swept_dims(df, manifest)
     keys = group_keys(df, dims)
-    files = [sweep_dir / "results.parquet", sweep_dir / "results.csv", sweep_dir / "summary.csv"]
+    files = [sweep_dir / "results.parquet", sweep_dir / "summary.csv"]
     _write_parquet(files[0], df)
-    _write_csv(files[1], df)
+    if len(df) <= CSV_MAX:
+        files.append(sweep_dir / "results.csv")
+        _write_csv(files[-1], df)
+    else:  # a stale CSV of a smaller sweep must not pass for this one's
+        (sweep_dir / "results.csv").unlink(missing_ok=True)
     names = metric_names(df)
-    _write_csv(files[2], summarize(df, keys, metrics=names))
+    _write_csv(files[1], summarize(df, keys, metrics=names))
     pairs = paired(df, dims, metrics=names, baseline=baseline)
     if not pairs.empty:
         files.append(sweep_dir / "paired.csv")
@@ -387,8 +393,9 @@ def main(argv=None) -> None:
     for run_dir, error in failed[:5]:
         print(f"  failed: {run_dir}: {error}")
     if len(failed) > 5:
-        print(f"  ... and {len(failed) - 5} more (see the `error` column of results.csv)")
-    print(f"tables: {sweep_dir / 'results.csv'}, {sweep_dir / 'summary.csv'}")
+        print(f"  ... and {len(failed) - 5} more (see the `error` column of results.parquet)")
+    table = "results.csv" if (sweep_dir / "results.csv").exists() else "results.parquet"
+    print(f"tables: {sweep_dir / table}, {sweep_dir / 'summary.csv'}")
     figs = [f for f in info.get("files", []) if Path(f).parent.name == "figures"]
     if figs:
         print(f"figures: {sweep_dir / 'figures'} ({len(figs)} files)")
