@@ -36,8 +36,8 @@ def run_many(cfgs: list, keep: list[str], cores: int | None = None, dask: str | 
     if dask:
         from distributed import Client
 
-        client = Client(dask)
-        return client.gather(client.map(_one, jobs, pure=False))
+        with Client(dask) as client:
+            return client.gather(client.map(_one, jobs, pure=False))
     from joblib import Parallel, delayed
 
     n = cores or -1
