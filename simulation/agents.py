@@ -8,14 +8,15 @@ the properties below give each agent a readable view of its own row.
 from __future__ import annotations
 
 from collections import deque
-from itertools import islice
 from enum import Enum
+from itertools import islice
 
 import numpy as np
 from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
 from . import rules
+from .ranking import Ranking, kind_of
 from .tasks import Event
 
 
@@ -74,7 +75,7 @@ class Worker(FixedAgent):
 
     # Questions a student can ask of one person, answered by the same rules the
     # vectorised step uses (simulation/rules.py).
-    def trust_in(self, other: "Worker") -> float:
+    def trust_in(self, other: Worker) -> float:
         """Directed trust in a colleague (NaN if they have no tie)."""
         return float(self.model.trust.get([self.idx], [other.idx])[0])
 
@@ -105,7 +106,7 @@ class Worker(FixedAgent):
         return float(rules.grant_probability(self.trust_received(), m.cfg.coordination.grant_threshold,
                                              m.cfg.culture.trust_width))
 
-    def follow_probability(self, lead: "Worker") -> float:
+    def follow_probability(self, lead: Worker) -> float:
         """Probability of joining ``lead``'s team when asked (0 without a tie)."""
         m, t = self.model, self.trust_in(lead)
         if t != t:           # NaN: no tie, never asked
@@ -181,10 +182,10 @@ class Leader(Agent):
         if not self.queue or self.capacity == 0:
             return
         T = m.tasks
-        view = _Ranking(self.score, m.available_people(), m.free, m.rng)
+        view = Ranking(self.score, m.available_people(), m.free, m.rng)
         # What the decisions need of the tasks at the head of the queue, read at once.
         head = list(islice(self.queue, self.capacity))
-        info = dict(zip(head, zip(map(_kind, T.dom0[head].tolist(), T.dom1[head].tolist()),
+        info = dict(zip(head, zip(map(kind_of, T.dom0[head].tolist(), T.dom1[head].tolist()),
                                   T.team_size[head].tolist() if assign_followers else [1] * len(head))))
         for task, (kind, size) in info.items():   # people each kind of task will need from a ranking
             if task not in self.claimants:          # (an escalated contest picks among its claimants)
@@ -234,8 +235,7 @@ class Leader(Agent):
     def _start(self, tasks: np.ndarray, teams: list, chosen_self: list, assign_followers: bool) -> None:
         """Start the decided tasks."""
         m = self.model
-        # Whether each lead chose the task (an escalated contest's claimant): one value if alike.
-        chose = chosen_self[0] if len(set(chosen_self)) == 1 else np.asarray(chosen_self)
+        chose = np.asarray(chosen_self)       # whether each lead chose the task (an escalated contest's claimant)
         if assign_followers:   # the ranking only names people with room: every team starts
             m.start(tasks, None, via_leader=True, self_chosen=chose, teams=teams)
             return
@@ -280,203 +280,3 @@ class Leader(Agent):
             if not ok:                 # capacity went to a recruit: back to the front
                 self.backlog.setdefault(team[0], deque()).appendleft((t, team))
                 self.n_backlog += 1
-
-
-class _Lazy(dict):
-    """``array[i]`` as a Python value, converted the first time it is read."""
-
-    def __init__(self, array: np.ndarray):
-        super().__init__()
-        self.array = array
-
-    def __missing__(self, i):
-        value = self[i] = self.array[i].item()
-        return value
-
-
-def _kind(d0: int, d1: int) -> tuple:
-    """A task's domains as a ranking key: ``(d0,)`` or the pair in increasing order."""
-    return (d0,) if d1 < 0 else ((d0, d1) if d0 < d1 else (d1, d0))
-
-
-class _Ranking:
-    """The leader's ranking of available people, for one step's decisions.
-
-    Finding the best person must not cost a scan of the whole organisation per
-    decision (the leader of a large organisation makes many). A task's score is the
-    leader's view averaged over its domains, so each *kind* of task (a domain, or a
-    pair of domains) has one ranking. It is built the first time the step needs it,
-    and only its top: the ``window`` best (a partition, then a sort of that part),
-    widened fourfold if the decisions run through it. A decision walks the ranking
-    from the first person with room. Within a step views only fall (pushbacks), so a
-    stored score is an upper bound: the walk stops when the next stored score cannot
-    beat the ``k``-th best found, and the answer is exact.
-    """
-
-    WINDOW = 64
-
-    def __init__(self, perceived: np.ndarray, people: np.ndarray, free: np.ndarray, rng, window: int = WINDOW):
-        self.perceived = perceived
-        # Equals are ranked in a random order drawn afresh each step, never by index;
-        # ``_drawn`` lists the people in that order.
-        self._drawn = people = rng.permutation(people)
-        self.priority = np.zeros(len(free))
-        self.priority[people] = np.arange(len(people))
-        room = np.zeros(len(free), dtype=np.int64)
-        room[people] = free[people]
-        self.room_array = room                    # brought up to date when a ranking is built
-        # Read one entry at a time, and often only a few (a facilitating leader settles
-        # contests among a handful of claimants): Python values, converted on first read.
-        self.room = _Lazy(room)
-        self.prio = _Lazy(self.priority)
-        self.taken: list[int] = []
-        self.total_room = int(room.sum())
-        self.window = window
-        self.lowered: set[int] = set()            # people whose view fell this step
-        self.kinds: dict[tuple, list] = {}        # kind -> [ids, scores, first, bound, width]
-        self.demand: dict[tuple, int] = {}        # kind -> people the step's decisions may need
-        self.anyone_top: dict[tuple, list] = {}   # kind -> best of everyone, room or not
-
-    def anyone(self) -> bool:
-        return self.total_room > 0
-
-    def take(self, team: list[int]) -> None:
-        room = self.room
-        for p in team:
-            room[p] -= 1
-        self.taken.extend(team)
-        self.total_room -= len(team)
-
-    def best_of(self, people: np.ndarray, kind: tuple) -> list[int]:
-        """The one of ``people`` with room the leader rates best (``[]`` if none has room)."""
-        keys = [(-self.score(p, kind), self.prio[p], p) for p in people.tolist() if self.room[p] > 0]
-        return [min(keys)[2]] if keys else []
-
-    def lower(self, person: int) -> None:
-        """The leader's view of ``person`` fell (rankings keep the old score as a bound)."""
-        self.lowered.add(person)
-        self.anyone_top.clear()
-
-    def score(self, person: int, kind: tuple) -> float:
-        p = self.perceived
-        return float(p[person, kind[0]]) if len(kind) == 1 else 0.5 * float(p[person, kind[0]] + p[person, kind[1]])
-
-    def _rank(self, kinds: list, width: int, people: np.ndarray, views: np.ndarray) -> None:
-        """Rank ``people`` (in priority order, with the leader's ``views`` of them) for
-        each of ``kinds``: the top ``width``, best first, and a strict upper bound on
-        everyone left out (-inf if nobody is). One partition serves all kinds."""
-        # One row per kind (rows are contiguous: partitions along them stay cache-friendly);
-        # a one-domain kind is its domain twice (0.5 * (x + x) == x exactly).
-        by_domain = views.T
-        s = 0.5 * (by_domain[[k[0] for k in kinds]] + by_domain[[k[-1] for k in kinds]])
-        n, k = len(people), len(kinds)
-        if n > width:
-            cut = np.partition(s, n - width, axis=1)[:, n - width]
-            top = s >= cut[:, None]                      # ties at the cut all come in
-            bounds = np.where(top, -np.inf, s).max(axis=1).tolist()
-        else:
-            top, bounds = np.ones(s.shape, dtype=bool), [-np.inf] * k
-        m = min(n, width)
-        # Columns are in priority order, so a stable sort by score breaks ties by priority.
-        flat = top.ravel().nonzero()[0]                  # row by row
-        if len(flat) == k * m:                           # as a rule, m per row: sort rows at once
-            order = np.argsort(-s.ravel()[flat].reshape(k, m), axis=1, kind="stable").ravel()
-            order += np.arange(0, k * m, m).repeat(m)
-            pos = flat[order]
-            ids = people[pos % n].reshape(k, m).tolist()
-            scores = s.ravel()[pos].reshape(k, m).tolist()
-        else:                                            # ties at some cut: rows differ in length
-            rows, cols = np.divmod(flat, n)
-            score = s.ravel()[flat]
-            order = np.lexsort((-score, rows))
-            ends = np.bincount(rows, minlength=k).cumsum().tolist()
-            flat_ids, flat_scores = people[cols[order]].tolist(), score[order].tolist()
-            ids = [flat_ids[b:e] for b, e in zip([0] + ends, ends)]
-            scores = [flat_scores[b:e] for b, e in zip([0] + ends, ends)]
-        for kind, i, sc, bound in zip(kinds, ids, scores, bounds):
-            self.kinds[kind] = [i, sc, 0, bound, width]
-
-    def _first_rankings(self) -> None:
-        """The step's first rankings: every kind its queue asks for, of everyone
-        available at the step's start (views and room only fall, so who has since lost
-        room is skipped on the walk), wide enough for the step's decisions as a rule."""
-        if isinstance(self.room, _Lazy):         # rankings are walked: read everyone once
-            room = self.room_array.tolist()
-            for person, left in self.room.items():
-                room[person] = left
-            self.room, self.prio = room, self.priority.tolist()
-        kinds = [k for k in self.demand if k not in self.kinds]
-        if kinds:
-            width = self.window + 2 * max(self.demand[k] for k in kinds)
-            self._rank(kinds, width, self._drawn, self.perceived[self._drawn])
-
-    def _widen(self, kind: tuple, width: int) -> list:
-        """A wider ranking of ``kind``, of who has room now."""
-        if self.taken:
-            np.subtract.at(self.room_array, self.taken, 1)
-            self.taken = []
-        people = self._drawn[self.room_array[self._drawn] > 0]     # in priority order
-        self._rank([kind], width, people, self.perceived[people])
-        return self.kinds[kind]
-
-    def best_any(self, kind: tuple, k: int) -> list[int]:
-        """The ``k`` people the leader rates best for ``kind``, whether or not they have
-        room (a leader that does not check loads): the same go-to people every time."""
-        top = self.anyone_top.get(kind)
-        if top is None or len(top) < k:
-            s = 0.5 * (self.perceived[:, kind[0]] + self.perceived[:, kind[-1]])
-            w = min(max(k, 16), len(s))
-            top = np.argpartition(-s, w - 1)[:w] if w < len(s) else np.arange(len(s))
-            top = top[np.argsort(-s[top], kind="stable")].tolist()
-            self.anyone_top[kind] = top
-        return top[:k]
-
-    def best(self, kind: tuple, k: int) -> list[int]:
-        """The (up to) ``k`` people with room the leader rates best for a task of
-        ``kind`` (its domain, or its two domains in increasing order), best first."""
-        if kind not in self.kinds:
-            self.demand.setdefault(kind, 0)       # a kind the queue's head did not announce
-            self._first_rankings()
-        entry = self.kinds[kind]
-        room = self.room
-        while True:
-            ids, scores, i, bound, width = entry
-            n = len(ids)
-            while i < n and room[ids[i]] == 0:   # nobody before has room: skip for good
-                i += 1
-            entry[2] = i
-            # The first k with room, unless a view among them fell since the ranking was built.
-            team = []
-            while i < n and len(team) < k:
-                if room[ids[i]]:
-                    team.append(ids[i])
-                i += 1
-            if self.lowered.isdisjoint(team):
-                if len(team) == k or bound == -np.inf:
-                    return team
-            else:
-                team, complete = self._walk(entry, kind, k)
-                if complete or bound == -np.inf or (len(team) == k and self.score(team[-1], kind) > bound):
-                    return team
-            entry = self._widen(kind, width * 4)   # ran off the ranking
-
-    def _walk(self, entry: list, kind: tuple, k: int) -> tuple[list[int], bool]:
-        """Best ``k`` by current views, walking the ranking whose stored scores are
-        upper bounds; ``complete`` when the next stored score cannot beat the k-th."""
-        ids, scores, i = entry[0], entry[1], entry[2]
-        room, prio, lowered = self.room, self.prio, self.lowered
-        found: list[tuple] = []                  # (-score, priority, person), best first
-        while i < len(ids):
-            person = ids[i]
-            if len(found) == k and (-scores[i], prio[person]) > found[-1][:2]:
-                return [f[2] for f in found], True
-            i += 1
-            if room[person] == 0:
-                continue
-            s = self.score(person, kind) if person in lowered else scores[i - 1]
-            key = (-s, prio[person], person)
-            if len(found) < k or key < found[-1]:
-                found.append(key)
-                found.sort()
-                del found[k:]
-        return [f[2] for f in found], False

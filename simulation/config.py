@@ -156,7 +156,7 @@ class SimConfig:
             return self.steps * self.workload.arrival_rate <= 500_000
         return self.event_log == "on"
 
-    def validate(self) -> "SimConfig":
+    def validate(self) -> SimConfig:
         """Check every value against its range; raise :class:`ConfigError` on the first bad one."""
         if self.warmup is None:        # the default: a third of the run (200 of the 600 steps)
             self.warmup = self.steps // 3

@@ -131,7 +131,7 @@ def metrics_from_events(model) -> dict[str, float]:
         "tasks_arrived": int(n_tasks),
         "tasks_completed": int((completed >= 0).sum()),
         "tasks_failed": int((failed >= 0).sum()),
-        "tasks_reopened": int(len(reopened_task)),
+        "tasks_reopened": len(reopened_task),
         "tasks_open": int(model.n_open),
     }
     return {k: (v if k.startswith("tasks_") else float(v)) for k, v in out.items()}

@@ -19,16 +19,17 @@ from mesa.discrete_space import Network
 
 from . import rules
 from .agents import Leader, Worker
+from .claims import Claims
 from .compat import model_kwargs
 from .config import SimConfig
 from .network import TrustNetwork, build_graph
+from .online import Tally
 from .recorder import Recorder
 from .regimes import REGIMES
-from .online import Tally
 from .tasks import Event, EventLog, TaskTable
 from .teams import Teams
 from .trust import LegacyTrust, make_store
-from .updates import Compounder, distinct, first_in_group
+from .updates import Compounder
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
@@ -37,7 +38,7 @@ def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, size) -> n
     return np.clip(rng.normal(mean, sd, size), 0.0, 1.0)
 
 
-class LeadershipModel(Teams, Model):
+class LeadershipModel(Claims, Teams, Model):
     """Delegation versus distributed leadership in one organisation.
 
     Build it from a :class:`~simulation.config.SimConfig`, call :meth:`step` or
@@ -106,7 +107,7 @@ class LeadershipModel(Teams, Model):
         self.tasks = TaskTable(max_team=min(len(weights), n), recycle=not keep_events)
         self.pool = np.zeros(0, dtype=np.int64)      # task ids waiting for a claim, by arrival
         self.active = np.zeros(0, dtype=np.int64)    # task ids being worked on
-        self._starting: list[tuple] = []             # teams formed this step (Teams.begin_work)
+        self._starting: list = []                    # teams formed this step (Teams.begin_work)
         self.events = EventLog(enabled=keep_events)
         self.counts = np.zeros(len(Event), dtype=np.int64)
         self.tally = Tally(cfg.warmup)      # task metrics kept as things happen (simulation/online.py)
@@ -134,7 +135,7 @@ class LeadershipModel(Teams, Model):
         if self.steps >= self.cfg.steps:
             self.running = False
 
-    def run(self, progress: bool = False) -> "LeadershipModel":
+    def run(self, progress: bool = False) -> LeadershipModel:
         """Step until ``cfg.steps``; ``progress`` shows a bar on a terminal."""
         steps = range(self.steps, self.cfg.steps)
         if progress:
@@ -194,66 +195,6 @@ class LeadershipModel(Teams, Model):
         c, T = self.competence, self.tasks
         return 0.5 * (c[people, T.dom0[tasks]] + c[people, T.dom1_or_0[tasks]])
 
-    def claim_round(self, tasks: np.ndarray):
-        """One simultaneous claiming round for pool ``tasks``.
-
-        The entry person and their colleagues who are available claim with the
-        propensity of :func:`~simulation.rules.claim_propensity`; in random order, a
-        later claimant has seen an earlier claim with probability ``transparency`` and
-        holds back; colleagues grant a claim with :func:`~simulation.rules.grant_probability`
-        of their mean trust in the claimant (DeRue & Ashford 2010).
-        Returns the granted claims as ``(task index, person)``, grouped by task.
-        """
-        c, cul, rng = self.cfg.coordination, self.cfg.culture, self.rng
-        group, cand, p = self.claim_probabilities(tasks)
-        claim = rng.random(len(cand)) < p
-        group, cand = group[claim], cand[claim]
-        # Nobody claims more tasks in one round than they have room for: the earliest
-        # tasks first, as if the pool were scanned in order of arrival.
-        if not distinct(cand):
-            by_person = np.lexsort((group, cand))
-            sorted_cand = cand[by_person]
-            room = np.empty(len(cand), dtype=bool)
-            room[by_person] = (np.arange(len(cand)) - sorted_cand.searchsorted(sorted_cand)
-                               < self.free[sorted_cand])
-            group, cand = group[room], cand[room]
-        order = np.lexsort((rng.random(len(cand)), group))
-        group, cand = group[order], cand[order]
-        first = first_in_group(group)
-        keep = first | (rng.random(len(cand)) >= self.cfg.organization.transparency)
-        group, cand = group[keep], cand[keep]
-        granted = self.chance(rules.grant_probability(self.trust.in_mean(cand), c.grant_threshold, cul.trust_width))
-        refused = ~granted
-        claimed = tasks[group]
-        group, granted_to = group[granted], cand[granted]
-        np.add.at(self.tasks.n_claims, claimed, 1)
-        self.log(claimed, Event.CLAIMED, cand)
-        self.log(claimed[granted], Event.GRANTED, granted_to)
-        self.log(claimed[refused], Event.REFUSED, cand[refused])
-        return group, granted_to
-
-    def claim_probabilities(self, tasks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Who may claim each of ``tasks`` this step and how likely: for every available
-        person who sees task ``tasks[group[j]]`` (its entry person and their colleagues),
-        ``cand[j]`` and their :func:`~simulation.rules.claim_propensity` ``p[j]``."""
-        c, cul, T = self.cfg.coordination, self.cfg.culture, self.tasks
-        entries = T.entry[tasks]
-        k, ties = self.trust.out_ties(entries)
-        group = np.concatenate((np.arange(len(tasks)), k))
-        cand = np.concatenate((entries, self.trust.dst[ties]))
-        ok = self.is_available(cand)
-        group, cand = group[ok], cand[ok]
-        spare = self.free[cand] / self.capacity[cand]
-        diffusion = 0.0
-        if c.diffusion:      # everyone who can see a task shares the responsibility for it
-            waited = T.ready[tasks] < self.steps
-            diffusion = rules.effective_diffusion(c.diffusion, self.cfg.organization.transparency, waited)[group]
-        p = rules.claim_propensity(
-            c.claim_rate, self.initiative[cand], self.fit(cand, tasks[group]), spare, self.engagement[cand],
-            safety=self.trust.out_mean(cand) if cul.safety_effect else None, safety_effect=cul.safety_effect,
-            seen_by=(1 + self.trust.out_degree[entries])[group] if c.diffusion else 1, diffusion=diffusion)
-        return group, cand, p
-
     def chance(self, p: np.ndarray) -> np.ndarray:
         """Bernoulli draws; probabilities of exactly 0 or 1 (hard thresholds) draw nothing,
         so that model 1's settings consume model 1's random numbers."""
@@ -289,19 +230,6 @@ class LeadershipModel(Teams, Model):
         doms = list(self.tasks.domains(task))
         self.leader.perceived[person, doms] *= 1.0 - c.perception_rate
         self.leader.learned(person * self.cfg.people.domains + np.asarray(doms), count=False)
-
-    def conflict(self, tasks: np.ndarray, groups: list[np.ndarray]) -> None:
-        """Unsettled contests: claimants are held up and lose trust in each other."""
-        c, f = self.cfg.coordination, self.cfg.culture.feedback
-        self.log(tasks, Event.CONFLICT, np.array([g[0] for g in groups], dtype=np.int64))
-        self.tasks.n_conflicts[tasks] += 1        # distinct tasks: one contest each
-        people = np.concatenate(groups)
-        self.blocked_until[people] = self.steps + 1 + c.conflict_cost
-        if f > 0:   # every ordered pair of claimants in a contest
-            lists = [g.tolist() for g in groups]
-            a = np.array([x for g in lists for x in g for y in g if x != y], dtype=np.int64)
-            b = np.array([y for g in lists for x in g for y in g if x != y], dtype=np.int64)
-            self.trust.conflict(self.trust.edge_ids(a, b))
 
     # ------------------------------------------------------------------ work and outcomes
     def work(self) -> None:

@@ -38,7 +38,7 @@ def _team_clustered(n: int, degree: int, rewiring: float, team_size: int, seed: 
     for start in range(0, n, team_size):
         members = range(start, min(start + team_size, n))
         g.add_edges_from((a, b) for a in members for b in members if a < b)
-    n_cross = int(round(n * rewiring * degree / 2))
+    n_cross = round(n * rewiring * degree / 2)
     if n_cross and n > team_size:
         a = rng.integers(0, n, n_cross)
         b = rng.integers(0, n, n_cross)

@@ -68,4 +68,4 @@ class Recorder:
     def frame(self) -> pd.DataFrame:
         data = np.concatenate([*self._chunks, np.array(self.rows, dtype=float).reshape(-1, len(COLUMNS))])
         df = pd.DataFrame(data, columns=list(COLUMNS))
-        return df.astype({c: "int64" for c in COLUMNS[:13]})
+        return df.astype(dict.fromkeys(COLUMNS[:13], "int64"))

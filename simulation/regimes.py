@@ -26,7 +26,7 @@ class Coordination:
 
     name = "base"
 
-    def __init__(self, model: "LeadershipModel"):
+    def __init__(self, model: LeadershipModel):
         self.model = model
 
     def route(self, tasks: np.ndarray) -> None:  # pragma: no cover - interface

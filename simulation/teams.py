@@ -7,28 +7,55 @@ named the team or the lead recruited volunteers (docs/ODD.md 7.4-7.5).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import rules
 from .tasks import Event
-from .updates import scalar
+
+
+@dataclass
+class Formed:
+    """Teams formed by one :meth:`Teams.start`, waiting to begin work: every member
+    (``flat``) with the position of its task in ``tasks`` (``owner``) and its place in
+    the team (``place``, 0 for the lead); the leads and followers; and whether the
+    formal leader named each lead (``via_leader``)."""
+
+    tasks: np.ndarray
+    flat: np.ndarray
+    owner: np.ndarray
+    place: np.ndarray
+    leads: np.ndarray
+    fol: np.ndarray
+    via_leader: np.ndarray
+
+    @classmethod
+    def join(cls, parts: list[Formed]) -> Formed:
+        """One record of several, owners shifted to index the joined task list."""
+        offsets = np.cumsum([0] + [len(p.tasks) for p in parts[:-1]])
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("tasks", "flat")),
+                   np.concatenate([p.owner + o for p, o in zip(parts, offsets)]),
+                   *(np.concatenate([getattr(p, f) for p in parts]) for f in ("place", "leads", "fol", "via_leader")))
 
 
 class Teams:
     """``start`` and its helpers; state lives on the model (``self``)."""
 
-    def start(self, tasks: np.ndarray, leads, via_leader: bool, self_chosen, teams=None) -> np.ndarray:
+    def start(self, tasks: np.ndarray, leads: np.ndarray | None, via_leader: bool, self_chosen: bool | np.ndarray,
+              teams: list[list[int]] | None = None) -> np.ndarray:
         """Give ``tasks`` their ``leads`` and teams, who take up capacity at once;
         work begins with :meth:`begin_work` at the end of the step's coordination.
 
         Without ``teams`` (lists of people, lead first, named by the leader, who only
         names people with room) each lead recruits: available colleagues, most
         competent first, join with :func:`~simulation.rules.follow_probability` of their
-        trust in the lead. A lead
-        whose capacity an earlier task of this call used up does not start; the
-        returned mask says which tasks started.
+        trust in the lead. A lead whose capacity an earlier task of this call used up
+        does not start; the returned mask says which tasks started. ``self_chosen``
+        says, for all tasks or per task, whether the lead chose the work (autonomy).
         """
         tasks = np.asarray(tasks, dtype=np.int64)
+        self_chosen = np.broadcast_to(np.asarray(self_chosen, dtype=bool), len(tasks))
         volunteered = teams is None
         if volunteered:
             started, teams = self._volunteer_teams(tasks, np.asarray(leads, dtype=np.int64))
@@ -36,7 +63,7 @@ class Teams:
                 if not teams:
                     return started
                 tasks = tasks[started]
-                self_chosen = self_chosen if scalar(self_chosen) else np.asarray(self_chosen)[started]
+                self_chosen = self_chosen[started]
         else:
             started = np.ones(len(tasks), dtype=bool)
         # Teams flattened: member, its task's position in ``tasks``, its place in the team.
@@ -54,13 +81,13 @@ class Teams:
         if len(fol):
             self.log(fol_task, Event.JOINED, fol)
         # Autonomy: leads who claimed, and followers who volunteered, chose their work.
-        if scalar(self_chosen) and bool(self_chosen) == volunteered:
+        if (self_chosen == volunteered).all():
             chose = volunteered                   # everyone alike (claimed and volunteered)
         else:
             chose = np.empty(len(flat), dtype=bool)
             chose[:len(leads)], chose[len(leads):] = self_chosen, volunteered
         self._autonomy.move(np.concatenate((leads, fol)), 0.8, chose)
-        self._starting.append((tasks, flat, owner, place, leads, fol, via_leader))
+        self._starting.append(Formed(tasks, flat, owner, place, leads, fol, np.full(len(tasks), via_leader)))
         return started
 
     def begin_work(self) -> None:
@@ -70,17 +97,11 @@ class Teams:
         if not self._starting:
             return
         parts, self._starting = self._starting, []
-        if len(parts) == 1:
-            tasks, flat, owner, place, leads, fol, via_leader = parts[0]
-        else:
-            offset = 0
-            for i, p in enumerate(parts):               # owners index the joined task list
-                parts[i] = (*p[:2], p[2] + offset, *p[3:6], np.full(len(p[0]), p[6]))
-                offset += len(p[0])
-            tasks, flat, owner, place, leads, fol, via_leader = (np.concatenate(c) for c in zip(*parts))
+        f = parts[0] if len(parts) == 1 else Formed.join(parts)
+        tasks, flat, owner, place, leads, fol = f.tasks, f.flat, f.owner, f.place, f.leads, f.fol
         T = self.tasks
         T.members[tasks[owner], place] = flat            # rows of tasks never started are all -1
-        T.lead[tasks], T.began[tasks], T.via_leader[tasks] = leads, self.steps, via_leader
+        T.lead[tasks], T.began[tasks], T.via_leader[tasks] = leads, self.steps, f.via_leader
         first = T.start[tasks] < 0                          # the first attempt of each task
         if first.any():
             self.tally.first_starts(T, tasks[first], self.steps)
@@ -106,16 +127,16 @@ class Teams:
         held_up = (self.blocked_until[leads] > self.steps).tolist()
         started = np.zeros(len(tasks), dtype=bool)
         teams = []
-        for i, (lead, cands, size) in enumerate(zip(leads.tolist(), followers, size.tolist())):
+        for i, (lead, cands, want) in enumerate(zip(leads.tolist(), followers, size.tolist())):
             if free[lead] <= 0 or held_up[i]:
                 continue
             free[lead] -= 1
             team = [lead]
-            for f in cands if size > 1 else ():
+            for f in cands if want > 1 else ():
                 if free[f] > 0 and f not in team:
                     free[f] -= 1
                     team.append(f)
-                    if len(team) == size:
+                    if len(team) == want:
                         break
             started[i] = True
             teams.append(team)

@@ -194,9 +194,9 @@ class LegacyTrust:
 def make_store(values: np.ndarray, culture, conflict_loss: float, groups=None, size: int = 0,
                running_total: bool = True):
     """The store ``culture.trust_update`` names, starting from ``values``."""
-    kw = dict(feedback=culture.feedback, loss_ratio=culture.trust_loss_ratio,
-              error_tolerance=culture.error_tolerance, conflict_loss=conflict_loss,
-              groups=groups, size=size)
+    kw = {"feedback": culture.feedback, "loss_ratio": culture.trust_loss_ratio,
+          "error_tolerance": culture.error_tolerance, "conflict_loss": conflict_loss,
+          "groups": groups, "size": size}
     if culture.trust_update == "legacy":
         return LegacyTrust(values, running_total=running_total, **kw)
     return EvidenceTrust(values, prior_weight=culture.prior_weight, forgetting=culture.forgetting, **kw)
