@@ -4,9 +4,9 @@ only the runs not yet flushed.
 A chunk holds consecutive jobs ``first..last`` of a sweep and ends as
 ``SWEEP_DIR/chunks/runs-FIRST-LAST.parquet`` (one row per run: job, status, resolved
 parameters, metrics, version, model code, config hash) and, if asked, ``…​.ts.parquet``
-(the runs' time series, with a ``job`` column). While the chunk runs, its rows go to
-one *part* file per process, rewritten atomically (temporary file, fsync, rename)
-every few runs; when the chunk ends, the parts and any earlier chunk file of the same
+(the runs' time series, with a ``job`` column). While the chunk runs, every few runs its
+new rows go to one more *part* file, written atomically (temporary file, fsync,
+rename); when the chunk ends, the parts and any earlier chunk file of the same
 name are merged into the chunk file and the parts removed. A reader takes every
 ``*.parquet`` under ``chunks/`` and keeps, per job, the row finished last, so nothing
 is counted twice whatever moment a kill came at.
@@ -60,25 +60,22 @@ def _rows_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 class ChunkWriter:
-    """Collects a chunk's rows and flushes them every ``every`` runs or ``seconds``."""
+    """Collects a chunk's rows and flushes them every ``every`` runs or ``seconds``:
+    each flush writes only the new rows, as one more part file (rewriting everything
+    so far would cost time quadratic in the chunk's length)."""
 
     def __init__(self, sweep_dir, first: int, last: int, timeseries: bool = False,
                  every: int = 25, seconds: float = 10.0, on_flush=None) -> None:
         self.dir = chunk_dir(sweep_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.name = chunk_name(first, last)
-        tag = f"{time.time_ns()}-{os.getpid()}"  # sorts by time
-        self.part = self.dir / f"{self.name}.part-{tag}.parquet"
-        self.ts_part = self.dir / f"{self.name}.part-{tag}.ts.parquet"
         self.timeseries = timeseries
         self.every, self.seconds, self.on_flush = every, seconds, on_flush
-        self.rows: list[dict] = []
-        self.ts: list[pd.DataFrame] = []
         self.pending: list[dict] = []
+        self.ts: list[pd.DataFrame] = []
         self.last = time.monotonic()
 
     def add(self, row: dict, timeseries: pd.DataFrame | None = None) -> None:
-        self.rows.append(row)
         self.pending.append(row)
         if self.timeseries and timeseries is not None:
             self.ts.append(timeseries.assign(job=row["job"]))
@@ -88,10 +85,11 @@ class ChunkWriter:
     def flush(self) -> None:
         if not self.pending:
             return
+        tag = f"{time.time_ns()}-{os.getpid()}"   # sorts by time
         if self.timeseries and self.ts:  # time series first: a row never lacks its series
-            _write_parquet(self.ts_part, pd.concat(self.ts, ignore_index=True))
-        _write_parquet(self.part, _rows_frame(self.rows))
-        done, self.pending, self.last = self.pending, [], time.monotonic()
+            _write_parquet(self.dir / f"{self.name}.part-{tag}.ts.parquet", pd.concat(self.ts, ignore_index=True))
+        _write_parquet(self.dir / f"{self.name}.part-{tag}.parquet", _rows_frame(self.pending))
+        done, self.pending, self.ts, self.last = self.pending, [], [], time.monotonic()
         if self.on_flush:
             self.on_flush(done)
 
@@ -124,6 +122,18 @@ def consolidate(directory: Path, name: str) -> Path | None:
         for p in parts:
             p.unlink(missing_ok=True)
     return directory / f"{name}.parquet" if (directory / f"{name}.parquet").exists() else None
+
+
+def tidy(sweep_dir) -> int:
+    """Merge the parts a killed sweep left into their chunk files (call it when no worker
+    runs, e.g. before a rerun); return how many chunk files were merged."""
+    d = chunk_dir(sweep_dir)
+    names = {p.name.split(".part-")[0] for p in d.glob("*.part-*.parquet")} if d.is_dir() else set()
+    for name in sorted(names):
+        consolidate(d, name)
+    for p in d.glob(".*.tmp") if d.is_dir() else ():
+        p.unlink(missing_ok=True)
+    return len(names)
 
 
 def row_files(sweep_dir) -> list[Path]:

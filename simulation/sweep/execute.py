@@ -96,6 +96,7 @@ def run_chunk(chunk: Chunk) -> dict:
     code = resume.code_fingerprint()
     composer = JobComposer(chunk.hydra_context.config_loader, chunk.master_config)
     status: dict[int, str] = {}
+    skipped: list[dict] = []
     writer = None
     if chunk.storage == "chunks":
         writer = chunks.ChunkWriter(sweep_dir, chunk.first, chunk.last, chunk.timeseries, every=chunk.flush_every,
@@ -122,6 +123,7 @@ def run_chunk(chunk: Chunk) -> dict:
                 resume.begin(out, want, info)
             elif chunk.done.get(job) == digest:
                 status[job] = "skipped"
+                skipped.append({"status": "skipped", "job": job, "seconds": 0.0})
                 continue
             result = simulate(sim, progress=False)
         except Exception as exc:
@@ -154,6 +156,8 @@ def run_chunk(chunk: Chunk) -> dict:
         del result
     if writer is not None:
         writer.close()
+        if skipped:
+            _progress(sweep_dir, skipped)
     return status
 
 

@@ -44,6 +44,7 @@ def make_chunks(launcher, job_overrides: Sequence[Sequence[str]], initial_job_id
         sizes = chunk_sizes(n, parts)
     done, stored = {}, {}
     if storage == "chunks":
+        store.tidy(sweep_dir)   # parts left by a killed sweep: merged before anything starts
         rows = store.read_rows(sweep_dir, columns=["overrides"])
         if not rows.empty:
             ok = rows[(rows.status == "ok") & (rows.code == resume.code_fingerprint())]
