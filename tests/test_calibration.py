@@ -249,7 +249,8 @@ def test_parameter_recovery_at_small_scale():
     and the intervals are narrower than the priors (the targets carry information)."""
     from simulation.calibration.recovery import PRIORS, study
 
-    df = study(4, population=40, generations=3, seeds=4, cores=2, seed=11, log=lambda s: None)
+    df = study(4, population=30, generations=2, seeds=4, cores=2, seed=11, log=lambda s: None,
+               overrides=["organization=team", "steps=120", "warmup=30"])
     assert len(df) == 4 * len(PRIORS)
     assert df.covered.mean() >= 0.75, df
     width = (df.ci_high - df.ci_low) / df.parameter.map({k: hi - lo for k, (lo, hi, _) in PRIORS.items()})
