@@ -45,6 +45,15 @@
 # Here we run the three regimes at the default settings: a department of 60, moderate
 # trust (0.6), medium clarity (0.5), two tasks per step, a leader who can make three
 # decisions per step.
+#
+# **Two measures of ambiguity.** `role_ambiguity` is the share of tasks over which people
+# *lived* ambiguity: a conflict (a contest nobody settled, or a pushback on the leader) or
+# nobody taking the task in time. `contested_or_unowned_share` counts every task that
+# several people claimed or nobody took, even when the contest was settled at once. A
+# contest can be settled before anyone feels it: clarity *frames* a task (names the
+# most competent person who sees it, who takes it without a contest), and rival
+# claimants *defer* to the most competent of them if they trust that person enough
+# (docs/ODD.md §7.3). Keep both measures in view.
 
 # %% tags=["parameters"]
 import os
@@ -97,11 +106,13 @@ runs[["regime", "seed", "throughput", "role_ambiguity", "conflict_rate"]].head()
 # %%
 SHOWN = {  # metric -> (label, unit)
     "throughput": ("throughput", "tasks / step"),
-    "success_rate": ("success rate", "share of finished tasks"),
+    "success_rate": ("success rate", "share of attempts"),
     "owner_wait_mean": ("wait for an owner", "steps"),
-    "role_ambiguity": ("role ambiguity", "share of tasks"),
+    "role_ambiguity": ("role ambiguity (lived)", "share of tasks"),
+    "contested_or_unowned_share": ("contested or unowned", "share of tasks"),
     "conflict_rate": ("conflicts", "per task"),
     "leader_utilization": ("leader's capacity used", "share"),
+    "backlog_mean": ("waiting in backlogs", "tasks"),
     "workload_gini": ("workload inequality", "Gini, 0-1"),
     "engagement_mean": ("engagement", "0-1 scale"),
     "competence_gain": ("competence gain", "competence units"),
@@ -123,7 +134,7 @@ summary = ci_table(runs, SHOWN)
 summary.pivot(index="metric", columns="regime", values="mean").loc[list(SHOWN)]
 
 # %%
-fig, axes = plt.subplots(2, 5, figsize=(15, 6), constrained_layout=True)
+fig, axes = plt.subplots(2, 6, figsize=(18, 6), constrained_layout=True)
 for ax, (k, (label, unit)) in zip(axes.flat, SHOWN.items()):
     s = summary[summary.metric == k].set_index("regime").loc[REGIMES]
     err = [s["mean"] - s["low"], s["high"] - s["mean"]]
@@ -158,8 +169,8 @@ def paired(df, metric, a, b):
             "unpaired low": welch.low, "unpaired high": welch.high}
 
 
-COMPARE = ["throughput", "success_rate", "role_ambiguity", "conflict_rate", "owner_wait_mean",
-           "engagement_mean", "competence_gain", "competence_gain_gini"]
+COMPARE = ["throughput", "success_rate", "role_ambiguity", "contested_or_unowned_share", "conflict_rate",
+           "owner_wait_mean", "engagement_mean", "competence_gain", "competence_gain_gini"]
 diffs = pd.DataFrame([paired(runs, k, a, b) for a, b in [("delegation", "distributed"),
                                                           ("distributed", "hybrid")]
                       for k in COMPARE])
@@ -204,13 +215,13 @@ plt.show()
 # ## Trade-off plots
 #
 # A trade-off plot puts each run as one dot with two outcomes on the axes. It shows what
-# one regime buys and what it pays — here throughput against role ambiguity, against
-# conflicts, and what the leader's time buys.
+# one regime buys and what it pays — here throughput against the two measures of
+# ambiguity, and what the leader's time buys.
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
-pairs = [("role_ambiguity", "role ambiguity (share of tasks)"),
-         ("conflict_rate", "conflicts (per task)"),
+pairs = [("contested_or_unowned_share", "contested or unowned (share of tasks)"),
+         ("role_ambiguity", "lived role ambiguity (share of tasks)"),
          ("leader_utilization", "leader's capacity used (share)")]
 for ax, (x, xlabel) in zip(axes, pairs):
     for regime in REGIMES:
@@ -236,9 +247,9 @@ plt.show()
 # %% [markdown]
 # ## What do the numbers say about the hypotheses?
 #
-# The cell below prints the comparison live, from the runs above, so it stays true if
-# you change the parameters. Read it next to the notes that follow, which were written
-# from the default run (10 seeds, 400 steps).
+# The cell below prints the comparison live, from the runs above, and reads each
+# hypothesis off a *paired* 95 % CI (notebook 2's honest comparison): "higher" or
+# "lower" only when the interval excludes 0. It stays true if you change the parameters.
 
 # %%
 mean = runs.groupby("regime")[list(SHOWN)].mean()
@@ -246,52 +257,71 @@ mean = runs.groupby("regime")[list(SHOWN)].mean()
 
 def show(label, metric):
     vals = ", ".join(f"{r} {mean.loc[r, metric]:.3f}" for r in REGIMES)
-    print(f"{label:<32} {vals}")
+    print(f"{label:<40} {vals}")
 
 
-show("throughput (tasks/step)", "throughput")
-show("success rate", "success_rate")
-show("role ambiguity (share)", "role_ambiguity")
-show("conflicts (per task)", "conflict_rate")
-show("leader's capacity used", "leader_utilization")
-show("competence gain", "competence_gain")
-show("inequality of learning (Gini)", "competence_gain_gini")
-print(f"\nhybrid keeps {mean.loc['hybrid', 'throughput'] / mean.loc['distributed', 'throughput']:.0%} "
-      f"of distributed throughput, with {mean.loc['hybrid', 'conflict_rate'] / max(mean.loc['distributed', 'conflict_rate'], 1e-12):.0%} "
-      f"of its conflicts and {mean.loc['hybrid', 'role_ambiguity'] / mean.loc['distributed', 'role_ambiguity']:.0%} of its role ambiguity")
+def direction(metric, a, b):
+    """How ``b`` compares with ``a`` on ``metric``, by the paired 95 % CI of b - a."""
+    d = paired(runs, metric, a, b)
+    if d["paired low"] > 0:
+        return "higher"
+    if d["paired high"] < 0:
+        return "lower"
+    return "not clearly different"
+
+
+for metric, (label, unit) in SHOWN.items():
+    show(f"{label} ({unit})", metric)
+print()
+print("H2  distributed vs delegation: lived role ambiguity", direction("role_ambiguity", "delegation", "distributed"),
+      "| contested or unowned", direction("contested_or_unowned_share", "delegation", "distributed"),
+      "| conflicts", direction("conflict_rate", "delegation", "distributed"))
+print("H4  hybrid vs distributed: throughput", direction("throughput", "distributed", "hybrid"),
+      "| lived role ambiguity", direction("role_ambiguity", "distributed", "hybrid"),
+      "| contested or unowned", direction("contested_or_unowned_share", "distributed", "hybrid"))
+print("H5  distributed vs delegation: inequality of learning", direction("competence_gain_gini", "delegation", "distributed"),
+      "| mean competence gain", direction("competence_gain", "delegation", "distributed"))
+print("    distributed vs delegation: throughput", direction("throughput", "delegation", "distributed"),
+      "| success rate", direction("success_rate", "delegation", "distributed"),
+      "| wait for an owner", direction("owner_wait_mean", "delegation", "distributed"))
 
 # %% [markdown]
-# **Notes from the default run** (10 seeds × 400 steps; your numbers may differ a little):
+# **Reading the default run.** The means below point the same way at the default size
+# and at the small size the tests use; whether a difference is *clear* (its paired CI
+# excludes 0) depends on the number of seeds — the printed verdicts are the evidence.
 #
-# * **H2 — supported.** Delegation has no role ambiguity and almost no conflict: every
-#   task has exactly one owner, named by the leader. Under distributed leadership about
-#   40–45 % of tasks are contested (several people claim them) and there is about one
-#   conflict per four tasks. This is the price of distribution the article warns
-#   about (C7).
-# * **Throughput — a surprise for the optimist.** At these settings delegation completes
-#   *more* tasks successfully than distributed leadership (about 1.8 against 1.6 per
-#   step; the paired CI excludes 0). The leader is not yet a bottleneck (it uses about
-#   two thirds of its capacity), and it hands each task to the person it rates most
-#   competent, so more tasks succeed (success rate ≈ 0.91 against ≈ 0.82). Self-selected
-#   leads fit less well. Notebook 3 shows when this reverses: when work arrives faster
-#   than the leader can decide (H1).
-# * **H4 — partly supported.** The hybrid leader removes the conflicts entirely (it
-#   arbitrates every unsettled contest) and keeps about all of the distributed
-#   throughput (the paired difference is within ±0.1 task per step and not significant
-#   at 10 seeds), using only about 15 % of its capacity. It also shortens the wait for
-#   an owner to a third. But it does **not** reduce role ambiguity as the model measures
-#   it: tasks are still *contested* just as often; the leader only settles the contests
-#   afterwards. So "much less ambiguity" is not what the model shows; "much less
-#   conflict" is.
-# * **H5 — supported, and C6 too.** Under distributed and hybrid leadership the
-#   competence gain is larger and much more evenly spread (Gini ≈ 0.2–0.3 against ≈ 0.7
-#   under delegation, where the leader keeps picking the same few best people).
-#   Engagement is higher (≈ 0.72 against ≈ 0.52): people chose their own work (C6).
-#   The workload Gini tells the same story: under delegation a few people do most work.
+# * **H2 — supported in direction, small in size.** Delegation has no contests by
+#   construction (nobody claims; docs/ODD.md §8); its rare lived ambiguity is a pushback.
+#   Under distributed leadership a noticeable share of tasks is still contested or
+#   unowned, yet people *live* very little of it and conflicts are rare: half of the
+#   tasks are framed (clarity 0.5) and go to a domain owner without a contest, and in
+#   most remaining contests the rivals trust the most competent claimant enough to defer
+#   (trust 0.6 against a follow threshold of 0.3). The price of distribution that the
+#   article warns about (C7) is there, but at this level of trust and clarity it is
+#   mostly paid before anyone feels it. Model 1, which had neither frames nor deference,
+#   counted every contest as ambiguity and showed far more conflict (exercise 3).
+# * **Throughput — delegation still ahead, narrowly.** The leader is not a bottleneck at
+#   two tasks per step and hands tasks to the people it rates best, so more attempts
+#   succeed; with ten seeds the gap is clear, with three it is not. Its weak side shows
+#   in the waiting: a leader who sometimes names its go-to people without checking their
+#   loads leaves tasks in their backlogs, so on average a task under delegation waits
+#   *longer* for an owner than under distributed leadership.
+#   Notebook 3 shows when throughput reverses: when work arrives faster than the leader
+#   can decide (H1).
+# * **H4 — nothing left to facilitate.** The hybrid leader only steps in for unsettled
+#   contests and unowned tasks; with so few of them it uses almost none of its capacity,
+#   and hybrid and distributed leadership are hard to tell apart. "Keeps the throughput"
+#   holds; "much less ambiguity" cannot show when there is little ambiguity to remove.
+#   Lower the trust or the clarity (notebook 3) to give the facilitator work.
+# * **H5 — supported, and C6 too.** Under distributed and hybrid leadership competence
+#   grows more evenly (a much lower Gini) and engagement is higher: people chose their
+#   own work (C6). Under delegation the leader keeps picking its best-rated few, and the
+#   workload Gini tells the same story.
 #
-# A result that contradicts a hypothesis is a finding. The model shows a real trade-off:
-# delegation is efficient here but concentrates work and learning on a few people;
-# distribution spreads them at a cost in ambiguity, conflict and some success.
+# A result that contradicts a hypothesis is a finding. The model shows a trade-off, not a
+# winner: delegation is a little more efficient here but concentrates work and learning
+# on a few people and makes their tasks wait; distribution spreads them at a small cost
+# in success, and trust and clear frames keep its ambiguity low.
 
 # %% [markdown]
 # ## Exercises
@@ -317,18 +347,24 @@ print(f"\nhybrid keeps {mean.loc['hybrid', 'throughput'] / mean.loc['distributed
 #
 # Add `"culture=high_trust"` to the overrides list in the loop:
 # `simulation.run([f"coordination={regime}", "culture=high_trust"], ...)`. More
-# initiative means more claims — and so, possibly, *more* contests.
+# initiative means more claims — and so, possibly, *more* contests; more trust means
+# more granted claims and more deference, so fewer of those contests are *lived*.
+# Compare `contested_or_unowned_share` with `role_ambiguity`.
 # </details>
 #
-# **Exercise 3 — clear frames.** Set `organization.clarity=1` (a shared rule always
-# settles contests). Which regime gains most? Is hybrid still different from
-# distributed?
+# **Exercise 3 — the first model.** Rerun the comparison with `mechanisms=model1`: hard
+# trust thresholds, no frames (clarity only settles a contest after it arose), nobody
+# defers, no diffusion of responsibility, a leader who always checks loads, no rework
+# (docs/ODD.md §9). How do the two measures of ambiguity and the conflicts change? Then
+# switch back to the default and set only `organization.clarity_acts=after`: how much of
+# the difference is that one mechanism?
 #
 # <details><summary>Hint</summary>
 #
-# With clarity 1 no contest is left unsettled, so neither distributed conflicts nor
-# hybrid escalations of contests remain (docs/ODD.md §7.3–7.4). Compare `conflict_rate`
-# and `escalation_rate`.
+# `simulation.run([f"coordination={regime}", "mechanisms=model1"], ...)`. Under model 1
+# every contest is fought out unless a rule happens to settle it, so expect many more
+# contests and conflicts, and a hybrid leader with real work to do (`escalation_rate`).
+# Switching one mechanism at a time is how you find which rule produces a result.
 # </details>
 #
 # **Exercise 4 — a heavier workload.** Use `workload.arrival_rate=4`. Which regime has
@@ -337,7 +373,8 @@ print(f"\nhybrid keeps {mean.loc['hybrid', 'throughput'] / mean.loc['distributed
 # <details><summary>Hint</summary>
 #
 # With 4 tasks per step and 3 decisions per step, the delegating leader cannot keep up:
-# its queue grows for the whole run. This is H1, explored in notebook 3.
+# its queue grows for the whole run (`leader_queue_mean`, `owner_wait_lower_bound`,
+# which counts the tasks still waiting). This is H1, explored in notebook 3.
 # </details>
 
 # %%
@@ -349,8 +386,11 @@ print(f"\nhybrid keeps {mean.loc['hybrid', 'throughput'] / mean.loc['distributed
 # * Compare regimes over **many seeds** and report a **mean with a 95 % CI**, not one run.
 # * Run every regime on **the same seeds** and look at **paired differences**: they are
 #   sharper wherever the organisation itself (its people) drives the outcome.
+# * Say which measure you mean: a task can be *contested* without anyone *living* the
+#   ambiguity, when a frame or deference settles it at once.
 # * At the default settings the model shows a **trade-off**, not a winner: delegation is
-#   efficient and unambiguous but concentrates work and learning (H5 supported);
-#   distribution spreads them and costs ambiguity and conflict (H2 supported); the
-#   facilitating leader removes the conflicts but not the contests (H4 only in part).
+#   a little more efficient but concentrates work and learning and leaves tasks waiting
+#   in its go-to people's backlogs (H5 supported); distribution spreads them, and with
+#   moderate trust and clarity it lives only a little more ambiguity (H2 supported, but
+#   small); the facilitating leader finds almost nothing to do (H4 not tested here).
 # * Whether a hypothesis holds can depend on the conditions: notebook 3 varies them.
