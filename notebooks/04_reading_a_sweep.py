@@ -39,7 +39,8 @@
 #
 # * every parameter, with its dotted name (`coordination.name`, `culture.trust`,
 #   `organization.clarity`, …) and the `seed`;
-# * every metric (`throughput`, `role_ambiguity`, …);
+# * every metric (`throughput`, `role_ambiguity` — the ambiguity people *lived*: a
+#   conflict or a task nobody took in time —, `owner_wait_lower_bound`, …);
 # * `leadsim_version`, `run_dir` (the run's folder) and `status` (`ok`, `failed`, or
 #   `incomplete`).
 #
@@ -168,7 +169,7 @@ params = [c for c in df.columns if "." in c or c == "seed"]
 varying = [c for c in params if df[c].nunique() > 1]
 print("parameters that vary:", varying)
 df[["coordination.name", "culture.trust", "organization.clarity", "seed",
-    "throughput", "role_ambiguity", "conflict_rate"]].head()
+    "throughput", "role_ambiguity", "owner_wait_lower_bound"]].head()
 
 # %% [markdown]
 # ## Means and confidence intervals per combination
@@ -191,7 +192,7 @@ summary.head(8)
 mid = sorted(df["organization.clarity"].unique())[len(CLARITIES) // 2]
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
 for ax, metric, label in [(axes[0], "throughput", "throughput (tasks / step)"),
-                          (axes[1], "conflict_rate", "conflicts (per task)")]:
+                          (axes[1], "role_ambiguity", "lived role ambiguity (share of tasks)")]:
     for regime in REGIMES:
         g = df[(df["coordination.name"] == regime) & (df["organization.clarity"] == mid)]
         s = g.groupby("culture.trust")[metric].apply(ci).unstack()
@@ -208,9 +209,10 @@ plt.show()
 # ## A heatmap: where does distributed leadership beat delegation?
 #
 # For every trust × clarity cell we take the **paired** difference *distributed minus
-# delegation* seed by seed (same seeds, notebook 2) and average it. Blue cells:
-# distributed completes more tasks; red: delegation does. A cell is marked with `*`
-# when its 95 % CI excludes zero.
+# delegation* seed by seed (same seeds, notebook 2) and average it. Left, throughput
+# (blue: distributed completes more tasks; red: delegation does); right, lived role
+# ambiguity (red: distributed lives more of it). A cell is marked with `*` when its 95 %
+# CI excludes zero. The cell after the maps prints where each sign holds.
 
 # %%
 def paired_map(df, metric):
@@ -232,31 +234,48 @@ def heatmap(ax, d, value_label, cmap="RdBu"):
             v = m.loc[t, c]
             ax.text(i, j, f"{v:+.2f}" + ("*" if sig.loc[(t, c)] else ""), ha="center", va="center",
                     fontsize=8, color="white" if abs(v) > 0.6 * lim else "black")
-    ax.set(xlabel="baseline trust (0-1 scale)", ylabel="clarity (probability a rule settles a contest)")
+    ax.set(xlabel="baseline trust (0-1 scale)", ylabel="clarity (probability a task is framed)")
     plt.colorbar(im, ax=ax, label=value_label)
 
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), constrained_layout=True)
 heatmap(axes[0], paired_map(df, "throughput"), "distributed − delegation (tasks / step)")
 axes[0].set_title("Throughput: distributed minus delegation")
-heatmap(axes[1], paired_map(df, "conflict_rate"), "distributed − delegation (conflicts per task)", cmap="RdBu_r")
-axes[1].set_title("Conflicts: distributed minus delegation")
+heatmap(axes[1], paired_map(df, "role_ambiguity"), "distributed − delegation (share of tasks)", cmap="RdBu_r")
+axes[1].set_title("Lived role ambiguity: distributed minus delegation")
 fig.suptitle("Where distribution wins and loses (paired over seeds; * = 95 % CI excludes 0)")
 plt.show()
 
+# %%
+def where(d, condition):
+    cells = [f"trust {t:g} × clarity {c:g}" for (t, c), row in d.iterrows() if condition(row)]
+    return ", ".join(cells) or "nowhere"
+
+
+thr, amb = paired_map(df, "throughput"), paired_map(df, "role_ambiguity")
+print("distributed completes clearly more tasks:", where(thr, lambda r: r["low"] > 0))
+print("delegation completes clearly more tasks: ", where(thr, lambda r: r["high"] < 0))
+print("distributed lives clearly more ambiguity:", where(amb, lambda r: r["low"] > 0))
+print("\nlived ambiguity, distributed − delegation (rows: clarity, columns: trust):")
+amb["mean"].unstack().T.round(3)
+
 # %% [markdown]
-# **What the model shows (default run: 5 trust × 3 clarity values, 3 seeds, 400
-# steps).** At the default workload (2 tasks per step, a leader who can decide 3 per
-# step) there is **no cell where distributed leadership completes more tasks than
-# delegation**: the leader is not a bottleneck, and it picks better-fitting people.
-# The gap is worst at low trust, where distributed leadership stalls completely (C5,
-# H3: about −1.8 tasks/step at trust 0.2); above the threshold it is small (−0.2 to
-# −0.4) and, with 3 seeds, mostly not significant. Clarity does not close the throughput gap; it removes the conflicts
-# (right-hand map: the cost in conflicts falls to 0 at clarity 1). The interaction of
-# claim C12 is there for *conflicts* (trust × clarity: conflict needs both enough trust
-# to grant claims and too little clarity to settle them) — for throughput, the workload
-# matters more: notebook 3 showed delegation losing once arrivals exceed the leader's
-# capacity. Exercise 1 asks you to make the map for a heavier workload.
+# **What the model shows.** At the default workload (2 tasks per step, a leader who can
+# decide 3 per step) distributed leadership does not complete more tasks than delegation
+# anywhere on the map: the leader is not a bottleneck, and it picks better-fitting
+# people. Throughput hardly depends on trust for either regime — in this model a task
+# that nobody may take at once waits and is done later, so low trust shows as *waiting*
+# and *lived ambiguity*, not as lost output.
+#
+# The right-hand map is where trust and clarity visibly matter, and it shows the
+# interaction of claim C12: distributed leadership lives more ambiguity than delegation
+# where trust *and* clarity are low (tasks go unowned because claims are refused),
+# and hardly any where either is high. Clarity can stand in for trust: a framed task
+# goes to a named domain owner without a vote, so trust is not asked. The first model
+# told another story — hard thresholds made low-trust distributed leadership stall
+# outright, and unsettled contests made conflicts the main cost (exercise 1 shows it).
+# For throughput the workload matters more: notebook 3 showed delegation losing once
+# arrivals exceed the leader's capacity (exercise 2).
 
 # %% [markdown]
 # ## Sensitivity indices: which parameters matter?
@@ -288,7 +307,7 @@ problem = {
     "bounds": [[0.2, 0.9], [0.0, 1.0], [0.0, 1.0], [0.2, 0.8], [1.0, 4.0], [0.0, 1.0]],
 }
 X = morris_sample.sample(problem, N=MORRIS_TRAJECTORIES, num_levels=4, seed=7)
-OUTPUTS = {"throughput": "tasks / step", "role_ambiguity": "share of tasks", "conflict_rate": "per task"}
+OUTPUTS = {"throughput": "tasks / step", "role_ambiguity": "share of tasks", "owner_wait_lower_bound": "steps"}
 Y = []
 for i, x in enumerate(X):
     overrides = ["coordination=distributed"] + [f"{n}={v:.6g}" for n, v in zip(problem["names"], x) if n != "dummy"]
@@ -319,43 +338,66 @@ fig.suptitle(f"Which parameters matter under distributed leadership ({len(X)} ru
 plt.show()
 
 # %% [markdown]
-# **What the model shows (default size: 6 trajectories, 42 runs).** Read μ\* against the
-# grey dummy bar: with so few runs the confidence intervals are wide, and only large
-# effects stand out.
+# Read μ\* against the grey dummy bar. The cell below lists, for each outcome, the
+# parameters whose μ\* stands clearly above it (the lower end of their interval above
+# the upper end of the dummy's), strongest first.
+
+# %%
+for metric in OUTPUTS:
+    t = indices[metric]
+    noise = t.loc["dummy", "mu_star"] + t.loc["dummy", "mu_star_conf"]
+    clear = t.drop("dummy").query("mu_star - mu_star_conf > @noise").sort_values("mu_star", ascending=False)
+    print(f"{metric:<24} clearly above the dummy: {', '.join(clear.index) or 'none'}")
+
+# %% [markdown]
+# **What to look for.** With few trajectories the confidence intervals are wide and only
+# large effects stand out (at the small size the tests use, almost nothing does).
 #
-# * **Throughput** is driven by the arrival rate (more work arrives, more is done —
-#   a trivial effect worth recognising) and by **trust**, with a σ as large as its μ\*:
-#   the trust effect is a *threshold* (notebook 3), strong where trust crosses the grant
-#   threshold and nil elsewhere.
-# * **Conflicts** depend on **clarity** (a rule that settles contests), **initiative**
-#   (more claimants, more contests) and transparency, each with a σ as large as its μ\*:
-#   they interact (C12). Trust shows almost no effect on conflicts here — yet notebook 3
-#   found none below the grant threshold and many above it. Look at the sample `X`: the
-#   few trajectories that cross the threshold do so where clarity or transparency is 1,
-#   where there are no conflicts anyway. Six trajectories are a coarse look; a screening
-#   can miss an effect that lives in a corner of the space.
-# * **Role ambiguity** is dominated by **trust** (low trust: tasks become unowned), with
-#   transparency and initiative (who claims, and who sees other claims, C13) next.
+# * **Throughput** is driven by the arrival rate (more work arrives, more is done — a
+#   trivial effect worth recognising); the organisational parameters are hard to tell
+#   from the dummy: at these loads low trust or unclear frames make work *wait*, they do
+#   not lose it.
+# * **Lived role ambiguity** and **waiting for an owner** are where trust, clarity and
+#   initiative show, each with a σ as large as its μ\*: their effects depend on the
+#   others (C12 — clarity can stand in for trust, as the heatmap showed) and are
+#   non-linear (trust acts by degrees around the grant threshold, strongly below it and
+#   little above).
+# * A screening can miss an effect that lives in a corner of the space: look at the
+#   sample `X` to see which corners six trajectories visited.
 #
 # Morris is a *screening* method: it ranks parameters cheaply but does not split the
-# variance exactly. Sobol indices do (exercise 3), at many more runs.
+# variance exactly. Sobol indices do (exercise 4), at many more runs.
 
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1 — a heavier workload.** Redo the sweep and the heatmap with
+# **Exercise 1 — the first model.** Redo the sweep and both maps with
+# `mechanisms=model1` (hard trust thresholds, no frames, nobody defers, no rework:
+# docs/ODD.md §9). Where does the map change, and which metric would you now map on the
+# right: lived ambiguity or conflicts?
+#
+# <details><summary>Hint</summary>
+#
+# Add `"mechanisms=model1"` to the list passed to `simulation.run` in
+# `sweep_in_python` (or `mechanisms=model1` to the `leadsim -m` command), and use a new
+# `SWEEP_DIR`. Expect a cliff: below the grant threshold no claim counts and
+# distributed leadership stalls; above it, contests are fought out unless a rule
+# settles them, so `conflict_rate` becomes the big cost where clarity is low.
+# </details>
+#
+# **Exercise 2 — a heavier workload.** Redo the sweep and the heatmap with
 # `workload.arrival_rate=5` (add it to the overrides in `sweep_in_python`, or to the
 # `leadsim -m` command). Where does distributed leadership now beat delegation?
 #
 # <details><summary>Hint</summary>
 #
 # Add `"workload.arrival_rate=5"` to the list passed to `simulation.run`. With five
-# tasks per step and three decisions per step, delegation saturates near 3 × 0.9 ≈ 2.7
-# tasks per step (H1). Expect blue cells wherever distributed leadership does not
-# stall — look closely at trust 0.3, too.
+# tasks per step and three decisions per step, delegation saturates near its capacity
+# times its success rate (H1), and its queue grows for the whole run. Expect blue cells
+# across the map; does low trust still cost distributed leadership anything?
 # </details>
 #
-# **Exercise 2 — screen delegation.** Run the Morris screening for
+# **Exercise 3 — screen delegation.** Run the Morris screening for
 # `coordination=delegation`, with `organization.leader_capacity` (bounds 1 to 8) in
 # place of transparency. Which parameters matter now? Is trust still important?
 #
@@ -366,7 +408,7 @@ plt.show()
 # small μ\*.
 # </details>
 #
-# **Exercise 3 — Sobol indices.** Compute first-order and total Sobol indices for
+# **Exercise 4 — Sobol indices.** Compute first-order and total Sobol indices for
 # throughput with three parameters (trust, clarity, arrival rate) and the dummy.
 #
 # <details><summary>Hint</summary>
@@ -383,7 +425,7 @@ plt.show()
 # the confidence intervals are huge — try 64 if you have a few minutes.
 # </details>
 #
-# **Exercise 4 — read a real sweep.** Ask your teacher for a sweep folder (or run
+# **Exercise 5 — read a real sweep.** Ask your teacher for a sweep folder (or run
 # `leadsim -m +experiment=headline hydra.sweep.dir=my_sweep` and then
 # `leadsim-report my_sweep`), set `SWEEP_DIR` and `MAKE_SWEEP = False`, and rerun the
 # "Load and check" section. What varies in it?
@@ -404,9 +446,11 @@ plt.show()
 #   (dotted names), metric, version and status. Check status and versions first.
 # * Summarise per combination with a mean and a 95 % CI; compare regimes with
 #   **paired** differences over the same seeds; a heatmap shows where the sign flips.
-# * At the default workload delegation completes more tasks everywhere on the
-#   trust × clarity map; distributed leadership loses most at low trust (H3) and pays in
-#   conflicts where clarity is low (H2). Its advantage needs a leader bottleneck (H1).
+# * At the default workload delegation completes a little more everywhere on the
+#   trust × clarity map; trust and clarity show in what distributed leadership *lives*:
+#   unowned tasks and waiting where both are low (H2, H3), almost none where either is
+#   high (C12: clarity can stand in for trust). Its throughput advantage needs a leader
+#   bottleneck (H1).
 # * Sensitivity indices rank parameters; compare them with a **dummy** parameter to see
-#   what noise alone produces, and read a large σ as a sign of thresholds and
+#   what noise alone produces, and read a large σ as a sign of non-linear effects and
 #   interactions (C12).
