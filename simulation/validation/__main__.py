@@ -14,7 +14,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="docs/figures/validation", help="folder for figures and tables")
     p.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
     p.add_argument("--quick", action="store_true", help="few replicates and short runs (a smoke test)")
-    p.add_argument("--only", nargs="*", choices=["queue", "little", "limits", "replicates", "patterns"],
+    p.add_argument("--only", nargs="*", choices=["queue", "little", "limits", "replicates", "patterns", "dose"],
                    help="run only these sections")
     p.add_argument("--doc", default="docs/validation.md",
                    help="report whose <!-- table:NAME --> blocks are refreshed (skipped if missing)")

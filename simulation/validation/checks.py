@@ -13,8 +13,13 @@ from . import queueing
 from .runs import config, events_per_step, replicate, run_model, slope, task_times, with_seed
 
 #: Delegation as a pure queue: workers never bind (60 people x 20 slots), nobody
-#: pushes back (trust in the leader is never below 0), so every decision starts a task.
+#: pushes back (a hard threshold at 0: trust in the leader is never below it), so every
+#: decision starts a task; model 1's leader (it checks loads, does not explore, so no
+#: backlogs) and no rework (a failed task would re-enter the queue: arrivals would no
+#: longer be the Poisson stream alone).
 QUEUE_BASE = {"coordination.name": "delegation", "coordination.pushback_threshold": 0.0,
+              "culture.trust_width": 0.0, "coordination.load_awareness": 1.0,
+              "coordination.exploration": 0.0, "workload.rework": 0.0,
               "people.capacity": 20, "organization.size": 60}
 
 
@@ -155,40 +160,64 @@ def little_identity(model) -> tuple[int, int]:
     return int(wip.sum()), int(np.maximum(hi - lo + 1, 0).sum())
 
 
+def wip_per_step(model) -> dict:
+    """``wip`` at the end of every step against the tasks open then by the event log
+    (arrived, not yet ended for good: waiting, in the leader's queue or a backlog,
+    being worked on, or back for rework). Returns how many steps disagree."""
+    tt = task_times(model)
+    s = model.steps
+    a = tt["arrival"]
+    e = np.where(tt["end"] >= 0, tt["end"], s + 1)
+    # open at the end of step t: a <= t < e
+    opened = np.bincount(a, minlength=s + 2)[: s + 1].cumsum()
+    closed = np.bincount(e, minlength=s + 2)[: s + 1].cumsum()
+    wip = model.timeseries.set_index("step")["wip"]
+    steps = wip.index.to_numpy()
+    return {"steps": len(steps), "mismatches": int(((opened - closed)[steps] != wip.to_numpy()).sum()),
+            "open_at_end": int(opened[s] - closed[s]), "tasks_open": int(model.metrics()["tasks_open"])}
+
+
 # --------------------------------------------------------------------- limits
 def conflict_kinds(model) -> dict:
     """CONFLICT events split into pushbacks (an ASSIGNED of the same task to the same
-    person in the same step precedes it) and unsettled contests (the rest)."""
+    person in the same step precedes it) and unsettled contests (the rest); and how many
+    tasks a frame named someone for."""
     ev = model.events.array()
     conf = ev[ev[:, 2] == Event.CONFLICT]
     asg = ev[ev[:, 2] == Event.ASSIGNED]
     keys = set(map(tuple, asg[:, [0, 1, 3]].tolist()))
     vertical = sum(tuple(r) in keys for r in conf[:, [0, 1, 3]].tolist())
+    n = model.tasks.n
     return {"conflicts": len(conf), "pushbacks": vertical, "contests": len(conf) - vertical,
-            "contested": int((ev[:, 2] == Event.CONTESTED).sum())}
+            "contested": int((ev[:, 2] == Event.CONTESTED).sum()),
+            "framed": int(model.tasks.framed[:n].sum()), "tasks": int(n)}
 
 
-def clarity_check(regime: str, clarity: float, seeds=range(3), steps: int = 500) -> dict:
-    cfg = config({"coordination.name": regime, "organization.clarity": clarity, "steps": steps})
+def clarity_check(regime: str, clarity: float, seeds=range(3), steps: int = 500, **extra) -> dict:
+    """Contests, conflicts and frames at a given clarity (``extra``: more dotted overrides,
+    with ``__`` for the dot)."""
+    cfg = config({"coordination.name": regime, "organization.clarity": clarity, "steps": steps}, **extra)
     runs = replicate(conflict_kinds, cfg, seeds)
     return {k: sum(r[k] for r in runs) for k in runs[0]}
 
 
 def no_trust_check(regime: str, feedback: float = 0.1, seeds=range(3), steps: int = 500,
-                   grant_threshold: float = 0.35) -> dict:
-    """Nobody is trusted at all (``trust = 0``, no spread) and claims need trust."""
+                   grant_threshold: float = 0.35, width: float = 0.0, clarity: float = 0.0) -> dict:
+    """Nobody is trusted at all (``trust = 0``, no spread) and claims need trust. With a
+    hard threshold (``width`` 0) a claim is never granted; a smooth one grants a few.
+    Frames (``clarity`` > 0) name a person without any grant, so they are off by default."""
     cfg = config({"coordination.name": regime, "culture.trust": 0.0, "culture.trust_spread": 0.0,
                   "culture.feedback": feedback, "coordination.grant_threshold": grant_threshold,
-                  "steps": steps})
+                  "culture.trust_width": width, "organization.clarity": clarity, "steps": steps})
 
     def one(model):
         ev = model.events.array()
-        first = lambda k: int(ev[ev[:, 2] == k, 0].min(initial=10**9))  # noqa: E731
+        first = lambda k: int(ev[ev[:, 2] == k, 0].min(initial=10**9))
         return {"claimed": int((ev[:, 2] == Event.CLAIMED).sum()),
                 "granted": int((ev[:, 2] == Event.GRANTED).sum()),
                 "started": int((ev[:, 2] == Event.STARTED).sum()),
                 "first_granted": first(Event.GRANTED), "first_finished":
-                min(first(Event.COMPLETED), first(Event.FAILED)),
+                min(first(Event.COMPLETED), first(Event.FAILED), first(Event.REOPENED)),
                 "open": int(model.n_open), "arrived": int((ev[:, 2] == Event.ARRIVED).sum())}
     runs = replicate(one, cfg, seeds)
     return {"claimed": sum(r["claimed"] for r in runs), "granted": sum(r["granted"] for r in runs),

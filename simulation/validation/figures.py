@@ -7,12 +7,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from . import queueing  # noqa: E402
-from .replicates import welch  # noqa: E402
+from . import queueing
+from .replicates import welch
 
 COLORS = {"delegation": "#1f77b4", "distributed": "#ff7f0e", "hybrid": "#2ca02c"}
 DPI = 90
@@ -94,7 +94,7 @@ def cv_figure(frames: dict, metrics, path: Path) -> None:
                 continue
             cv = cv_curve(df[k])
             a.plot(np.arange(1, len(cv) + 1), cv, lw=1, color=colors[k], label=k)
-        a.axvline(10, color="0.6", ls=":", lw=1)
+        a.axvline(20, color="0.6", ls=":", lw=1)
         a.set(xlabel="replicates n", title=regime)
     np.atleast_1d(ax)[0].set_ylabel("coefficient of variation over n runs")
     handles = [plt.Line2D([], [], color=colors[k], label=k) for k in metrics]
@@ -102,7 +102,7 @@ def cv_figure(frames: dict, metrics, path: Path) -> None:
     _save(fig, path)
 
 
-def warmup_figure(series: dict, table: pd.DataFrame, path: Path, warmup: int = 100, steps: int = 500) -> None:
+def warmup_figure(series: dict, table: pd.DataFrame, path: Path, warmup: int = 200, steps: int = 600) -> None:
     names = list(next(iter(series.values())).keys())
     fig, ax = plt.subplots(1, len(names), figsize=(4.3 * len(names), 3.5), constrained_layout=True)
     for a, name in zip(ax, names):
@@ -116,7 +116,7 @@ def warmup_figure(series: dict, table: pd.DataFrame, path: Path, warmup: int = 1
         a.axvline(steps, color="0.5", ls=":", lw=0.8)
         a.set(xlabel="step", title=f"{name} (Welch moving average)")
     ax[0].legend(fontsize=8)
-    fig.suptitle("▼ MSER-5 truncation point; dashed: default warm-up (100); dotted: default run end (500)",
+    fig.suptitle(f"▼ MSER-5 truncation point; dashed: default warm-up ({warmup}); dotted: default run end ({steps})",
                  fontsize=9)
     _save(fig, path)
 

@@ -36,7 +36,7 @@ def _truncation(lam: float, c: int, tail: float = 1e-13) -> int:
     if rho >= 1:
         raise ValueError(f"the queue is unstable: arrival rate {lam} >= capacity {c}")
     lo, hi = 1.0 + 1e-12, 2.0
-    f = lambda z: lam * (z - 1.0) - c * np.log(z)  # noqa: E731 - negative between 1 and the root
+    f = lambda z: lam * (z - 1.0) - c * np.log(z)
     while f(hi) < 0:
         hi *= 2
     for _ in range(200):

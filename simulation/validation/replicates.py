@@ -22,13 +22,16 @@ from .runs import config, replicate
 
 #: Metrics whose stability we check (the demo's and the main state variables).
 MAIN_METRICS = ("throughput", "lead_time_mean", "owner_wait_mean", "success_rate", "role_ambiguity",
-                "conflict_rate", "workload_gini", "engagement_mean", "trust_mean", "wip_mean")
+                "conflict_rate", "workload_gini", "engagement_mean", "trust_mean", "wip_mean",
+                "lead_time_lower_bound", "claims_per_task", "backlog_mean", "rework_rate")
+#: The package defaults the replicate analysis measures (Model 2: 600 steps, warm-up a third).
+DEFAULT_STEPS, DEFAULT_WARMUP = 600, 200
 SERIES = ("wip", "engagement_mean", "trust_mean")
 
 
 def replicate_metrics(regime: str, n: int, jobs: int = 1, **overrides) -> pd.DataFrame:
-    """``n`` replicates (seeds 0..n-1) of the default run under ``regime``."""
-    cfg = config({"coordination.name": regime, **overrides})
+    """``n`` replicates (seeds 0..n-1) of the default run (600 steps, warm-up 200) under ``regime``."""
+    cfg = config({"coordination.name": regime, "steps": DEFAULT_STEPS, "warmup": DEFAULT_WARMUP, **overrides})
     rows = replicate(lambda m: m.metrics(), cfg, range(n), jobs)
     return pd.DataFrame(rows)
 
