@@ -22,8 +22,8 @@
 # 1. run a small *parameter sweep* from Python: every combination of a few values, on
 #    several seeds;
 # 2. show the **leader bottleneck** of delegation (H1) and say when it appears;
-# 3. show how **trust** and **clarity** shape distributed leadership (H2, H3), including
-#    a *tipping point*;
+# 3. show how **trust** and **clarity** shape distributed leadership (H2, H3), and tell
+#    a *threshold* (a cliff) from a *dose-response* (a slope);
 # 4. explain a result from the model's rules (docs/ODD.md) instead of from intuition.
 #
 # Prerequisites: notebooks 1 and 2. Time: about 45 minutes.
@@ -37,11 +37,12 @@
 #   delegation's throughput saturates at that capacity, while distributed leadership
 #   scales with the workforce.
 # * **C5** trust in employees' judgement is what makes distribution work: a claim to
-#   lead counts only if colleagues trust the claimant enough (their mean trust must reach
-#   `coordination.grant_threshold`, 0.35 by default).
+#   lead counts with a probability that rises with colleagues' mean trust in the
+#   claimant, around `coordination.grant_threshold` (0.35 by default).
 # * **C7** without clear frames roles become unclear: several people claim a task, or
-#   nobody does. `organization.clarity` is the probability that a shared rule settles a
-#   contested task. **H2**: role ambiguity and conflict fall as clarity and trust rise.
+#   nobody does. `organization.clarity` is the probability that a task is *framed*: a
+#   named person takes it before anyone claims it. **H2**: role ambiguity and conflict
+#   fall as clarity and trust rise.
 #   **H3**: with low trust and low clarity, distributed leadership can do worse than
 #   delegation.
 
@@ -54,7 +55,7 @@ STEPS = 150 if SMALL else 400                     # length of each run, in steps
 WARMUP = 50 if SMALL else 100                     # steps left out of rates and means
 CAPACITIES = [1, 4] if SMALL else [1, 2, 4, 8]    # leader decisions per step
 ARRIVALS = [1, 4] if SMALL else [1, 2, 4, 6, 8]   # tasks arriving per step
-TRUSTS = [0.2, 0.6] if SMALL else [0.1, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8]
+TRUSTS = [0.1, 0.35, 0.6] if SMALL else [0.1, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8]
 CLARITIES = [0.0, 1.0] if SMALL else [0.0, 0.25, 0.5, 0.75, 1.0]
 
 # %%
@@ -140,8 +141,9 @@ plt.show()
 
 # %% [markdown]
 # Where does delegation's throughput stop growing? Compare the plateau with the
-# leader's capacity times the success rate (each decision starts one task, and about
-# nine in ten tasks succeed under delegation):
+# leader's capacity times the success rate (each decision starts one attempt — a task
+# that failed and comes back for rework needs a new decision — and about nine in ten
+# attempts succeed under delegation):
 
 # %%
 top = max(ARRIVALS)
@@ -151,96 +153,164 @@ plateau["capacity × success rate"] = plateau.index * plateau["success_rate"]
 plateau
 
 # %% [markdown]
-# **What the model shows (default run, 3 seeds × 400 steps).** H1 is **supported**.
-# Under delegation, throughput follows the arrivals until they reach the leader's
-# capacity; then it flattens at about *capacity × success rate* (≈ 0.9 per decision per
-# step), the leader works at 100 % of its capacity, and its queue grows for the whole
-# run (hundreds of tasks: the log scale hides how bad it is). Distributed leadership has
-# no such ceiling: its throughput keeps growing with the arrivals — here up to 8 tasks
-# per step, with its lower success rate (≈ 0.8) as the only loss. Below the
-# bottleneck, delegation completes *more* tasks than distributed leadership (notebook 2),
-# and a leader who can make 8 decisions per step is not saturated even at 8 arrivals
-# per step: the bottleneck, not the regime as such, decides which is faster.
+# **What the model shows.** H1 is **supported**. Under delegation, throughput follows the
+# arrivals until they reach the leader's capacity; then it flattens at about
+# *capacity × success rate* (the table), the leader works at 100 % of its capacity, and
+# its queue grows for the whole run (hundreds of tasks: the log scale hides how bad it
+# is). Distributed leadership has no such ceiling: its throughput keeps growing with the
+# arrivals, with its lower success rate as the only loss. Below the bottleneck the two
+# regimes complete about as much (delegation a little more, notebook 2). Rework adds to
+# the leader's load: every failed attempt that comes back needs another decision, so a
+# leader saturates a little *before* arrivals reach its capacity. The bottleneck, not
+# the regime as such, decides which is faster.
 
 # %% [markdown]
-# ## Part B — trust: a tipping point (C5, H3)
+# ## Part B — trust by degrees (C5, H3)
 #
-# Now we vary the baseline trust between colleagues (`culture.trust`) for all three
-# regimes, at the default clarity (0.5) and workload (2 tasks per step).
+# In the first version of the model (*model 1*) trust acted through hard thresholds: a
+# claim counted only if colleagues' mean trust in the claimant reached
+# `grant_threshold`, and then always. People do not work like that. Now (*model 2*, the
+# default) granting a claim, joining as a follower, deferring to a more competent rival
+# and pushing back on the leader are *probabilities* that rise with trust around the
+# same thresholds, from 12 % to 88 % over `culture.trust_width` (0.2). Trust also makes
+# people bolder (psychological safety: they claim more when they trust their
+# colleagues), and it is *evidence* that fades, so distrust can recover. Here is the
+# grant rule itself under both models:
+
+# %%
+from simulation.rules import grant_probability
+
+grid = np.linspace(0, 1, 201)
+cfg = simulation.SimConfig()  # the defaults
+fig, ax = plt.subplots(figsize=(6.5, 4))
+ax.plot(grid, grant_probability(grid, cfg.coordination.grant_threshold, cfg.culture.trust_width),
+        color="C1", label=f"model 2: by degrees (width {cfg.culture.trust_width})")
+ax.plot(grid, grant_probability(grid, cfg.coordination.grant_threshold, 0.0),
+        color="k", ls="--", label="model 1: a hard threshold")
+ax.set(title="The grant rule: a claim counts with this probability",
+       xlabel="colleagues' mean trust in the claimant (0-1 scale)", ylabel="probability the claim counts (0-1)")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# What does that do to the organisation? We vary the baseline trust between colleagues
+# (`culture.trust`) for all three regimes at the default clarity (0.5) and workload
+# (2 tasks per step), and run distributed leadership once more under model 1
+# (`mechanisms=model1` switches every new mechanism off at once). Lines are means, bands
+# 95 % confidence intervals.
 
 # %%
 trust = sweep({"coordination": ["delegation", "distributed", "hybrid"], "culture.trust": TRUSTS})
+trust_m1 = sweep({"coordination": ["distributed"], "mechanisms": ["model1"], "culture.trust": TRUSTS})
+TRUST_METRICS = [("throughput", "throughput (tasks / step)"),
+                 ("role_ambiguity", "lived role ambiguity (share of tasks)"),
+                 ("conflict_rate", "conflicts (per task)")]
+
+
+def band(ax, df, x, metric, color, label, **line):
+    """Mean line and 95 % CI band of ``metric`` over ``x``."""
+    s = summarise(df, x, metric)
+    ax.plot(s[x], s["mean"], marker="o", ms=3, color=color, label=label, **line)
+    ax.fill_between(s[x], s["low"].fillna(s["mean"]), s["high"].fillna(s["mean"]), color=color, alpha=0.2)
+
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
-for ax, (metric, label) in zip(axes, [("throughput", "throughput (tasks / step)"),
-                                      ("unowned_share", "unowned tasks (share of tasks)"),
-                                      ("conflict_rate", "conflicts (per task)")]):
+for ax, (metric, label) in zip(axes, TRUST_METRICS):
     for regime, g in trust.groupby("coordination"):
-        s = summarise(g, "culture.trust", metric)
-        ax.errorbar(s["culture.trust"], s["mean"], yerr=[s["mean"] - s["low"], s["high"] - s["mean"]],
-                    marker="o", capsize=3, color=COLORS[regime], label=regime)
-    ax.axvline(0.35, color="k", ls=":", lw=1, label="grant threshold (0.35)")
+        band(ax, g, "culture.trust", metric, COLORS[regime], regime)
+    band(ax, trust_m1, "culture.trust", metric, "k", "distributed, model 1", ls="--")
+    ax.axvline(0.35, color="0.5", ls=":", lw=1, label="grant threshold (0.35)")
     ax.set(title=label.split(" (")[0].capitalize() + " vs trust", xlabel="baseline trust (0-1 scale)", ylabel=label)
     ax.legend(fontsize=8)
 fig.suptitle(f"Trust between colleagues: mean and 95 % CI over {SEEDS} seeds")
 plt.show()
 
 # %% [markdown]
-# **What the model shows.** Distributed leadership has a **tipping point**. When the
-# baseline trust is clearly below the grant threshold (0.35), colleagues refuse almost
-# every claim: nobody may lead, nearly every task becomes *unowned*, and throughput
-# collapses to zero (C5: "low trust: claims refused, tasks stall"). Just above the
-# threshold the organisation works; further trust changes little, because in this model
-# trust acts through thresholds (granting, following, pushing back on the leader).
-# Near the threshold (0.3–0.35) runs differ a lot between seeds: outcomes move trust up
-# or down and decide on which side an organisation ends up.
-#
-# **H3 is supported in its strong form**: at low trust distributed leadership does far
-# worse than delegation. Delegation barely notices trust — the leader assigns tasks
-# whatever colleagues think of each other. The hybrid leader rescues the low-trust
-# organisation: tasks nobody could claim are escalated and assigned (watch its
-# unowned share stay well below distributed's), so its throughput hardly drops (C8).
-#
-# Notice also the conflicts: under distributed leadership they *rise* with trust, from
-# almost none at low trust (claims are refused, so nobody contests) to about one per
-# four tasks. That is the opposite of what H2 says for trust: more trust means
-# more granted claims, hence more contested tasks.
+# The cell below reads the curves for you: how much distributed leadership changes from
+# the lowest to the highest trust, and how steep the steepest step between neighbouring
+# trust values is under each model (a cliff puts almost all of the change into one step).
+
+# %%
+def dose_response(df, metric):
+    m = df.groupby("culture.trust")[metric].mean()
+    steps = m.diff().abs()
+    return {"lowest trust": m.iloc[0], "highest trust": m.iloc[-1],
+            "share of the change in the steepest step": steps.max() / max(steps.sum(), 1e-12),
+            "steepest between": f"{steps.index[steps.argmax() - 1]:g}-{steps.idxmax():g}"}
+
+
+pd.DataFrame({(name, metric): dose_response(df, metric)
+              for name, df in [("model 2", trust[trust.coordination == "distributed"]), ("model 1", trust_m1)]
+              for metric in ["throughput", "role_ambiguity"]})
 
 # %% [markdown]
-# ## Part C — clarity: settling contests (C7, H2)
+# **What the model shows.** Under model 1 (dashed) distributed leadership has a
+# **tipping point**: below the grant threshold colleagues refuse every claim, nearly
+# every task goes unowned and throughput collapses to zero; just above it the
+# organisation works and further trust changes little — except conflicts, which *rise*
+# with trust (more claims granted, more contests fought out). Near the threshold runs
+# differ a lot between seeds: outcomes move trust up or down and decide on which side an
+# organisation ends up.
 #
-# Clarity is the chance that a shared rule ("the most competent claimant leads") settles
-# a contested task. We vary it for distributed leadership at two trust levels.
+# Under model 2 the cliff is gone: trust acts **by degrees**. Lived role ambiguity falls
+# step by step as trust rises — a *dose-response* — because fewer claims are refused and
+# fewer tasks wait unowned. Throughput hardly moves: at this workload a task that nobody
+# may take at once is framed, or granted a little later, or waits and is done later, so
+# low trust costs *waiting and lived ambiguity*, not output. Conflicts stay rare at every
+# trust level: rivals defer to the most competent claimant; they appear, if at all,
+# around the thresholds, where claims are granted but people do not yet defer.
+#
+# **H3** ("with low trust and low clarity, distributed leadership can do worse than
+# delegation") is supported in its strong form by model 1 (distributed leadership
+# stalls) and only in a weaker form by model 2: more lived ambiguity and longer waits,
+# not less output. Delegation barely notices trust, apart from pushback on the leader at
+# low trust (its conflicts). The hybrid curve lies on the distributed one for lived
+# ambiguity: a task is escalated only after it went unowned, when the ambiguity has been
+# lived; the facilitator shortens the wait that follows (look at
+# `owner_wait_lower_bound` in `trust`). **H2** for trust holds under model 2 (ambiguity
+# falls as trust rises); under model 1 it fails for conflicts, which rose with trust.
+
+# %% [markdown]
+# ## Part C — clarity: frames before contests (C7, H2)
+#
+# Clarity is the chance that a task arrives *framed*: the frame names, among those who
+# see it, the most competent in its domains, who takes it at once if they have room — no
+# claims, no contest, no vote (docs/ODD.md §7.3). We vary it for distributed leadership
+# at two trust levels and look at both measures of ambiguity, at throughput, and at how
+# evenly work is shared (frames send work to the same domain owners).
 
 # %%
 clar = sweep({"coordination": ["distributed"], "culture.trust": [0.4, 0.8],
               "organization.clarity": CLARITIES})
 
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
-for ax, (metric, label) in zip(axes, [("conflict_rate", "conflicts (per task)"),
-                                      ("role_ambiguity", "role ambiguity (share of tasks)"),
-                                      ("throughput", "throughput (tasks / step)")]):
+fig, axes = plt.subplots(1, 4, figsize=(18, 4.5), constrained_layout=True)
+for ax, (metric, label) in zip(axes, [("contested_or_unowned_share", "contested or unowned (share of tasks)"),
+                                      ("role_ambiguity", "lived role ambiguity (share of tasks)"),
+                                      ("throughput", "throughput (tasks / step)"),
+                                      ("workload_gini", "workload inequality (Gini, 0-1)")]):
     for (t, g), color in zip(clar.groupby("culture.trust"), ["C1", "C3"]):
-        s = summarise(g, "organization.clarity", metric)
-        ax.errorbar(s["organization.clarity"], s["mean"], yerr=[s["mean"] - s["low"], s["high"] - s["mean"]],
-                    marker="o", capsize=3, color=color, label=f"trust {t}")
-    ax.set(title=label.split(" (")[0].capitalize() + " vs clarity", xlabel="clarity (probability a rule settles a contest)",
-           ylabel=label)
+        band(ax, g, "organization.clarity", metric, color, f"trust {t}")
+    ax.set(title=label.split(" (")[0].capitalize() + " vs clarity",
+           xlabel="clarity (probability a task is framed)", ylabel=label)
     ax.legend(fontsize=8, title="distributed")
 fig.suptitle(f"Clear frames under distributed leadership: mean and 95 % CI over {SEEDS} seeds")
 plt.show()
 
 # %% [markdown]
-# **What the model shows.** Clarity removes **conflicts**: from about one conflict per
-# two tasks without a rule to none when the rule always applies — H2 holds for
-# conflicts. But clarity does **not** lower *role ambiguity* as measured here: the same
-# share of tasks is still contested (several people claim them); a clear rule only
-# settles the contest quickly. Reading H2 carefully, the model supports "conflict falls
-# as clarity rises" and does not support "ambiguity falls as clarity rises" — unless we
-# count only *unsettled* contests as ambiguous. Which definition matches the article's
-# "unclear who takes responsibility, and when"? That is a question for discussion, not
-# for the model. Throughput shows no clear effect of clarity: with 3 seeds its
-# confidence intervals overlap everywhere.
+# **What the model shows.** Clarity now does what H2 says, and visibly: the more tasks are
+# framed, the fewer are contested or unowned — almost none when every task is framed —
+# and the less ambiguity people live. Framing matters most where trust is low: at trust
+# 0.4 lived ambiguity falls steeply with clarity, at trust 0.8 there is little to remove
+# (rivals defer anyway). **Clarity can stand in for trust** (C12: the effect of one
+# condition depends on the other). Throughput, if anything, rises a little with clarity
+# (its intervals overlap): a frame sends each task to the most competent person who sees
+# it.
+#
+# The price is in the last panel: frames send work to the same domain owners again and
+# again, so work is shared less evenly. Under model 1 (`organization.clarity_acts=after`)
+# clarity was only the chance that a rule settled a contest *after* it arose: it removed
+# conflicts, but every contest still counted as ambiguity. Which rule matches the
+# article's "clear frames"? That is a question for discussion, not for the model.
 
 # %% [markdown]
 # ## Exercises
@@ -257,16 +327,17 @@ plt.show()
 # escalations per step exceed its capacity — many tasks × a high escalation rate.
 # </details>
 #
-# **Exercise 2 — move the tipping point.** Repeat Part B for distributed leadership with
-# `coordination.grant_threshold=0.5`. Where is the collapse now? What does that say
-# about the *conditions* under which distribution works (claim C12: the advantage is an
+# **Exercise 2 — move the threshold.** Repeat Part B for distributed leadership with
+# `coordination.grant_threshold=0.5`, under both models. Where is model 1's cliff now?
+# Where does model 2's lived ambiguity start to rise? What does that say about the
+# *conditions* under which distribution works (claim C12: the advantage is an
 # interaction, not a constant)?
 #
 # <details><summary>Hint</summary>
 #
-# Add `"coordination.grant_threshold": [0.35, 0.5]` to the grid. The collapse should
-# follow the threshold: it is the *gap* between trust and what colleagues require that
-# matters.
+# `sweep({"coordination": ["distributed"], "mechanisms": ["model1", "model2"], "coordination.grant_threshold": [0.35, 0.5], "culture.trust": TRUSTS})`.
+# Both should follow the threshold: it is the *gap* between trust and what colleagues
+# require that matters — as a cliff in one model, as a slope in the other.
 # </details>
 #
 # **Exercise 3 — tolerance of errors (C9).** At a trust just above the threshold
@@ -275,9 +346,11 @@ plt.show()
 #
 # <details><summary>Hint</summary>
 #
-# A failure costs trust `feedback × trust_loss_ratio × (1 − error_tolerance) × trust`
-# (docs/ODD.md §7.6): with little tolerance every failure pushes trust toward the
-# threshold.
+# The first failure seen on a tie costs trust
+# `feedback × trust_loss_ratio × (1 − error_tolerance) × trust`; later outcomes move it
+# less as evidence accumulates, and old evidence fades (docs/ODD.md §7.6). With little
+# tolerance failures push trust down toward the grant threshold, where claims start
+# being refused.
 # </details>
 #
 # **Exercise 4 — transparency (C13).** Vary `organization.transparency` from 0 to 1
@@ -286,8 +359,23 @@ plt.show()
 # <details><summary>Hint</summary>
 #
 # `sweep({"coordination": ["distributed"], "organization.transparency": [0, 0.5, 1]})`
-# and plot `contested_share`. A later claimant who sees an earlier claim holds back
-# (docs/ODD.md §7.3).
+# and plot `contested_share`, `unowned_share` and `claims_per_task`. A later claimant who
+# sees an earlier claim holds back, and people who can see that a task has waited feel
+# less of the diffusion of responsibility (docs/ODD.md §7.3).
+# </details>
+#
+# **Exercise 5 — which mechanism removes the cliff?** Model 2 differs from model 1 in
+# several mechanisms at once (docs/ODD.md §9). Rerun Part B's model-1 line, switching on
+# *one* mechanism at a time: `culture.trust_width=0.2` (trust by degrees), then
+# `organization.clarity_acts=before` (frames before contests). Which of them turns the
+# cliff into a slope?
+#
+# <details><summary>Hint</summary>
+#
+# `sweep({"coordination": ["distributed"], "mechanisms": ["model1"], "culture.trust_width": [0.0, 0.2], "culture.trust": TRUSTS})`.
+# A key you set wins over the preset. Frames bypass the grant vote altogether, so
+# with clarity 0.5 half of the tasks need no trust to start; smooth thresholds let some
+# claims through below the threshold and refuse some above it.
 # </details>
 
 # %%
@@ -300,12 +388,13 @@ plt.show()
 #   95 % CIs per combination make it readable.
 # * **H1 holds:** delegation saturates at the leader's capacity (times its success
 #   rate) and the queue explodes beyond it; distributed leadership scales with the
-#   workforce. Below the bottleneck delegation is faster.
-# * **Trust has a tipping point** for distributed leadership: below the level colleagues
-#   require to grant a claim, work stalls completely (C5, H3). A facilitating leader
-#   catches what nobody claims.
-# * **Clarity removes conflicts, not contests.** H2 holds for conflict; for role
-#   ambiguity it depends on what you count as ambiguous — and more trust *raises*
-#   conflicts, because more claims are granted.
+#   workforce. Below the bottleneck the two complete about as much.
+# * **A threshold or a dose-response?** With hard thresholds (model 1) trust has a
+#   tipping point: below it distributed work stalls. With trust acting by degrees
+#   (model 2) lived ambiguity and waiting fall gradually as trust rises, and output
+#   hardly changes (C5; H3 only in a weak form). Which one a model assumes decides what
+#   it can show — check the rule before reading the curve.
+# * **Clarity frames tasks before contests**: it lowers contests, lived ambiguity and
+#   waiting (H2), most where trust is low (C12), and concentrates work on domain owners.
 # * Explain results from the model's rules (docs/ODD.md), and say so when a result
 #   contradicts a hypothesis.

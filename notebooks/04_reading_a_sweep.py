@@ -358,10 +358,11 @@ for metric in OUTPUTS:
 #   from the dummy: at these loads low trust or unclear frames make work *wait*, they do
 #   not lose it.
 # * **Lived role ambiguity** and **waiting for an owner** are where trust, clarity and
-#   initiative show, each with a σ as large as its μ\*: their effects depend on the
-#   others (C12 — clarity can stand in for trust, as the heatmap showed) and are
-#   non-linear (trust acts by degrees around the grant threshold, strongly below it and
-#   little above).
+#   initiative show: their μ\* are many times the dummy's, though with so few
+#   trajectories their intervals are wide and the strict test above may pass none of
+#   them. Each has a σ as large as its μ\*: the effects depend on the others (C12 —
+#   clarity can stand in for trust, as the heatmap showed) and are non-linear (trust
+#   matters strongly below the grant threshold and little above it).
 # * A screening can miss an effect that lives in a corner of the space: look at the
 #   sample `X` to see which corners six trajectories visited.
 #
