@@ -63,8 +63,14 @@ def _cpu_percent(procs, seconds: float = 3.0) -> float:
     return sum(p.cpu_percent(None) for p in procs)
 
 
-def _round(b, url: str, n: int, window: float, teacher: str) -> tuple[list, list, list, float]:
-    """Open ``n`` sessions, play for ``window`` seconds, close them; mount times, rates."""
+def _cpu_seconds(procs) -> float:
+    return sum(sum(p.cpu_times()[:2]) for p in procs)
+
+
+def _round(b, url: str, n: int, window: float, teacher: str, servers=()) -> tuple:
+    """Open ``n`` sessions, play for ``window`` seconds, close them; mount times, rates,
+    pictures per second, and the server's CPU seconds per mount."""
+    cpu0 = _cpu_seconds(servers)
     pages = []
     for i in range(n):
         ctx = b.new_context(viewport={"width": 1400, "height": 1000})
@@ -83,6 +89,7 @@ def _round(b, url: str, n: int, window: float, teacher: str) -> tuple[list, list
         except Exception:       # noqa: BLE001  not mounted within 60 s
             mounted.append(float("nan"))
     ok = [pg for pg, m in zip(pages, mounted) if m == m]
+    cpu_per_mount = (_cpu_seconds(servers) - cpu0) / max(len(ok), 1)
     for page in ok:
         btn = page.get_by_role("button", name="▶", exact=True)
         if btn.count():
@@ -97,7 +104,7 @@ def _round(b, url: str, n: int, window: float, teacher: str) -> tuple[list, list
     for page in pages:
         page.close(run_before_unload=True)                # like closing the tab
         page.context.close()
-    return mounted, rates, pics
+    return mounted, rates, pics, cpu_per_mount
 
 
 def one(n: int, window: float, args: list[str], rounds: int = 2) -> dict:
@@ -120,9 +127,9 @@ def one(n: int, window: float, args: list[str], rounds: int = 2) -> dict:
             rss = []
             for r in range(rounds):
                 load0 = os.getloadavg()[0]
-                res = _round(b, url, n, window, teacher)
+                res = _round(b, url, n, window, teacher, servers)
                 if r == 0:
-                    mounted, rates, pics = res
+                    mounted, rates, pics, row["server_cpu_s_per_mount"] = res
                     row["load_avg"] = round((load0 + os.getloadavg()[0]) / 2, 1)
                 time.sleep(3)
                 rss.append(_rss_mb(servers))
@@ -168,7 +175,7 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row), flush=True)
     cols = ["sessions", "server_args", "mounted_within_10s", "mount_median_s", "mount_max_s", "steps_per_s_median",
-            "steps_per_s_min", "pictures_per_s_median", "rss_idle_mb", "rss_kept_per_session_mb",
+            "steps_per_s_min", "pictures_per_s_median", "server_cpu_s_per_mount", "rss_idle_mb", "rss_kept_per_session_mb",
             "cpu_after_close_pct", "load_avg"]
     table = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     table += ["| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |" for r in rows]

@@ -87,13 +87,14 @@ def command(host: str, port: int) -> list[str]:
 
 
 def environment(size: int | None = None, class_key: str | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+    """What the server processes get on top of this environment."""
+    env = {}
     if size is not None:
         env[SIZE_ENV] = str(size)
     if class_key:
         env["LEADSIM_APP_MODE"], env["LEADSIM_APP_KEY"] = "class", class_key
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"   # no phoning home from a classroom
-    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
+    env["SOLARA_KERNEL_CULL_TIMEOUT"] = os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
     return env
 
 

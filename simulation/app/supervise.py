@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -85,7 +86,8 @@ def run(plan: dict) -> int:
     host = plan["host"]
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
-    procs = [subprocess.Popen(w["command"], env=plan["env"]) for w in plan["workers"]]
+    env = {**os.environ, **plan["env"]}
+    procs = [subprocess.Popen(w["command"], env=env) for w in plan["workers"]]
     front = None
     try:
         for w, p in zip(plan["workers"], procs):
