@@ -30,23 +30,25 @@ def in_process(size: int, frames: int, warmup: int, page: int) -> np.ndarray:
 
     from simulation.app.app import PARAMS, Page
     from simulation.app.classroom import ClassroomModel
+    from simulation.app.session import Run
 
     values = {k: p["value"] for k, p in PARAMS.items()}
     values.update(size=size, compare="delegation" if page == 1 else "none")
-    model = solara.reactive(ClassroomModel(**values))
+    run = Run(ClassroomModel(**values))
     for _ in range(warmup):         # past the start-up transient, as in a lesson
-        model.value.step()
-    _, rc = solara.render(solara.AppLayout(children=[Page(model=model)]), handle_error=False)
-    if page:
-        rc.find(v.Tabs).widget.v_model = page
+        run.model.step()
+    _, rc = solara.render(solara.AppLayout(children=[Page(run=run)]), handle_error=False)
+    if page == 0:                   # "One regime" is the second tab, "Side by side" the first
+        rc.find(v.Tabs).widget.v_model = 1
     step = rc.find(v.Btn, children=["Step"]).widget
     times = []
     for _ in range(frames):
         t = time.perf_counter()
         step.click()
         times.append(time.perf_counter() - t)
-    assert model.value.steps == warmup + frames
+    assert run.model.steps == warmup + frames
     rc.close()
+    run.close()
     return 1000 * np.array(times)
 
 
@@ -62,6 +64,7 @@ def in_browser(size: int, frames: int) -> np.ndarray:
         page = b.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
         page.get_by_text("Step: 0").wait_for(timeout=60_000)
+        page.get_by_role("tab", name="One regime").click()
         page.locator("img.widget-image").first.wait_for()
         # Timed inside the page (no Playwright round trips): click Step, then wait
         # until the step counter shows the new step and every picture is replaced.
@@ -105,10 +108,10 @@ def main() -> None:
     warnings.filterwarnings("ignore", module="solara.validate_hooks")
     logging.getLogger("MESA").setLevel(logging.WARNING)
     print(f"{args.size} people, {args.frames} frames after {args.warmup} steps")
-    print(_summary("page 0 (network + plots + numbers)", in_process(args.size, args.frames, args.warmup, 0)))
-    print(_summary("page 1 (two regimes side by side)", in_process(args.size, args.frames, args.warmup, 1)))
+    print(_summary("one regime (network + plots + numbers)", in_process(args.size, args.frames, args.warmup, 0)))
+    print(_summary("side by side (two regimes)", in_process(args.size, args.frames, args.warmup, 1)))
     if args.browser:
-        print(_summary("page 0 in chromium, end to end", in_browser(args.size, min(args.frames, 60))))
+        print(_summary("one regime in chromium, end to end", in_browser(args.size, min(args.frames, 60))))
 
 
 if __name__ == "__main__":
