@@ -67,7 +67,10 @@ def _tree_rss(pid: int) -> int:
 def timed(cmd: list[str], env: dict, cwd: Path, stop_when=None) -> dict:
     """Run ``cmd``; wall time, exit code and peak memory of its process tree. With
     ``stop_when`` (a callable), the whole process group is SIGKILLed once it returns True."""
+    import resource
+
     peak = [0]
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -90,7 +93,9 @@ def timed(cmd: list[str], env: dict, cwd: Path, stop_when=None) -> dict:
             except ProcessLookupError:
                 break
             time.sleep(0.1)
-    return {"wall_s": wall, "returncode": proc.returncode, "peak_mb": peak[0] / 2**20, "killed": killed,
+    end = resource.getrusage(resource.RUSAGE_CHILDREN)   # the process tree's CPU, workers included
+    cpu = (end.ru_utime + end.ru_stime) - (ru.ru_utime + ru.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu, "returncode": proc.returncode, "peak_mb": peak[0] / 2**20, "killed": killed,
             "stderr": "".join(err)[-3000:]}
 
 
@@ -161,12 +166,13 @@ def run_case(name: str, n: int, tmp: Path, env: dict, kill: bool = False) -> dic
     if res["returncode"] != 0:
         print(f"{name}: exit {res['returncode']}\n{res['stderr']}", file=sys.stderr)
     own = own_seconds(d) if (d / "results.parquet").exists() else float("nan")
-    row.update({"wall_s": res["wall_s"], "returncode": res["returncode"], "runs_per_s": n / res["wall_s"],
+    row.update({"wall_s": res["wall_s"], "cpu_s": res["cpu_s"], "cpu_s_per_run": res["cpu_s"] / n,
+                "returncode": res["returncode"], "runs_per_s": n / res["wall_s"],
                 "own_s_per_worker": own / WORKERS, "overhead": res["wall_s"] / (own / WORKERS) - 1,
                 "sweep_peak_mb": res["peak_mb"], **folder_stats(d)})
     row["runs_per_file"] = n / row["files"]
     rep = timed([sys.executable, "-m", "simulation.sweep.report", str(d)], env, tmp)
-    row.update({"report_s": rep["wall_s"], "report_peak_mb": rep["peak_mb"], "report_returncode": rep["returncode"],
+    row.update({"report_s": rep["wall_s"], "report_cpu_s": rep["cpu_s"], "report_peak_mb": rep["peak_mb"], "report_returncode": rep["returncode"],
                 "load_end": load_average()[0]})
     print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
     if "--keep" not in sys.argv and not (name == "chunks" and not kill):
@@ -193,25 +199,69 @@ def inprocess_overhead(n: int, repeats: int, tmp: Path) -> dict:
     jobs = [[f"coordination={r}", f"seed={s}", *TEAM] for r in ("delegation", "distributed") for s in range(n // 2)]
     sims = [dataclasses.replace(compose_config(TEAM + [j[0]]), seed=int(j[1].split("=")[1])) for j in jobs]
     GlobalHydra.instance().clear()
-    chunk_t, plain_t = [], []
+    chunk_t, plain_t, chunk_c, plain_c = [], [], [], []
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         gh = GlobalHydra.instance()
         master = gh.config_loader().load_configuration("config", overrides=[], run_mode=RunMode.MULTIRUN)
         context = type("Ctx", (), {"config_loader": gh.config_loader()})()
         for rep in range(repeats):
             d = tmp / f"inprocess-{rep}"
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             run_chunk(Chunk(str(d), 0, jobs, "chunks", context, master))
             chunk_t.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
+            chunk_c.append(time.process_time() - c0)
+            t0, c0 = time.perf_counter(), time.process_time()
             for sim in sims:
                 simulate(sim, progress=False)
             plain_t.append(time.perf_counter() - t0)
+            plain_c.append(time.process_time() - c0)
             shutil.rmtree(d, ignore_errors=True)
     GlobalHydra.instance().clear()
     row = {"case": "inprocess_chunk", "part": "inprocess", "runs": len(jobs), "wall_s": median(chunk_t),
            "own_s_per_worker": median(plain_t), "overhead": median(chunk_t) / median(plain_t) - 1,
-           "timings_chunk": chunk_t, "timings_plain": plain_t, "load_start": load_average()[0]}
+           "cpu_s": median(chunk_c), "cpu_s_per_run": median(plain_c) / len(jobs),
+           "overhead_cpu": median(chunk_c) / median(plain_c) - 1,
+           "timings_chunk": chunk_t, "timings_plain": plain_t, "cpu_chunk": chunk_c, "cpu_plain": plain_c,
+           "load_start": load_average()[0]}
+    print(row, flush=True)
+    return row
+
+
+def bookkeeping_cpu(n: int, tmp: Path) -> dict:
+    """CPU time per run of everything a chunk's worker does besides simulating —
+    composing by values, validating, hashing, the flat row, Parquet flushes and the
+    merge — over ``n`` jobs with one finished run standing in for each simulation.
+    CPU time (``time.process_time``) is what other processes on a busy machine
+    disturb least."""
+    from unittest import mock
+
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    from simulation.hydra_config import compose_config, config_dir
+    from simulation.runner import simulate
+    from simulation.sweep import execute
+
+    jobs = [[f"coordination={r}", f"seed={s}", *TEAM] for r in ("delegation", "distributed") for s in range(n // 2)]
+    done = simulate(compose_config(TEAM), progress=False)
+    c0 = time.process_time()
+    for _ in range(5):
+        simulate(compose_config(TEAM), progress=False)
+    run_cpu = (time.process_time() - c0) / 5
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        gh = GlobalHydra.instance()
+        master = gh.config_loader().load_configuration("config", overrides=[], run_mode=RunMode.MULTIRUN)
+        context = type("Ctx", (), {"config_loader": gh.config_loader()})()
+        with mock.patch("simulation.runner.simulate", return_value=done):
+            c0 = time.process_time()
+            execute.run_chunk(execute.Chunk(str(tmp / "bookkeeping"), 0, jobs, "chunks", context, master))
+            cpu = time.process_time() - c0
+    GlobalHydra.instance().clear()
+    shutil.rmtree(tmp / "bookkeeping", ignore_errors=True)
+    row = {"case": "bookkeeping_cpu", "part": "inprocess", "runs": n, "cpu_s": cpu, "cpu_s_per_run": cpu / n,
+           "run_cpu_s": run_cpu, "overhead_cpu": cpu / n / run_cpu, "load_start": load_average()[0]}
     print(row, flush=True)
     return row
 
@@ -236,7 +286,7 @@ def synthetic_report(src: Path, n: int, tmp: Path, env: dict) -> dict:
         _write_parquet(d / "chunks" / f"{chunk_name(start, start + len(part) - 1)}.parquet", part)
     del big, rows
     rep = timed([sys.executable, "-m", "simulation.sweep.report", str(d)], env, tmp)
-    row = {"case": "report_synthetic", "part": "report", "runs": n, "report_s": rep["wall_s"],
+    row = {"case": "report_synthetic", "part": "report", "runs": n, "report_s": rep["wall_s"], "report_cpu_s": rep["cpu_s"],
            "report_peak_mb": rep["peak_mb"], "report_returncode": rep["returncode"], **folder_stats(d / "chunks"),
            "load_start": load_average()[0]}
     print(row, flush=True)
@@ -265,6 +315,7 @@ def main(argv=None) -> None:
     rows = []
     try:
         if a.inprocess:
+            rows.append(bookkeeping_cpu(max(a.inprocess, 100) * 5, tmp))
             rows.append(inprocess_overhead(a.inprocess, max(2, a.repeats), tmp))
         # The slice: chunk files against one folder per run (new option, and today's path).
         slice_cases = ["chunks", "runs"] + (["today"] if a.today else [])
@@ -280,10 +331,14 @@ def main(argv=None) -> None:
                          "part": "large"})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    plain = next((r["cpu_s_per_run"] for r in rows if r["case"] == "inprocess_chunk"), None)
+    for r in rows:
+        if plain and r.get("part") in ("slice", "large") and r.get("cpu_s"):
+            r["overhead_cpu"] = r["cpu_s"] / (r["runs"] * plain) - 1
     medians = {}
     for name in {r["case"] for r in rows if r["part"] == "slice"}:
         rs = [r for r in rows if r["part"] == "slice" and r["case"] == name]
-        medians[name] = {k: median(r[k] for r in rs) for k in ("wall_s", "runs_per_s", "overhead", "files",
+        medians[name] = {k: median(r[k] for r in rs) for k in ("wall_s", "cpu_s", "runs_per_s", "overhead", "files",
                                                               "disk_mb", "sweep_peak_mb", "report_s", "report_peak_mb")}
     meta = {**machine_info(), "benchmark": "bench_chunks", "sweep": TEAM, "workers": WORKERS, "runs": a.runs,
             "slice": a.slice, "repeats": a.repeats, "today": bool(a.today), "slice_medians": medians,

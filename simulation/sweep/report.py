@@ -402,15 +402,6 @@ def main(argv=None) -> None:
     print(f"what each file holds: {sweep_dir / 'README.md'}")
 
 
-def collect_errors(sweep_dir: Path) -> list[tuple[str, str]]:
-    out = []
-    for d in find_runs(sweep_dir):
-        st = resume.read_status(d)
-        if st.get("status") == "failed" and not (d / resume.METRICS).exists():
-            out.append((d.relative_to(sweep_dir).as_posix(), st.get("error", "")))
-    return out
-
-
 def _fail(message: str) -> None:
     print(f"leadsim-report: error: {message}", file=sys.stderr)
     raise SystemExit(2)
