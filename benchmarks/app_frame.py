@@ -1,6 +1,6 @@
 """How long the classroom app takes per frame: one Step plus the redraw it triggers.
 
-In-process (default): renders the SolaraViz page with ``solara.render``, clicks Step
+In-process (default): renders the app's page with ``solara.render``, clicks Step
 many times and times each click, which covers the model step, every visible
 component's update and the PNG encoding. ``--browser`` also times the whole loop in
 Debian's chromium, measured inside the page: click -> the new step number and new

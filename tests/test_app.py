@@ -1,4 +1,4 @@
-"""The classroom app, in process: its model factory, its pictures, the SolaraViz page
+"""The classroom app, in process: its model factory, its pictures, the page
 (rendered with ``solara.render``, Step and Reset clicked), the Info text and the
 ``leadsim-app`` command line. The real-browser test is in ``test_app_browser.py``.
 """
@@ -26,8 +26,6 @@ from simulation.app.info import info_sections, info_text  # noqa: E402
 from simulation.app.pictures import NetworkPicture, SeriesPicture  # noqa: E402
 from simulation.config import ConfigError  # noqa: E402
 
-# Solara's hook linter flags a line of Mesa's SolaraViz; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:solara.validate_hooks")
 
 
 # ---------------------------------------------------------------------------- the model factory

@@ -1,4 +1,4 @@
-"""The classroom app: a Mesa SolaraViz page of the leadership model.
+"""The classroom app: a Solara page of the leadership model.
 
 Start it with ``leadsim-app`` (see ``docs/app.md``). Importing this package does not
 import Solara; :mod:`simulation.app.app` does.

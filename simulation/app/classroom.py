@@ -1,7 +1,7 @@
 """The model the classroom app drives, and its sliders.
 
-SolaraViz rebuilds its model on Reset as ``ModelClass(**slider_values)``, so the app
-needs a constructor with flat keyword arguments. :class:`ClassroomModel` turns them
+The page rebuilds its model on Reset as ``ClassroomModel(**slider_values)``, so the
+app needs a constructor with flat keyword arguments. :class:`ClassroomModel` turns them
 into a :class:`~simulation.config.SimConfig` and, for the side-by-side view, runs a
 *twin*: the same settings and seed under a second regime, stepped in lock-step.
 """
@@ -102,8 +102,7 @@ class ClassroomModel(LeadershipModel):
 
     def __init__(self, regime: str = "distributed", compare: str = "delegation", seed: int = 1,
                  steps: int = STEPS, **kwargs):
-        # ``**kwargs`` (by that name: SolaraViz's parameter check looks for it) are the
-        # slider values, named as in ``SLIDERS``; anything else is refused by name.
+        # ``**kwargs`` are the slider values, named as in ``SLIDERS``; anything else is refused by name.
         cfg = build_config(regime, seed, steps, **kwargs)
         super().__init__(cfg)
         if compare not in COMPARE_CHOICES:
@@ -193,7 +192,7 @@ def leader_assigned_leads(model: LeadershipModel) -> np.ndarray:
 
 
 def user_params() -> dict:
-    """SolaraViz ``model_params``: a regime selector, a comparison, a seed and the sliders."""
+    """The page's parameters: a regime selector, a comparison, a seed and the sliders."""
     docs = field_docs()
     params: dict = {
         "regime": {"type": "Select", "value": "distributed", "values": list(REGIMES),
