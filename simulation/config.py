@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from .regimes import REGIMES as _REGISTRY
@@ -214,7 +215,7 @@ def _validate(obj: Any, prefix: str) -> None:
             raise ConfigError(key, f"must be in {_range_text(meta)}, got {value!r}")
 
 
-def _range_text(meta: dict) -> str:
+def _range_text(meta: Mapping[str, Any]) -> str:
     lo, hi = meta["range"]
     left = "(" if meta.get("lo_open") else "["
     return f"{left}{lo}, {hi}]"
@@ -228,7 +229,8 @@ def field_docs(cls=SimConfig, prefix: str = "") -> dict[str, dict]:
         if f.default_factory is not dataclasses.MISSING and dataclasses.is_dataclass(f.default_factory):
             out.update(field_docs(f.default_factory, key + "."))
             continue
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        factory = f.default_factory
+        default = f.default if f.default is not dataclasses.MISSING else (factory() if callable(factory) else None)
         out[key] = {"default": default, "range": f.metadata.get("range"),
                     "choices": f.metadata.get("choices"), "doc": f.metadata.get("doc", "")}
     return out

@@ -65,8 +65,8 @@ class Ranking:
         self.room_array = room                    # brought up to date when a ranking is built
         # Read one entry at a time, and often only a few (a facilitating leader settles
         # contests among a handful of claimants): Python values, converted on first read.
-        self.room = _Lazy(room)
-        self.prio = _Lazy(self.priority)
+        self.room: _Lazy | list[int] = _Lazy(room)
+        self.prio: _Lazy | list[float] = _Lazy(self.priority)
         self.taken: list[int] = []
         self.total_room = int(room.sum())
         self.window = window
@@ -164,8 +164,8 @@ class Ranking:
         if top is None or len(top) < k:
             s = 0.5 * (self.perceived[:, kind[0]] + self.perceived[:, kind[-1]])
             w = min(max(k, 16), len(s))
-            top = np.argpartition(-s, w - 1)[:w] if w < len(s) else np.arange(len(s))
-            top = top[np.argsort(-s[top], kind="stable")].tolist()
+            part = np.argpartition(-s, w - 1)[:w] if w < len(s) else np.arange(len(s))
+            top = part[np.argsort(-s[part], kind="stable")].tolist()
             self.anyone_top[kind] = top
         return top[:k]
 
@@ -184,7 +184,7 @@ class Ranking:
                 i += 1
             entry[2] = i
             # The first k with room, unless a view among them fell since the ranking was built.
-            team = []
+            team: list[int] = []
             while i < n and len(team) < k:
                 if room[ids[i]]:
                     team.append(ids[i])

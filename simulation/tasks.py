@@ -44,6 +44,33 @@ class TaskTable:
     over its domains without a branch (``0.5 * (x + x) == x`` exactly).
     """
 
+    # Columns, one array each (created by ``_alloc``; annotated here for readers and mypy).
+    difficulty: np.ndarray
+    effort: np.ndarray
+    remaining: np.ndarray
+    rate: np.ndarray
+    p_success: np.ndarray
+    dom0: np.ndarray
+    dom1: np.ndarray
+    dom1_or_0: np.ndarray
+    team_size: np.ndarray
+    arrival: np.ndarray
+    entry: np.ndarray
+    lead: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    began: np.ndarray
+    ready: np.ndarray
+    responsible: np.ndarray
+    via_leader: np.ndarray
+    contested: np.ndarray
+    unowned: np.ndarray
+    escalated: np.ndarray
+    framed: np.ndarray
+    n_claims: np.ndarray
+    n_conflicts: np.ndarray
+    members: np.ndarray
+
     FLOATS = ("difficulty", "effort", "remaining", "rate", "p_success")
     INTS = ("dom0", "dom1", "team_size", "arrival", "entry", "lead", "start", "end", "began", "ready",
             "responsible")
