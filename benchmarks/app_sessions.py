@@ -86,7 +86,7 @@ def _round(b, url: str, n: int, window: float, teacher: str, servers=()) -> tupl
             page.wait_for_function("() => window.__probe && window.__probe.mounted !== null",
                                    timeout=max(0.1, deadline - time.monotonic()) * 1000)
             mounted.append(page.evaluate("() => window.__probe.mounted") / 1000)
-        except Exception:       # noqa: BLE001  not mounted within 60 s
+        except Exception:
             mounted.append(float("nan"))
     ok = [pg for pg, m in zip(pages, mounted) if m == m]
     cpu_per_mount = (_cpu_seconds(servers) - cpu0) / max(len(ok), 1)

@@ -20,12 +20,20 @@ from PIL import Image  # noqa: E402
 
 from simulation.agents import Role  # noqa: E402
 from simulation.app import server  # noqa: E402
-from simulation.app.classroom import (APP_RANGES, KEYS, ROLE_NAMES, SLIDERS, ClassroomModel,  # noqa: E402
-                                      role_codes, series, slider_help, user_params)
+from simulation.app.classroom import (  # noqa: E402
+    APP_RANGES,
+    KEYS,
+    ROLE_NAMES,
+    SLIDERS,
+    ClassroomModel,
+    role_codes,
+    series,
+    slider_help,
+    user_params,
+)
 from simulation.app.info import info_sections, info_text  # noqa: E402
 from simulation.app.pictures import NetworkPicture, SeriesPicture  # noqa: E402
 from simulation.config import ConfigError  # noqa: E402
-
 
 
 # ---------------------------------------------------------------------------- the model factory
@@ -63,7 +71,7 @@ def test_app_ranges_stay_inside_the_config_ranges():
 def test_unknown_or_bad_values_are_refused_by_name():
     with pytest.raises(TypeError, match="bogus"):
         ClassroomModel(bogus=1)
-    with pytest.raises(ConfigError, match="culture.trust"):
+    with pytest.raises(ConfigError, match=r"culture\.trust"):
         ClassroomModel(trust=1.5)
     with pytest.raises(ValueError, match="compare"):
         ClassroomModel(compare="anarchy")
@@ -163,7 +171,7 @@ def page():
     from simulation.app.session import Run
 
     run = Run(initial_model())
-    box, rc = solara.render(solara.AppLayout(children=[Page(run=run)]), handle_error=False)
+    _, rc = solara.render(solara.AppLayout(children=[Page(run=run)]), handle_error=False)
     yield run, rc
     rc.close()
     run.close()
@@ -182,7 +190,7 @@ def _click(rc, label):
 
 
 def test_tabs_have_names_and_the_side_by_side_view_comes_first(page):
-    run, rc = page
+    rc = page[1]
     names = [t.children[0] for t in rc.find(v.Tab).widgets]
     assert names == ["Side by side", "One regime", "Things to try"]
     assert len(_images(rc)) == 3                           # two networks and the shared plots
@@ -205,7 +213,7 @@ def test_step_advances_both_models_and_changes_the_pictures(page):
 
 
 def test_sliders_show_their_values_in_their_labels(page):
-    run, rc = page
+    rc = page[1]
     labels = [s.label for s in rc.find(v.Slider).widgets]
     assert "Culture: trust: 0.60" in labels and "Organisation: size: 60" in labels
     rc.find(v.Slider, label="Culture: trust: 0.60").widget.v_model = 0.3
@@ -245,7 +253,7 @@ def test_play_and_pause(page):
 
 
 def test_one_regime_and_things_to_try_tabs(page):
-    run, rc = page
+    rc = page[1]
     tabs = rc.find(v.Tabs).widget
     tabs.v_model = 1
     assert len(_images(rc)) == 2                           # network and plots of one regime
@@ -309,7 +317,7 @@ def test_server_command_is_solara_production_without_telemetry():
 def test_server_constants_agree_with_the_app():
     from simulation.app import classroom
 
-    assert server.SIZE_RANGE == APP_RANGES["organization.size"]
+    assert APP_RANGES["organization.size"] == server.SIZE_RANGE
     assert server.SIZE_ENV == classroom.SIZE_ENV
 
 

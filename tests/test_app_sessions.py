@@ -40,7 +40,7 @@ def _wait(cond, timeout=20.0):
 def _open_session():
     """Render the page the way the server does (no run passed) and find its run."""
     before = set(map(id, live_runs()))
-    box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
     (run,) = [r for r in live_runs() if id(r) not in before]
     return run, rc
 

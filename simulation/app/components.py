@@ -12,7 +12,7 @@ nothing.
 from __future__ import annotations
 
 import html
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets
 import numpy as np

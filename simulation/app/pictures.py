@@ -126,7 +126,7 @@ class NetworkPicture(BlitPicture):
                                           zorder=3)
         self.leader_mark = ax.scatter([0], [0], s=420, marker="s", c=LEADER_COLOR, zorder=4)
         self.leader_text = ax.text(0, -0.12, "", ha="center", va="top", fontsize=10, zorder=5,
-                                   bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85))
+                                   bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
         name = model.cfg.coordination.name
         fig.text(0.5, 0.985, f"{name}: {model.cfg.organization.size} people", ha="center", va="top",
                  fontsize=13, weight="bold", color=REGIME_COLOR[name])

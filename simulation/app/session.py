@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 #: Share of one core the pictures of all playing runs may use together.
 DRAW_SHARE = 0.6
@@ -64,7 +64,7 @@ def playing_runs() -> int:
 def release(model) -> None:
     """Let Mesa forget ``model`` and its twin so that dropping them frees their memory."""
     try:
-        from ..compat import release as _release           # where the sweeps' helper moves to
+        from ..compat import release as _release  # where the sweeps' helper moves to
     except ImportError:
         from ..runner import release as _release
     for m in (model, getattr(model, "twin", None)):
@@ -163,7 +163,7 @@ class Run:
         for fn, ctx in targets:
             try:
                 self._call(fn, ctx, heavy)
-            except Exception:   # noqa: BLE001  a closed widget must not stop the others
+            except Exception:
                 if not self.shared:
                     raise
         now = time.perf_counter()

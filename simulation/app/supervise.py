@@ -46,7 +46,7 @@ def redirector(host: str, port: int, targets: list[int]) -> ThreadingHTTPServer:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's naming)
+        def do_GET(self):
             with lock:
                 target = next(turn)
             name = (self.headers.get("Host") or "127.0.0.1").rsplit(":", 1)[0]
