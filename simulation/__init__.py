@@ -2,7 +2,7 @@
 
 #: The one place the version is written: the build (pyproject's dynamic version),
 #: ``leadsim --version``, saved configs and the citation files (tested) read it here.
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 from .config import ConfigError, SimConfig
 from .metrics import METRICS, compute_metrics

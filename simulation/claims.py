@@ -81,7 +81,9 @@ class Claims:
         """Unsettled contests: claimants are held up and lose trust in each other."""
         c, f = self.cfg.coordination, self.cfg.culture.feedback
         self.log(tasks, Event.CONFLICT, np.array([g[0] for g in groups], dtype=np.int64))
-        self.tasks.n_conflicts[tasks] += 1        # distinct tasks: one contest each
+        T = self.tasks
+        self.n_lived += int(((T.n_conflicts[tasks] == 0) & ~T.unowned[tasks]).sum())
+        T.n_conflicts[tasks] += 1                 # distinct tasks: one contest each
         people = np.concatenate(groups)
         self.blocked_until[people] = self.steps + 1 + c.conflict_cost
         if f > 0:   # every ordered pair of claimants in a contest

@@ -112,7 +112,8 @@ class LeadershipModel(Claims, Teams, Model):
         self.counts = np.zeros(len(Event), dtype=np.int64)
         self.tally = Tally(cfg.warmup)      # task metrics kept as things happen (simulation/online.py)
         self.n_cohort = 0                   # tasks that arrived after the warm-up
-        self.n_ambiguous = 0
+        self.n_ambiguous = 0                # tasks contested or unowned so far (model 1's ambiguity)
+        self.n_lived = 0                    # tasks with a conflict or unowned so far (lived ambiguity)
         self.regime = REGIMES[cfg.coordination.name](self)
         self.recorder = Recorder(self)
         self.running = True
@@ -157,6 +158,8 @@ class LeadershipModel(Claims, Teams, Model):
         other = self.tasks.unowned if event is Event.CONTESTED else self.tasks.contested
         tasks = tasks[~flag[tasks]]
         self.n_ambiguous += int((~other[tasks]).sum())
+        if event is Event.UNOWNED:
+            self.n_lived += int((self.tasks.n_conflicts[tasks] == 0).sum())
         flag[tasks] = True
         self.log(tasks, event)
 
@@ -222,7 +225,9 @@ class LeadershipModel(Claims, Teams, Model):
         c, f = self.cfg.coordination, self.cfg.culture.feedback
         self.events.add(self.steps, task, Event.CONFLICT, person)
         self.counts[Event.CONFLICT] += 1
-        self.tasks.n_conflicts[task] += 1
+        T = self.tasks
+        self.n_lived += int(T.n_conflicts[task] == 0 and not T.unowned[task])
+        T.n_conflicts[task] += 1
         if isinstance(self.leader_trust, LegacyTrust):
             self.leader_trust.scale(person, max(0.0, 1.0 - f * c.conflict_trust_loss))
         else:

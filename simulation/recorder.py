@@ -15,7 +15,7 @@ from .tasks import Event
 COLUMNS = ("step", "arrived", "completed", "failed", "conflicts", "contested", "unowned",
            "escalated", "wip", "leader_queue", "pool", "active", "leader_decisions",
            "throughput", "role_ambiguity", "conflict_rate", "engagement_mean", "trust_mean",
-           "trust_leader_mean", "overload_share")
+           "trust_leader_mean", "overload_share", "contested_or_unowned")
 
 
 class Recorder:
@@ -57,8 +57,8 @@ class Recorder:
             d[Event.CONTESTED], d[Event.UNOWNED], d[Event.ESCALATED], wip, len(m.leader.queue),
             len(m.pool), len(m.active), m.leader.decisions_step,
             d[Event.COMPLETED] / interval,
-            m.n_ambiguous / arrived, c[Event.CONFLICT] / arrived,
-            eng, trust, tl, overload))
+            m.n_lived / arrived, c[Event.CONFLICT] / arrived,
+            eng, trust, tl, overload, m.n_ambiguous / arrived))
         if len(self.rows) >= 1024:        # 160 bytes a row packed, about a kilobyte as tuples
             self._chunks.append(np.array(self.rows, dtype=float))
             self.rows = []
