@@ -223,13 +223,27 @@ def test_identical_people_have_small_falling_inequality():
     assert g[2400][0] < 0.1 and g[2400][0] < 0.6 * g[600][0]
 
 
+#: Model 1's switches (configs/mechanisms/model1.yaml), for checks of what Model 2 changed.
+MODEL1 = {"culture.trust_update": "legacy", "culture.trust_width": 0.0, "culture.safety_effect": 0.0,
+          "organization.clarity_acts": "after", "coordination.diffusion": 0.0, "coordination.exploration": 0.0,
+          "coordination.load_awareness": 1.0, "workload.rework": 0.0}
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="exclusion is absorbing without team tasks: colleagues' trust "
-                   "in a person moves only on outcomes of tasks that person leads or follows "
-                   "(model.py finish); below grant_threshold their claims are refused for good "
-                   "(model.py claim_round), so with one-person tasks they never work again")
 def test_identical_people_with_one_person_tasks_have_falling_inequality():
+    # Was a finding of model 1 (below): Model 2's forgetting and smooth grants make
+    # exclusion recoverable, so inequality falls with run length like chance.
     g = checks.gini_by_length({**checks.IDENTICAL, "coordination.name": "distributed",
+                               "workload.team_size_weights": [1.0]}, (1200, 4800), seeds=range(3))
+    assert g[4800][0] < 0.1 and g[4800][0] < g[1200][0]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="model 1: exclusion is absorbing without team tasks: colleagues' trust "
+                   "in a person moves only on outcomes of tasks that person leads or follows and never fades; "
+                   "below grant_threshold (a hard threshold) their claims are refused for good")
+def test_identical_people_with_one_person_tasks_under_model1_have_falling_inequality():
+    g = checks.gini_by_length({**checks.IDENTICAL, **MODEL1, "coordination.name": "distributed",
                                "workload.team_size_weights": [1.0]}, (1200, 4800), seeds=range(3))
     assert g[4800][0] < 0.1 and g[4800][0] < g[1200][0]
 
@@ -300,14 +314,17 @@ def test_wip_leaves_its_transient_within_the_default_warmup():
     for regime in REGIMES:
         s = replicates.warmup_runs(regime, n=3, steps=1000)
         d, ok = replicates.mser(s["wip"].mean(axis=0))
-        assert ok and d <= 100, (regime, d)
+        assert ok and d <= 200, (regime, d)           # the default warm-up: a third of 600 steps
 
 
-def test_trust_is_still_drifting_at_the_end_of_the_default_run():
-    # A finding, not a defect: with learning on, trust keeps rising for thousands of steps.
-    s = replicates.warmup_runs("distributed", n=3, steps=1000)
-    d, ok = replicates.mser(s["trust_mean"].mean(axis=0))
-    assert not ok and d >= 400
+def test_trust_settles_with_forgetting_but_drifts_under_model1():
+    # Model 1's trust (no forgetting) kept rising for thousands of steps as people
+    # learned; Model 2's forgetting pulls it back to first impressions, so it settles.
+    d, ok = replicates.mser(replicates.warmup_runs("distributed", n=3, steps=1000)["trust_mean"].mean(axis=0))
+    assert ok, d
+    s1 = replicates.warmup_runs("distributed", n=3, steps=1000, **MODEL1)
+    d1, ok1 = replicates.mser(s1["trust_mean"].mean(axis=0))
+    assert not ok1 and d1 >= 400
 
 
 # --------------------------------------------------------------------- patterns of CONCEPTS.md
@@ -315,9 +332,12 @@ def test_every_pattern_row_says_whether_it_holds_by_construction_and_why():
     for row in patterns.ROWS:
         assert row.basis in ("by construction", "partly by construction", "emerges"), row
         assert row.why, row
-    # Every claim has at least one row that is not its own definition.
+    # Claims whose every row is its own definition: 4 (the leader's cap) and 10 (the
+    # coordination cost's rate); docs/validation.md says they are not evidence. A new
+    # claim of that kind must be added here on purpose.
     claims = {r.claim for r in patterns.ROWS}
-    assert all(any(r.basis != "by construction" for r in patterns.ROWS if r.claim == c) for c in claims)
+    only_rule = {c for c in claims if all(r.basis == "by construction" for r in patterns.ROWS if r.claim == c)}
+    assert only_rule == {4, 10}
 
 
 @pytest.mark.slow
@@ -373,7 +393,7 @@ def test_unclaimed_share_counts_tasks_nobody_claimed_within_patience_rounds():
                 (2, 3, A, 0),                        # never
                 (9, 4, A, 0)], steps=10)             # its rounds run past the end: not counted
     assert dose.unclaimed_share(log) == pytest.approx(2 / 4)
-    assert dose.unclaimed_share(log, patience=1) == pytest.approx(3 / 4)
+    assert dose.unclaimed_share(log, patience=1) == pytest.approx(4 / 5)   # task 4's one round is in the run
     assert dose.first_round_claims(log) == pytest.approx(1 / 5)
 
 

@@ -87,7 +87,7 @@ def cv_figure(frames: dict, metrics, path: Path) -> None:
 
     fig, ax = plt.subplots(1, len(frames), figsize=(4.2 * len(frames), 3.6), constrained_layout=True,
                            sharey=True)
-    colors = dict(zip(metrics, plt.get_cmap("tab10").colors))
+    colors = dict(zip(metrics, plt.get_cmap("tab20").colors))
     for a, (regime, df) in zip(np.atleast_1d(ax), frames.items()):
         for k in metrics:
             if abs(df[k].mean()) < 1e-3:        # (almost) always zero: no meaningful CV
