@@ -22,7 +22,7 @@ def test_wheel_ships_configs_and_runs_from_outside_the_checkout(tmp_path):
     for group in ("config.yaml", "coordination/hybrid.yaml", "organization/large.yaml", "hydra/sweeper/leadsim.yaml"):
         assert f"simulation/configs/{group}" in names
     # The sweepers, in Hydra's plugin namespace (which must stay a namespace package).
-    assert {"hydra_plugins/leadsim_sweeper/__init__.py", "hydra_plugins/leadsim_sweeper/_loader.py"} <= names
+    assert {"hydra_plugins/leadsim_sweeper/__init__.py", "hydra_plugins/leadsim_launcher/__init__.py"} <= names
     assert "hydra_plugins/__init__.py" not in names
     # Unpack the wheel and import it from there, away from the checkout's configs/.
     site = tmp_path / "site"
