@@ -131,7 +131,9 @@ ROWS = [
         "an escalated contest is not a conflict by the hybrid rule; unowned tasks emerge"),
     Row(8, "... and leaves fewer tasks unowned", "share of tasks unowned", "unowned_share", DIST, HYB, -1, {},
         "", EM, "a task is flagged unowned before the leader sees it: any change is a knock-on effect"),
-    Row(8, "... and conflict", "conflicts per task", "conflict_rate", DIST, HYB, -1, {}, "", BC,
+    Row(8, "... and conflict (low trust: contests go unsettled)", "conflicts per task", "conflict_rate", DIST,
+        HYB, -1, {"culture.trust": 0.3}, "at the default trust deference settles almost every contest, so "
+        "there is no conflict to remove", BC,
         "the hybrid rule sends unsettled contests to the leader: only pushbacks can conflict"),
     Row(9, "errors tolerated: faster learning (distributed)", "competence gain", "competence_gain",
         {"culture.error_tolerance": 0.1}, {"culture.error_tolerance": 0.9}, +1,
