@@ -49,6 +49,14 @@ APP_RANGES = {"organization.size": (10, 200), "organization.leader_capacity": (0
               "people.capacity": (1, 5), "people.learning_rate": (0.0, 0.2),
               "workload.arrival_rate": (0.0, 10.0)}
 
+#: Choices the app cannot offer: a network read from files needs a folder (command line).
+APP_EXCLUDED = {"from_files"}
+
+
+def _choices(d: dict) -> list:
+    return [c for c in d["choices"] if c not in APP_EXCLUDED]
+
+
 #: Slider name -> config key, flat.
 KEYS = {name: key for group in SLIDERS.values() for name, (key, _) in group.items()}
 
@@ -207,7 +215,7 @@ def user_params() -> dict:
             d = docs[key]
             label = f"{level.capitalize()}: {name.replace('_', ' ')}"
             if d["choices"]:
-                params[name] = {"type": "Select", "value": _default(key), "values": list(d["choices"]),
+                params[name] = {"type": "Select", "value": _default(key), "values": _choices(d),
                                 "label": label}
                 continue
             lo, hi = APP_RANGES.get(key, d["range"])
@@ -226,7 +234,7 @@ def slider_help() -> list[tuple[str, list[tuple[str, str]]]]:
         for name, (key, _) in group.items():
             d = docs[key]
             if d["choices"]:
-                span = " / ".join(d["choices"])
+                span = " / ".join(_choices(d))
             else:
                 lo, hi = APP_RANGES.get(key, d["range"])
                 span = f"{lo}–{hi}"
