@@ -38,7 +38,7 @@ from simulation.config import ConfigError  # noqa: E402
 
 # ---------------------------------------------------------------------------- the model factory
 def test_sliders_cover_every_level_with_explanations():
-    assert list(SLIDERS) == ["culture", "organisation", "people", "workload"]
+    assert list(SLIDERS) == ["culture", "organisation", "people", "workload", "mechanisms"]
     params = user_params()
     assert params["regime"]["values"] == ["delegation", "distributed", "hybrid"]
     assert set(KEYS) <= set(params)

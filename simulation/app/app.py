@@ -27,8 +27,8 @@ warnings.filterwarnings("ignore", message="Cookies with samesite=none", category
 import solara  # noqa: E402
 import solara.lab  # noqa: E402
 
-from .classroom import ClassroomModel, user_params  # noqa: E402
-from .components import TABS, InfoView, SliderHelp, live_html, step_text  # noqa: E402
+from .classroom import GENERATED, SLIDERS, ClassroomModel, user_params  # noqa: E402
+from .components import TABS, InfoView, SliderHelp, WhoIsWho, live_html, step_text  # noqa: E402
 from .session import Run  # noqa: E402
 
 TITLE = "leadsim: who leads? Delegation versus distributed leadership"
@@ -112,8 +112,8 @@ def RunView(run: Run, controls: bool, shared: bool):
                 solara.Markdown("**Class mode:** the teacher drives this run; you watch it live.")
         if controls:
             Parameters(run)
+        WhoIsWho(run, model)
         SliderHelp()
-        # A "who is who" panel (informal roles, simulation.roles) goes here later.
     with solara.lab.Tabs(value=tab, on_value=set_tab, lazy=True):
         for name, view in TABS:
             with solara.lab.Tab(name):
@@ -185,13 +185,26 @@ def Parameters(run: Run):
             run.params[name] = v
         return on
 
+    off = _overridden(values.value)
     with solara.Card("Model parameters (applied by Reset)"):
         for name, p in PARAMS.items():
             v = values.value[name]
             if p["type"] == "Select":
-                solara.Select(label=p["label"], value=v, values=p["values"], on_value=setter(name))
+                solara.Select(label=p["label"], value=v, values=p["values"], on_value=setter(name),
+                              disabled=name in off)
             else:
                 shown = f"{v:.2f}" if isinstance(v, float) else str(v)
                 widget = solara.SliderInt if p["type"] == "SliderInt" else solara.SliderFloat
                 widget(f"{p['label']}: {shown}", value=v, min=p["min"], max=p["max"], step=p["step"],
-                       on_value=setter(name), thumb_label=True)
+                       on_value=setter(name), thumb_label=True, disabled=name in off)
+
+
+def _overridden(values: dict) -> set[str]:
+    """Sliders that the current choices override (greyed out): model 1's mechanisms
+    set the Model 2 levers; a loaded organisation brings its own size and network."""
+    off = set()
+    if values.get("mechanisms", "model2") != "model2":
+        off |= set(SLIDERS["mechanisms"])
+    if values.get("organisation", GENERATED) != GENERATED:
+        off |= {"size", "network"}
+    return off

@@ -9,9 +9,12 @@ into a :class:`~simulation.config.SimConfig` and, for the side-by-side view, run
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from ..config import REGIMES, SimConfig, field_docs, from_dict
 from ..model import LeadershipModel
@@ -42,7 +45,17 @@ SLIDERS = {
         "arrival_rate": ("workload.arrival_rate", 0.5),
         "difficulty": ("workload.difficulty", 0.05),
     },
+    # Model 2's levers (the "mechanisms" switch turns them all to model 1's values).
+    "mechanisms": {
+        "trust_width": ("culture.trust_width", 0.05),
+        "diffusion": ("coordination.diffusion", 0.1),
+        "load_awareness": ("coordination.load_awareness", 0.05),
+        "rework": ("workload.rework", 0.05),
+    },
 }
+
+#: The mechanism sets a class can switch between (``configs/mechanisms/<name>.yaml``).
+MECHANISMS = ("model2", "model1")
 
 #: Classroom ranges where the config allows far more than a live view can show.
 APP_RANGES = {"organization.size": (10, 200), "organization.leader_capacity": (0, 10),
@@ -78,9 +91,63 @@ def _default(key: str):
     return field_docs()[key]["default"]
 
 
-def build_config(regime: str, seed: int, steps: int = STEPS, **values) -> SimConfig:
-    """A validated :class:`SimConfig` from the flat slider values (others at defaults)."""
-    nested: dict = {"coordination": {"name": regime}, "seed": int(seed), "steps": int(steps)}
+@functools.cache
+def mechanism_overrides(name: str) -> dict:
+    """The settings of ``mechanisms=<name>`` read from its config file, so that the app's
+    switch stays what the command line means by it (model 2's file sets nothing)."""
+    from ..hydra_config import config_dir
+
+    if name not in MECHANISMS:
+        raise ValueError(f"mechanisms: must be one of {', '.join(MECHANISMS)}, got {name!r}")
+    return yaml.safe_load((config_dir() / "mechanisms" / f"{name}.yaml").read_text()) or {}
+
+
+# ---------------------------------------------------------------------------- organisations
+#: Set by ``leadsim-app --organisation DIR`` (an absolute folder) for the server processes.
+ORGANISATION_ENV = "LEADSIM_APP_ORGANISATION"
+GENERATED = "generated"
+#: The shipped examples (in a checkout; an installed wheel has none).
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "organisations"
+
+
+def organisations() -> dict[str, str]:
+    """Choices of the organisation select: name -> folder ('' for a generated network).
+
+    The folder given with ``--organisation`` comes first after "generated", then the
+    shipped examples (every folder under ``examples/organisations`` with a people.csv).
+    """
+    out = {GENERATED: ""}
+    given = os.environ.get(ORGANISATION_ENV, "")
+    if given:
+        out[Path(given).name or given] = given
+    if EXAMPLES.is_dir():
+        for folder in sorted(EXAMPLES.iterdir()):
+            if (folder / "people.csv").is_file():
+                out.setdefault(folder.name, str(folder))
+    return out
+
+
+def start_organisation() -> str:
+    """What the page opens with: the ``--organisation`` folder if given, else generated."""
+    given = os.environ.get(ORGANISATION_ENV, "")
+    return (Path(given).name or given) if given else GENERATED
+
+
+def check_organisation(path: str) -> None:
+    """Raise :class:`ConfigError` (one line) unless the app can run on folder ``path``."""
+    build_config("distributed", 1, organisation_path=str(path))
+
+
+def build_config(regime: str, seed: int, steps: int = STEPS, mechanisms: str = "model2",
+                 organisation: str = GENERATED, organisation_path: str | None = None, **values) -> SimConfig:
+    """A validated :class:`SimConfig` from the flat slider values (others at defaults).
+
+    ``mechanisms=model1`` overrides the Model 2 sliders with model 1's settings; an
+    ``organisation`` (a name from :func:`organisations`, or a folder as
+    ``organisation_path``) replaces the generated network and size by the files'.
+    """
+    nested: dict = {"coordination": {"name": regime}, "seed": int(seed), "steps": int(steps),
+                    "event_log": "on"}          # informal roles are read from the event log
     nested.setdefault("organization", {})["size"] = DEFAULT_SIZE
     for name, value in values.items():
         if name not in KEYS:
@@ -92,9 +159,24 @@ def build_config(regime: str, seed: int, steps: int = STEPS, **values) -> SimCon
         group, field = key.split(".")
         if field in nested.get(group, {}):
             nested[group][field] = int(nested[group][field])
+    for group, fields in mechanism_overrides(mechanisms).items():
+        nested.setdefault(group, {}).update(fields)
+    if organisation_path is None and organisation != GENERATED:
+        known = organisations()
+        if organisation not in known:
+            raise ValueError(f"organisation: must be one of {', '.join(known)}, got {organisation!r}")
+        organisation_path = known[organisation]
+    if organisation_path:
+        from ..organisations import load_organisation
+
+        data = load_organisation(organisation_path)      # ConfigError on organization.path
+        nested["organization"].update(network="from_files", path=str(organisation_path))
+        ppl = nested.setdefault("people", {})
+        ppl["domains"] = max(int(ppl.get("domains", field_docs()["people.domains"]["default"])),
+                             data.competence.shape[1])
     cfg = from_dict(nested)
     org = cfg.organization
-    if org.network != "complete" and org.degree >= org.size:   # small teams: fewer ties
+    if org.network not in ("complete", "from_files") and org.degree >= org.size:   # small teams: fewer ties
         org.degree = max(2, org.size // 2)
     return cfg.validate()
 
@@ -109,9 +191,10 @@ class ClassroomModel(LeadershipModel):
     """
 
     def __init__(self, regime: str = "distributed", compare: str = "delegation", seed: int = 1,
-                 steps: int = STEPS, **kwargs):
+                 steps: int = STEPS, mechanisms: str = "model2", organisation: str = GENERATED, **kwargs):
         # ``**kwargs`` are the slider values, named as in ``SLIDERS``; anything else is refused by name.
-        cfg = build_config(regime, seed, steps, **kwargs)
+        cfg = build_config(regime, seed, steps, mechanisms, organisation, **kwargs)
+        self.mechanisms, self.organisation_name = mechanisms, organisation
         super().__init__(cfg)
         if compare not in COMPARE_CHOICES:
             raise ValueError(f"compare: must be one of {', '.join(COMPARE_CHOICES)}, got {compare!r}")
@@ -172,11 +255,15 @@ def live_numbers(model: LeadershipModel) -> dict[str, float]:
     rows = model.recorder.rows
     last = rows[-WINDOW:]
     done = sum(r[_COL["completed"]] for r in last) / max(len(last), 1)
+    last_row = rows[-1] if rows else None
     return {"throughput": done,
-            "role ambiguity": float(rows[-1][_COL["role_ambiguity"]]) if rows else 0.0,
-            "conflicts per task": float(rows[-1][_COL["conflict_rate"]]) if rows else 0.0,
+            # Lived ambiguity (Model 2): a conflict or no owner past patience.
+            "role ambiguity": float(last_row[_COL["role_ambiguity"]]) if rows else 0.0,
+            "contested or unowned": float(last_row[_COL["contested_or_unowned"]]) if rows else 0.0,
+            "conflicts per task": float(last_row[_COL["conflict_rate"]]) if rows else 0.0,
             "leader's queue": len(model.leader.queue),
             "waiting for an owner": len(model.pool) + len(model.leader.queue),
+            "in personal backlogs": int(model.leader.n_backlog),
             "trust (mean)": float(model.trust.trust.mean()),
             "engagement (mean)": float(model.engagement.mean())}
 
@@ -209,6 +296,10 @@ def user_params() -> dict:
                     "label": "Side by side: compare with"},
         "seed": {"type": "SliderInt", "value": 1, "min": 0, "max": 99, "step": 1,
                  "label": "Random seed"},
+        "organisation": {"type": "Select", "value": start_organisation(), "values": list(organisations()),
+                         "label": "Organisation (from files, or generated)"},
+        "mechanisms": {"type": "Select", "value": "model2", "values": list(MECHANISMS),
+                       "label": "Mechanisms: model2, or model1 (leadsim 0.1)"},
     }
     for level, group in SLIDERS.items():
         for name, (key, step) in group.items():
@@ -240,4 +331,15 @@ def slider_help() -> list[tuple[str, list[tuple[str, str]]]]:
                 span = f"{lo}–{hi}"
             rows.append((name.replace("_", " "), f"{d['doc']} ({span}; default {_default(key)})"))
         out.append((level.capitalize(), rows))
+    rows_of = dict(out)
+    rows_of["Mechanisms"].insert(0, ("model2 / model1", MECHANISMS_HELP))
+    rows_of["Organisation"].insert(0, ("organisation", ORGANISATION_HELP))
     return out
+
+
+MECHANISMS_HELP = ("model2 uses the sliders below; model1 sets every Model 2 mechanism "
+                   "to leadsim 0.1's value (mechanisms=model1: hard trust thresholds, no diffusion, "
+                   "clarity only settles contests, a leader who always checks loads, no rework; default model2)")
+ORGANISATION_HELP = ("generated builds the network from the sliders; a named organisation reads its "
+                     "people, teams and ties from files (leadsim-app --organisation DIR adds one), "
+                     "and then size and network come from the files (default generated)")

@@ -21,6 +21,7 @@ import solara.widgets
 
 from .classroom import ROLE_NAMES, live_numbers, role_codes, settings, slider_help
 from .info import info_sections
+from .informal import who_is_who_html
 from .pictures import REGIME_COLOR, ROLE_STYLE, NetworkPicture, SeriesPicture
 from .session import Run
 
@@ -165,9 +166,18 @@ def SingleView(run: Run, model):
         live_html(run, "numbers:main", model, lambda m: numbers_table([m]))
         solara.HTML(unsafe_innerHTML=(
             "<p style='margin-top:8px'>Throughput: tasks done per step over the last 10 steps. "
-            "Role ambiguity and conflicts: per task that has arrived so far.</p>"
+            "Role ambiguity (lived: a conflict, or no owner past patience), contested or unowned "
+            "(model 1's measure) and conflicts: per task that has arrived so far.</p>"
             f"<p style='font-size:0.9em'><b>Settings of this run</b> (applied by Reset): "
             f"{settings_text(model)}</p>"))
+
+
+@solara.component
+def WhoIsWho(run: Run, model):
+    """Informal roles of the run so far: who leads without a title, brokers, holds
+    knowledge, pushes, stays on the sidelines (recomputed every few steps)."""
+    with solara.Card("Who is who (informal roles)"):
+        live_html(run, "who", model, who_is_who_html)
 
 
 @solara.component

@@ -24,7 +24,9 @@ from matplotlib.lines import Line2D
 from PIL import Image
 
 from ..model import LeadershipModel
+from ..roles import ROLES
 from .classroom import ROLE_NAMES, leader_assigned_leads, role_codes, series
+from .informal import informal_roles, style
 
 DPI = 80
 #: role -> (colour, marker); markers differ too, for colour-blind readers.
@@ -72,14 +74,57 @@ class BlitPicture:
             return out.getvalue()
 
 
+#: Seed of the layout of a loaded organisation: the same picture in every session.
+LAYOUT_SEED = 1
+#: Above this many people a loaded organisation is drawn on a ring (a spring layout
+#: would cost seconds).
+SPRING_MAX = 1500
+_layouts: dict[tuple, np.ndarray] = {}
+_layouts_lock = threading.Lock()
+
+
+def data_layout(edges: np.ndarray, n: int) -> np.ndarray:
+    """A seeded spring layout of a loaded organisation's ties, computed once per network.
+
+    Positions are pushed out of the centre (radius 0.4 to 1) so that the formal
+    leader's square stays clear, keeping each person's direction from the centre.
+    """
+    import networkx as nx
+
+    key = (n, edges.tobytes())
+    with _layouts_lock:
+        if key in _layouts:
+            return _layouts[key]
+    if n > SPRING_MAX:
+        angle = np.pi / 2 - 2 * np.pi * np.arange(n) / n
+        pos = np.column_stack((np.cos(angle), np.sin(angle)))
+    else:
+        g = nx.empty_graph(n)
+        g.add_edges_from(edges.tolist())
+        at = nx.spring_layout(g, seed=LAYOUT_SEED)
+        pos = np.array([at[i] for i in range(n)], dtype=float).reshape(n, 2)
+        pos -= pos.mean(axis=0)
+        r = np.hypot(pos[:, 0], pos[:, 1])
+        scale = 0.4 + 0.6 * r / max(r.max(), 1e-9)
+        pos = pos / np.maximum(r, 1e-9)[:, None] * scale[:, None]
+    pos.setflags(write=False)
+    with _layouts_lock:
+        _layouts[key] = pos
+    return pos
+
+
 def layout(model: LeadershipModel) -> np.ndarray:
     """Fixed node positions, the formal leader at the centre (0, 0).
 
     People sit on a ring (a small-world network is a rewired ring, so its local ties
-    stay short); with team-clustered networks each team is its own small ring.
+    stay short); with team-clustered networks each team is its own small ring; a
+    loaded organisation gets a seeded spring layout of its own ties.
     """
     org = model.cfg.organization
     n = org.size
+    data = getattr(model, "organisation", None)
+    if data is not None:
+        return data_layout(np.asarray(data.edges), n)
     if org.network == "team_clustered" and n > org.team_size:
         team, member = np.divmod(np.arange(n), org.team_size)
         n_teams = int(team.max()) + 1
@@ -92,13 +137,17 @@ def layout(model: LeadershipModel) -> np.ndarray:
     return np.column_stack((np.cos(angle), np.sin(angle)))
 
 
+#: The network's axes in figure coordinates (left, bottom, width, height).
+AXES = (0.0, 0.10, 0.78, 0.84)
+
+
 class NetworkPicture(BlitPicture):
     """The organisation: people coloured by role, ties shaded by trust, the leader apart."""
 
     def __init__(self, model: LeadershipModel, size=(5.6, 5.6)):
         super().__init__(size)
         fig = self.fig
-        ax = fig.add_axes((0.02, 0.10, 0.96, 0.84))
+        ax = fig.add_axes(AXES)      # the right margin holds the informal roles' legend
         ax.set_axis_off()
         ax.set_aspect("equal")
         lim = 1.45 if model.cfg.organization.network == "team_clustered" else 1.1
@@ -124,12 +173,30 @@ class NetworkPicture(BlitPicture):
             self.roles[name] = ax.scatter(self.pos[:0, 0], self.pos[:0, 1], s=s * (1.6 if marker in "^X" else 1),
                                           c=colour, marker=marker, edgecolors="#555555", linewidths=0.4,
                                           zorder=3)
+        # Informal roles: a small marker per role held, stacked outwards from the person.
+        self.out = self.pos / np.maximum(np.hypot(self.pos[:, 0], self.pos[:, 1]), 1e-9)[:, None]
+        w, h = self.fig.get_size_inches()
+        per_unit = min(AXES[2] * w, AXES[3] * h) * 72 / (2 * lim)       # points per data unit (equal aspect)
+        self.gap = (0.5 * math.sqrt(s) + 4) / per_unit              # just outside the person's dot
+        self.informal = {}
+        for role in ROLES:
+            _, colour, marker, _ = style(role)
+            self.informal[role] = ax.scatter(self.pos[:0, 0], self.pos[:0, 1], s=46 if marker == "*" else 22,
+                                             c=colour, marker=marker, edgecolors="white", linewidths=0.3,
+                                             zorder=3.5)
         self.leader_mark = ax.scatter([0], [0], s=420, marker="s", c=LEADER_COLOR, zorder=4)
         self.leader_text = ax.text(0, -0.12, "", ha="center", va="top", fontsize=10, zorder=5,
                                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
         name = model.cfg.coordination.name
-        fig.text(0.5, 0.985, f"{name}: {model.cfg.organization.size} people", ha="center", va="top",
+        where = getattr(model, "organisation_name", "generated")
+        where = "" if where == "generated" else f"{where}, "
+        fig.text(AXES[0] + AXES[2] / 2, 0.985, f"{name}: {where}{model.cfg.organization.size} people", ha="center", va="top",
                  fontsize=13, weight="bold", color=REGIME_COLOR[name])
+        marks = [Line2D([], [], ls="", marker=style(r)[2], color=style(r)[1], markersize=8 if style(r)[2] == "*" else 6)
+                 for r in ROLES]
+        fig.legend(marks, [style(r)[0] for r in ROLES], loc="upper right", bbox_to_anchor=(1.0, 0.93),
+                   ncol=1, fontsize=8, frameon=False, handletextpad=0.2, labelspacing=0.3,
+                   title="informal roles", title_fontsize=8, alignment="left")
         handles = [Line2D([], [], ls="", marker=ROLE_STYLE[r][1], color=ROLE_STYLE[r][0],
                           markeredgecolor="#555555", markersize=8) for r in ROLE_NAMES]
         handles.append(Line2D([], [], ls="", marker="s", color=LEADER_COLOR, markersize=9))
@@ -142,7 +209,8 @@ class NetworkPicture(BlitPicture):
         bar.set_ticks([0, 0.5, 1])
         bar.ax.tick_params(labelsize=8)
         cax.set_title("trust on a tie", fontsize=9, pad=2)
-        self.dynamic = [self.ties, self.spokes, *self.roles.values(), self.leader_mark, self.leader_text]
+        self.dynamic = [self.ties, self.spokes, *self.roles.values(), *self.informal.values(),
+                        self.leader_mark, self.leader_text]
         self.update(model)
 
     def update(self, model: LeadershipModel) -> dict[str, int]:
@@ -159,11 +227,26 @@ class NetworkPicture(BlitPicture):
         leads = leader_assigned_leads(model)
         self.spokes.set_segments([np.array([(0.0, 0.0), self.pos[i]]) for i in leads])
         self.leader_text.set_text(f"leader's queue: {len(model.leader.queue)}")
+        self.mark_informal(model)
         return counts
+
+    def mark_informal(self, model: LeadershipModel) -> dict[str, np.ndarray]:
+        """Place the informal-role markers; return each role's holders (person ids)."""
+        held = informal_roles(model).held
+        where: dict[str, list] = {r: [] for r in ROLES}
+        holders: dict[str, list] = {r: [] for r in ROLES}
+        for person, roles in held.items():
+            for j, r in enumerate(roles):
+                if r in where:
+                    where[r].append(self.pos[person] + self.out[person] * self.gap * (1 + 0.9 * j))
+                    holders[r].append(person)
+        for r, art in self.informal.items():
+            art.set_offsets(np.array(where[r], dtype=float).reshape(-1, 2))
+        return {r: np.array(h, dtype=np.int64) for r, h in holders.items()}
 
 
 PLOTS = (("throughput", "Throughput: tasks done per step (mean of last 10)"),
-         ("role_ambiguity", "Role ambiguity: share of tasks contested or unowned"),
+         ("role_ambiguity", "Role ambiguity (lived): share of tasks with a conflict or left unowned"),
          ("conflict_rate", "Conflicts per task"))
 
 
