@@ -86,6 +86,10 @@ def test_app_in_chromium_steps_plays_and_stays_offline():
             step.click()                        # a line needs two points: the plots change now
             page.get_by_text("Step: 2", exact=True).wait_for()
             stepped = _wait_for_new_sources(page, start)
+            # The who-is-who panel and its role legend (a glyph and a name per informal role).
+            page.get_by_text("Who is who (informal roles)").wait_for()
+            page.locator("table.who-is-who").get_by_text("informal leader").wait_for()
+            assert page.locator("table.who-is-who tr").count() >= 5
 
             page.get_by_role("button", name="▶", exact=True).click()
             page.wait_for_function("() => /Step: ([5-9]|\\d\\d+)/.test(document.body.innerText)",

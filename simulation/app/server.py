@@ -27,6 +27,7 @@ APP_MODULE = "simulation.app.app"
 DEFAULT_PORT = 8765
 SIZE_ENV = "LEADSIM_APP_SIZE"          # read by classroom.start_size()
 SIZE_RANGE = (10, 200)                 # the size slider's range (classroom.APP_RANGES, tested)
+ORGANISATION_ENV = "LEADSIM_APP_ORGANISATION"   # read by classroom.organisations()
 MAX_WORKERS = 8
 #: A session whose page lost its connection (network gone, laptop asleep) keeps its
 #: run, paused, this long; then Solara ends it (Solara's own default is 24 hours).
@@ -63,12 +64,31 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--workers", type=_int_in(1, MAX_WORKERS), default=1,
                    help=f"server processes for one run per student (1-{MAX_WORKERS}; default 1); worker k "
                         "listens on port+k and the given port hands each new visitor to the next one")
+    p.add_argument("--organisation", "--organization", dest="organisation", default=None, metavar="DIR",
+                   help="open with a real organisation read from the folder DIR (people.csv and ties; "
+                        "docs/organisations.md); the page's organisation select also offers it")
     args = p.parse_args(argv)
+    if args.organisation is not None:
+        args.organisation = _organisation(p, args.organisation)
     if args.class_mode and args.workers > 1:
         p.error("--workers: class mode serves one shared run from one process; leave --workers at 1")
     if args.port + args.workers > 65535 and args.workers > 1:
         p.error(f"--port: with --workers {args.workers} it must be at most {65535 - args.workers}")
     return args
+
+
+def _organisation(p: _Parser, folder: str) -> str:
+    """The folder as an absolute path, after checking that the app can run on it (the
+    server processes start elsewhere); a bad folder ends here with one line."""
+    from ..config import ConfigError
+    from .classroom import check_organisation
+
+    path = str(Path(folder).expanduser().resolve())
+    try:
+        check_organisation(path)
+    except ConfigError as exc:
+        p.error(f"--organisation: {str(exc).removeprefix(exc.key + ': ')}")
+    return path
 
 
 def port_free(host: str, port: int) -> bool:
@@ -86,11 +106,14 @@ def command(host: str, port: int) -> list[str]:
             "--production", "--no-open"]
 
 
-def environment(size: int | None = None, class_key: str | None = None) -> dict[str, str]:
+def environment(size: int | None = None, class_key: str | None = None,
+                organisation: str | None = None) -> dict[str, str]:
     """What the server processes get on top of this environment."""
     env = {}
     if size is not None:
         env[SIZE_ENV] = str(size)
+    if organisation:
+        env[ORGANISATION_ENV] = organisation
     if class_key:
         env["LEADSIM_APP_MODE"], env["LEADSIM_APP_KEY"] = "class", class_key
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"   # no phoning home from a classroom
@@ -107,7 +130,7 @@ def plan(args: argparse.Namespace) -> dict:
     if key:
         ready = [f"leadsim-app: class mode. Teacher (controls): {url}/?teacher={key}",
                  f"leadsim-app: students (watch only): {url}"]
-    return {"host": args.host, "port": args.port, "env": environment(args.size, key),
+    return {"host": args.host, "port": args.port, "env": environment(args.size, key, getattr(args, "organisation", None)),
             "workers": [{"port": p, "command": command(args.host, p)} for p in ports], "ready": ready}
 
 
