@@ -104,7 +104,10 @@ def test_role_ambiguity_shown_is_lived_ambiguity_not_the_old_measure():
 
 # ---------------------------------------------------------------------------- informal roles
 def test_roles_are_recomputed_every_few_steps_not_every_frame():
-    m = _run(ClassroomModel(compare="none", seed=2), 30)
+    m = ClassroomModel(compare="none", seed=2)
+    assert informal_roles(m).top is None                    # step 0: nobody yet ...
+    assert _run(m, 1) and informal_roles(m).step == 1       # ... not kept for EVERY steps
+    _run(m, 29)
     first = informal_roles(m)
     _run(m, EVERY - 1)
     assert informal_roles(m) is first                       # cached within EVERY steps

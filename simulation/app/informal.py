@@ -59,8 +59,8 @@ def informal_roles(model) -> Informal:
     """The roles of ``model``, recomputed when :data:`EVERY` steps have passed."""
     with _lock:
         got = _cache.get(model)
-    if got is not None and 0 <= model.steps - got.step < EVERY:
-        return got
+    if got is not None and 0 <= model.steps - got.step < EVERY and (got.top is not None or model.steps == got.step):
+        return got                  # (a step-0 answer, empty, is replaced at the first step)
     got = Informal(model.steps)
     if model.steps > 0:
         table = role_table(model, WINDOW)
