@@ -260,3 +260,12 @@ def test_who_is_who_panel_updates_as_the_run_goes(page):
     assert "Nobody yet" not in text and "informal leader" in text
     as_of = int(re.search(r"as of step (\d+)", text).group(1))
     assert 0 < as_of <= run.model.steps < as_of + EVERY
+
+
+def test_things_to_try_has_an_informal_roles_entry():
+    from simulation.app.info import info_text
+
+    tries = info_text().split("## Things to try")[1]
+    items = re.findall(r"(?m)^\d+\. (.+(?:\n {3,4}.+)*)", tries)
+    roles = [i for i in items if "Who is who" in i and ("C3" in i or "C14" in i)]
+    assert roles and "clarity" in roles[0] and "feedback" in roles[0]
