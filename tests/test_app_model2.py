@@ -28,7 +28,6 @@ from simulation.app.classroom import (  # noqa: E402
 from simulation.app.components import numbers_table  # noqa: E402
 from simulation.app.informal import EVERY, WINDOW, informal_roles, who_is_who_html  # noqa: E402
 from simulation.app.pictures import NetworkPicture, layout  # noqa: E402
-from simulation.config import ConfigError  # noqa: E402
 from simulation.hydra_config import compose_config  # noqa: E402
 from simulation.organisations import load_organisation  # noqa: E402
 from simulation.roles import ROLES, current_roles, who_is_who  # noqa: E402
@@ -250,7 +249,7 @@ def test_choosing_an_organisation_greys_out_size_and_reset_loads_it(page):
 
 def test_who_is_who_panel_updates_as_the_run_goes(page):
     run, rc = page
-    panel = lambda: [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets  # noqa: E731
+    panel = lambda: [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
                      if "updated every" in w.unsafe_innerHTML]
     assert len(panel()) == 1 and "Nobody yet" in panel()[0]
     rc.find(v.CardTitle, children=["Who is who (informal roles)"]).assert_single()

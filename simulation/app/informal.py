@@ -82,7 +82,7 @@ def person_name(model, person: int) -> str:
 
 def _value(role: str, v) -> str:
     """Counts as integers; betweenness and spare capacity (shares) with two decimals."""
-    return f"{float(v):.2f}" if role in ("broker", "sidelines") else str(int(round(float(v))))
+    return f"{float(v):.2f}" if role in ("broker", "sidelines") else str(round(float(v)))
 
 
 def who_is_who_html(model) -> str:
