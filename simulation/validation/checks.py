@@ -63,7 +63,12 @@ def _queue_run(model) -> dict:
     q = model.timeseries["leader_queue"].to_numpy()[w:]
     assigned = events_per_step(model, Event.ASSIGNED)[w:]
     met = model.metrics()
+    # Conservation: decisions in the window = arrivals in it + the queue at its start - at its end.
+    full = model.timeseries["leader_queue"].to_numpy()
+    arrivals = events_per_step(model, Event.ARRIVED)[w:]
+    balance = (arrivals.sum() + (full[w - 1] if w else 0) - full[-1]) / len(arrivals)
     return {"wait": met["owner_wait_mean"], "starts": starts.mean(), "ends": ends.mean(),
+            "arrivals": arrivals.mean(), "balance": float(balance),
             "completions": met["throughput"], "queue": q.mean(), "queue_slope": slope(q)[0],
             "pushbacks": int((assigned - starts).sum()), "utilization": met["leader_utilization"],
             "max_starts": int(starts.max(initial=0)), "min_starts": int(starts.min(initial=10**9)),
@@ -80,7 +85,8 @@ def queue_check(rho: float, c: int = 3, seeds=range(20), steps: int = 3000, warm
            "wait_theory": queueing.mean_wait(lam, c) if rho < 1 else float("inf"),
            "rate_theory": min(lam, c), "pushbacks": sum(r["pushbacks"] for r in runs),
            "mismatches": sum(r["mismatches"] for r in runs)}
-    for key in ("wait", "starts", "ends", "completions", "queue", "queue_slope", "utilization"):
+    out["balance_gap"] = max(abs(r["starts"] - r["balance"]) for r in runs)
+    for key in ("wait", "starts", "ends", "completions", "queue", "queue_slope", "utilization", "arrivals"):
         m, lo, hi = mean_ci([r[key] for r in runs])
         out[key], out[key + "_lo"], out[key + "_hi"] = m, lo, hi
     out["min_starts"] = min(r["min_starts"] for r in runs)
