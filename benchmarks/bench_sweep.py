@@ -112,7 +112,7 @@ def command_line(seeds: int, workers: int, quick: bool, sweep_dir: Path) -> dict
     for line in proc.stdout:
         now = time.perf_counter() - w0
         lines.append(line.rstrip())
-        if "Launching jobs" in line:
+        if "Launching jobs" in line or re.search(r"sweep of \d+ runs into", line):
             marks.setdefault("launch_s", now)
         m = re.search(r"(\d+)/(\d+) runs done", line)
         if m and int(m.group(1)) == total:

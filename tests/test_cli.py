@@ -11,6 +11,7 @@ import yaml
 
 import simulation
 from simulation import METRICS, ConfigError
+from simulation.roles import ROLE_METRICS
 
 FAST = ["steps=40", "warmup=5", "organization=team"]
 
@@ -24,7 +25,7 @@ def test_run_writes_metrics_timeseries_and_resolved_config(tmp_path):
     r = leadsim(f"hydra.run.dir={out}", "coordination=hybrid", "seed=7", *FAST, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     metrics = json.loads((out / "metrics.json").read_text())
-    assert list(metrics) == list(METRICS)
+    assert list(metrics) == [*METRICS, *ROLE_METRICS]
     assert all(v is None or isinstance(v, (int, float)) for v in metrics.values())
     cfg = yaml.safe_load((out / "config.yaml").read_text())
     assert cfg["leadsim_version"] == simulation.__version__
@@ -54,7 +55,7 @@ def test_python_module_entry_point(tmp_path):
     (["organization.sizee=3"], "organization.sizee", "allowed: size"),
     (["+foo=1"], "foo", "allowed: culture"),
     (["+culture.bar=2"], "culture.bar", "allowed: trust"),
-    (["organization=huge"], "organization", "allowed: department, large, team"),
+    (["organization=huge"], "organization", "allowed: department, from_files, large, team"),
     (["coordination=anarchy"], "coordination", "delegation, distributed, hybrid"),
     (["+experiment=nope"], "experiment", "unknown option"),
     (["steps=10", "warmup=20"], "warmup", "smaller than steps"),
@@ -92,7 +93,8 @@ def test_api_writes_nothing_unless_asked(tmp_path, monkeypatch):
     r = simulation.run(steps=20, warmup=2)
     assert list(tmp_path.iterdir()) == []
     r.save(tmp_path / "saved")
-    assert {p.name for p in (tmp_path / "saved").iterdir()} == {"metrics.json", "timeseries.csv", "config.yaml"}
+    assert {p.name for p in (tmp_path / "saved").iterdir()} == {"metrics.json", "timeseries.csv", "config.yaml",
+                                                                 "roles.csv"}
 
 
 def test_help_documents_every_group_option_and_parameter(tmp_path):
