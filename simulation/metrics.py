@@ -63,8 +63,8 @@ class _ByKind:
 
 
 def metrics_from_events(model) -> dict[str, float]:
-    """The task metrics recomputed from the whole event log (the tests' oracle for
-    :func:`compute_metrics`, which keeps them as things happen)."""
+    """The metrics with every task metric recomputed from the whole event log (the
+    tests' oracle for :func:`compute_metrics`, which keeps them as things happen)."""
     cfg = model.cfg
     warm, steps = cfg.warmup, model.steps
     window = max(steps - warm, 1)
@@ -93,9 +93,6 @@ def metrics_from_events(model) -> dict[str, float]:
     lead_lb = np.where(completed >= 0, completed - arrival, age)[cohort & (failed < 0)]
     wait_lb = np.where(started >= 0, started - arrival, age)[cohort]
     finished_after = ((completed > warm).sum(), (failed > warm).sum() + (reopened_step > warm).sum())
-    gain = (model.competence - model.initial_competence).mean(axis=1)
-    s, n = model.recorder.sums, max(model.recorder.n, 1)
-    cap = cfg.organization.leader_capacity
 
     out = {
         "throughput": float((completed > warm).sum()) / window,
@@ -109,32 +106,21 @@ def metrics_from_events(model) -> dict[str, float]:
         "contested_share": float(contested[cohort].sum()) / n_cohort,
         "unowned_share": float(unowned[cohort].sum()) / n_cohort,
         "conflict_rate": float(conflicts[cohort].sum()) / n_cohort,
-        "leader_utilization": model.leader.decisions_total / (cap * window) if cap else 0.0,
-        "workload_gini": gini(model.busy),
-        "role_fluidity": float(((model.led > 0) & (model.followed > 0)).mean()),
-        "engagement_mean": s["engagement"] / n,
-        "competence_gain": float(gain.mean()),
-        "competence_gain_gini": gini(np.maximum(gain, 0.0)),
-        "trust_mean": s["trust"] / n,
-        "trust_leader_mean": s["trust_leader"] / n,
-        "wip_mean": s["wip"] / n,
-        "leader_queue_mean": s["leader_queue"] / n,
         "escalation_rate": float(escalated[cohort].sum()) / n_cohort,
-        "overload_share": s["overload"] / n,
         "contested_or_unowned_share": float((contested | unowned)[cohort].sum()) / n_cohort,   # model 1's role_ambiguity
         "lead_time_lower_bound": _mean(lead_lb),
         "owner_wait_lower_bound": _mean(wait_lb),
         "open_age_mean": _mean(age[is_open]),
         "rework_rate": float(cohort[reopened_task].sum()) / n_cohort,
         "claims_per_task": float(claims[cohort].sum()) / n_cohort,
-        "backlog_mean": s["backlog"] / n,
         "tasks_arrived": int(n_tasks),
         "tasks_completed": int((completed >= 0).sum()),
         "tasks_failed": int((failed >= 0).sum()),
         "tasks_reopened": len(reopened_task),
         "tasks_open": int(model.n_open),
     }
-    return {k: (v if k.startswith("tasks_") else float(v)) for k, v in out.items()}
+    kept = compute_metrics(model)                 # the metrics of people's state are shared
+    return {k: (v if k.startswith("tasks_") else float(v)) for k, v in {**kept, **out}.items()}
 
 
 def compute_metrics(model) -> dict[str, float]:
