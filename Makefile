@@ -92,7 +92,7 @@ validate: setup
 	$(BIN)/python -m simulation.validation --out docs/figures/validation
 
 studies: setup
-	for e in h1_bottleneck h2_price h3_conditions h4_facilitation h5_learning; do \
+	for e in h1_bottleneck h1_bottleneck_model1_leader h2_price h3_conditions h4_facilitation h5_learning; do \
 	  $(BIN)/leadsim -m +experiment=$$e || exit 1; done
 
 bench: setup
