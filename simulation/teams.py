@@ -55,7 +55,8 @@ class Teams:
         says, for all tasks or per task, whether the lead chose the work (autonomy).
         """
         tasks = np.asarray(tasks, dtype=np.int64)
-        self_chosen = np.broadcast_to(np.asarray(self_chosen, dtype=bool), len(tasks))
+        self_chosen = (np.full(len(tasks), self_chosen) if isinstance(self_chosen, (bool, np.bool_))
+                       else np.asarray(self_chosen, dtype=bool))
         volunteered = teams is None
         if volunteered:
             started, teams = self._volunteer_teams(tasks, np.asarray(leads, dtype=np.int64))
