@@ -67,7 +67,7 @@ def machine_info() -> dict:
         "joblib": _version("joblib"),
         "hydra-core": _version("hydra-core"),
         "leadsim": _version("leadsim"),
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "git_commit": _git("rev-parse", "HEAD"),
         # Uncommitted changes to the model core make the commit an incomplete label.
         "core_modified": bool(_git("status", "--porcelain", "--", *CORE)),

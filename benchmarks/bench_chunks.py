@@ -41,7 +41,9 @@ from pathlib import Path
 from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import REPO, load_average, machine_info, write_results  # noqa: E402
+import contextlib
+
+from _machine import REPO, load_average, machine_info, write_results
 
 TEAM = ["organization=team", "organization.size=12", "steps=100", "warmup=30"]
 WORKERS = 2
@@ -57,10 +59,8 @@ def _tree_rss(pid: int) -> int:
         return 0
     total = 0
     for q in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += q.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
@@ -104,10 +104,8 @@ def folder_stats(d: Path) -> dict:
     for root, _, names in os.walk(d):
         for n in names:
             files += 1
-            try:
+            with contextlib.suppress(OSError):
                 size += os.stat(os.path.join(root, n)).st_blocks * 512
-            except OSError:
-                pass
     return {"files": files, "disk_mb": size / 2**20}
 
 
@@ -197,7 +195,7 @@ def inprocess_overhead(n: int, repeats: int, tmp: Path) -> dict:
     from simulation.sweep.execute import Chunk, run_chunk
 
     jobs = [[f"coordination={r}", f"seed={s}", *TEAM] for r in ("delegation", "distributed") for s in range(n // 2)]
-    sims = [dataclasses.replace(compose_config(TEAM + [j[0]]), seed=int(j[1].split("=")[1])) for j in jobs]
+    sims = [dataclasses.replace(compose_config([*TEAM, j[0]]), seed=int(j[1].split("=")[1])) for j in jobs]
     GlobalHydra.instance().clear()
     chunk_t, plain_t, chunk_c, plain_c = [], [], [], []
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):

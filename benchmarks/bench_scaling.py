@@ -35,10 +35,10 @@ large sizes, most tasks wait in its queue, and the cost per agent-step falls.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import math
-import os
 import subprocess
 import sys
 import time
@@ -49,7 +49,7 @@ from statistics import median
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import REPO, machine_info, write_results  # noqa: E402
+from _machine import REPO, machine_info, write_results
 
 SIZES = (12, 60, 1_000, 10_000, 100_000)
 #: size -> (short steps, long steps, repeats). The difference is sized so that the
@@ -222,15 +222,14 @@ def rss_child(label: str, size: int, steps: int) -> dict:
     the parent's size.
     """
     import mesa  # noqa: F401
-    import simulation.metrics  # noqa: F401
+
+    import simulation.metrics
     import simulation.model  # noqa: F401
 
     gc.collect()
     base = _status_mb("VmRSS")
-    try:
+    with contextlib.suppress(OSError):   # otherwise the peak includes the imports' own peak, an upper bound
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass    # the peak then includes the imports' own peak, an upper bound
     _run_once(label, size, steps)
     peak = _status_mb("VmHWM")
     return {"rss_base_mb": round(base, 1), "rss_peak_mb": round(peak, 1), "rss_model_mb": round(peak - base, 1)}
@@ -287,7 +286,7 @@ def plot(rows: list[dict], path: Path, meta: dict) -> None:
         if not rs:
             continue
         n = [r["size"] for r in rs]
-        kw = dict(color=color, ls=ls, marker=marker, label=names.get(case, case))
+        kw = {"color": color, "ls": ls, "marker": marker, "label": names.get(case, case)}
         ax_t.plot(n, [r["ns_per_agent_step"] for r in rs], **kw)
         if all(r.get("traced_peak_mb") for r in rs):
             ax_m.plot(n, [r["traced_peak_mb"] for r in rs], **kw)

@@ -38,7 +38,7 @@ from pathlib import Path
 from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import REPO, load_average, machine_info, write_results  # noqa: E402
+from _machine import REPO, load_average, machine_info, write_results
 
 REGIMES = ("delegation", "distributed", "hybrid")
 SEEDS, QUICK_SEEDS = 134, 2
@@ -124,7 +124,7 @@ def command_line(seeds: int, workers: int, quick: bool, sweep_dir: Path) -> dict
     files = sorted(sweep_dir.glob("*/metrics.json"), key=lambda p: int(p.parent.name))
     if len(files) != total:
         raise RuntimeError(f"expected {total} metrics.json files, found {len(files)}")
-    shown = ["leadsim", *(f"hydra.sweep.dir=DIR" if a.startswith("hydra.sweep.dir=") else a
+    shown = ["leadsim", *("hydra.sweep.dir=DIR" if a.startswith("hydra.sweep.dir=") else a
                           for a in cmd[len(leadsim_command()):])]
     return {"wall_s": wall, "command": " ".join(shown), **marks,
             "metrics": [json.loads(f.read_text()) for f in files]}

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scaling import make_config  # noqa: E402
+from bench_scaling import make_config
 
 
 def _hash(a) -> str:

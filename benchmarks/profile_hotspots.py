@@ -25,7 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scaling import _forget, make_config  # noqa: E402
+from bench_scaling import _forget, make_config
 
 DEFAULT_STEPS = {12: 2000, 60: 1000, 1_000: 300, 10_000: 60, 100_000: 20}
 WARM = 30

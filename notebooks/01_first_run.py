@@ -251,8 +251,8 @@ top
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
-ax.hist(people.led, bins=range(0, int(people.led.max()) + 2), color="C0", alpha=0.7, label="tasks led")
-ax.hist(people.followed, bins=range(0, int(people.followed.max()) + 2), color="C1", alpha=0.5, label="tasks followed")
+ax.hist(people.led, bins=range(int(people.led.max()) + 2), color="C0", alpha=0.7, label="tasks led")
+ax.hist(people.followed, bins=range(int(people.followed.max()) + 2), color="C1", alpha=0.5, label="tasks followed")
 ax.set(title="How often each person led and followed (after warm-up)",
        xlabel="tasks per person (tasks)", ylabel="people (count)")
 ax.legend()

@@ -65,7 +65,6 @@ WARMUP = 50 if SMALL else 100   # steps left out of rates and means
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 import simulation

@@ -49,7 +49,7 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
 
     out = {}
     for regime, g in df.groupby("regime", sort=False):
-        out[regime] = {SHOWN[k][0]: "{:.3f} ± {:.3f}".format(m, (hi - lo) / 2)
+        out[regime] = {SHOWN[k][0]: f"{m:.3f} ± {(hi - lo) / 2:.3f}"
                        for k in SHOWN for m, lo, hi in [mean_ci(g[k])]}
     return pd.DataFrame(out)
 

@@ -241,7 +241,7 @@ def _check_no_cycle(manager: np.ndarray, ids: list[str], rows) -> None:
             path.append(i)
             i = manager[i]
         if i >= 0 and state[i] == 1:
-            loop = path[path.index(i):] + [i]
+            loop = [*path[path.index(i):], i]
             _fail(f"{PEOPLE} line {rows[i][0]}, column manager: the org chart has a cycle: "
                   + " -> ".join(ids[j] for j in loop))
         state[path] = 2
@@ -319,7 +319,7 @@ def _read_ties(folder: Path, index: dict, spec: dict) -> pd.DataFrame:
     """Every tie as a row (source, target, kind, trust, directed), by person index."""
     graphml = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".graphml")
     has_csv = (folder / TIES).is_file()
-    if has_csv and graphml or len(graphml) > 1:
+    if (has_csv and graphml) or len(graphml) > 1:
         _fail(f"give the ties in one file, {TIES} or one .graphml file; found "
               + ", ".join(([TIES] if has_csv else []) + [p.name for p in graphml]))
     if not has_csv and not graphml:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import stdtrit   # the t quantile, without importing scipy.stats (0.3 s)
+from scipy.special import stdtrit  # the t quantile, without importing scipy.stats (0.3 s)
 
 
 def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
+
 from simulation import LeadershipModel, SimConfig
 from simulation.config import from_dict, to_dict
 from simulation.tasks import Event
-
 
 #: The switches that recover model 1 (configs/mechanisms/model1.yaml).
 MODEL1 = {"culture.trust_update": "legacy", "culture.trust_width": 0.0, "culture.safety_effect": 0.0,

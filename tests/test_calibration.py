@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 pytest.importorskip("pyabc")
 
-from simulation.calibration import UsageError, load_spec, weighted_quantile  # noqa: E402
-from simulation.calibration.abc import ScaledDistance, resample, summary  # noqa: E402
-from simulation.calibration.checks import regime_summary  # noqa: E402
+from simulation.calibration import UsageError, load_spec, weighted_quantile
+from simulation.calibration.abc import ScaledDistance, resample, summary
+from simulation.calibration.checks import regime_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 KRACK_TARGETS = ROOT / "examples/organisations/krackhardt-1987/targets.yaml"

@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).parent / "data"))
-from make_reference import sample  # noqa: E402
+from make_reference import sample
 
 MAIN = ["throughput", "owner_wait_mean", "lead_time_mean", "success_rate", "role_ambiguity",
         "conflict_rate", "leader_utilization", "workload_gini", "role_fluidity", "engagement_mean",

@@ -4,21 +4,20 @@ zero), and the rules a student reads are the ones the step uses."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import MODEL1, make_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import LeadershipModel
-from simulation import rules
+from simulation import LeadershipModel, rules
 from simulation.config import from_dict
 from simulation.stats import mean_ci
 from simulation.trust import EvidenceTrust, LegacyTrust
-
-from helpers import MODEL1, make_config
 
 DATA = Path(__file__).parent / "data"
 SEEDS = range(8)
@@ -90,7 +89,7 @@ def test_smooth_step_rises_and_tends_to_the_hard_threshold(x, threshold, width):
 @settings(max_examples=60)
 @given(st.floats(0, 1), st.floats(0, 0.99), st.floats(1, 5), st.floats(0, 1), st.booleans())
 def test_a_first_observation_moves_evidence_trust_as_model_1_did(prior, feedback, ratio, tolerance, good):
-    common = dict(feedback=feedback, loss_ratio=ratio, error_tolerance=tolerance, conflict_loss=0.1)
+    common = {"feedback": feedback, "loss_ratio": ratio, "error_tolerance": tolerance, "conflict_loss": 0.1}
     ev = EvidenceTrust(np.array([prior]), prior_weight=2.0, forgetting=0.0, **common)
     legacy = LegacyTrust(np.array([prior]), **common)
     ev.outcome(np.array([0]), np.array([good]))
@@ -99,14 +98,14 @@ def test_a_first_observation_moves_evidence_trust_as_model_1_did(prior, feedback
 
 
 def test_evidence_accumulates_and_distrust_fades_back_to_the_first_impression():
-    common = dict(feedback=0.2, loss_ratio=2.0, error_tolerance=0.0, conflict_loss=0.5, prior_weight=2.0)
+    common = {"feedback": 0.2, "loss_ratio": 2.0, "error_tolerance": 0.0, "conflict_loss": 0.5, "prior_weight": 2.0}
     ev = EvidenceTrust(np.array([0.6, 0.6]), forgetting=0.05, **common)
     steps = []
     for _ in range(5):                      # five successes: each moves trust less than the one before
         before = ev.values(0)
         ev.outcome(np.array([0]), np.array([True]))
         steps.append(ev.values(0) - before)
-    assert all(a > b > 0 for a, b in zip(steps, steps[1:]))
+    assert all(a > b > 0 for a, b in itertools.pairwise(steps))
     ev.conflict(np.array([1]))
     low = ev.values(1)
     assert low < 0.6
@@ -173,7 +172,7 @@ def test_trust_acts_by_degrees():
             granted += m.counts[3]
             claimed += m.counts[1]
         shares.append(granted / claimed)
-    assert all(b > a + 0.02 for a, b in zip(shares, shares[1:])), shares
+    assert all(b > a + 0.02 for a, b in itertools.pairwise(shares)), shares
 
 
 def test_feedback_strength_changes_trust_and_the_loss_ratio_its_direction():

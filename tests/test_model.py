@@ -7,14 +7,13 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import check_invariants, make_config, model1_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation import METRICS, LeadershipModel
 from simulation.config import REGIMES
 from simulation.tasks import Event
-
-from helpers import check_invariants, make_config, model1_config
 
 
 def events_of(m, kind):
@@ -117,7 +116,7 @@ def test_hybrid_escalates_only_contested_or_unowned_tasks():
     esc = ev[ev[:, 2] == Event.ESCALATED]
     assert len(esc) > 10
     flagged = {}
-    for step, task, kind, _ in ev[np.isin(ev[:, 2], [Event.CONTESTED, Event.UNOWNED])]:
+    for step, task, _kind, _ in ev[np.isin(ev[:, 2], [Event.CONTESTED, Event.UNOWNED])]:
         flagged.setdefault(task, step)
     for step, task, _, _ in esc:
         assert task in flagged and flagged[task] <= step

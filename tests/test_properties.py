@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 
+from helpers import check_invariants, make_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulation import LeadershipModel
 from simulation.config import NETWORKS, REGIMES
-
-from helpers import check_invariants, make_config
 
 unit = st.floats(0.0, 1.0)
 

@@ -43,7 +43,7 @@ def test_four_rows_with_parameters_metrics_version_and_folder(sweep2x2):
     # Each row is its run folder's metrics.json, exactly.
     for row in df.itertuples(index=False):
         stored = json.loads((d / row.run_dir / "metrics.json").read_text())
-        assert getattr(row, "throughput") == stored["throughput"]
+        assert row.throughput == stored["throughput"]
     # CSV and Parquet hold the same table.
     csv = pd.read_csv(d / "results.csv")
     assert list(csv.columns) == list(df.columns)

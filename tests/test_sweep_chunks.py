@@ -17,9 +17,8 @@ from sweep_helpers import NO_FIGURES, SMALL, leadsim_m, results
 
 from simulation import METRICS
 from simulation.sweep import chunks
-from simulation.sweep.execute import CHUNK_MAX, chunk_sizes, choose_storage
+from simulation.sweep.execute import CHUNK_MAX, choose_storage, chunk_sizes
 from simulation.sweep.launch import pack, slurm_plan
-
 
 # ---------------------------------------------------------------- planning
 
@@ -50,7 +49,7 @@ def test_a_100000_run_study_is_few_tasks_and_few_files():
 def test_storage_auto_keeps_run_folders_for_small_sweeps_only():
     assert choose_storage("auto", 500) == "runs" and choose_storage("auto", 501) == "chunks"
     assert choose_storage("runs", 10**6) == "runs" and choose_storage("chunks", 1) == "chunks"
-    with pytest.raises(ValueError, match="hydra.launcher.storage"):
+    with pytest.raises(ValueError, match=r"hydra\.launcher\.storage"):
         choose_storage("parquet", 10)
 
 
@@ -127,7 +126,7 @@ def both(tmp_path_factory):
 
 @pytest.mark.slow
 def test_the_report_is_the_same_from_chunks_and_from_run_folders(both):
-    (dc, rc), (dr, _) = both["chunks"], both["runs"]
+    (dc, _rc), (dr, _) = both["chunks"], both["runs"]
     assert sorted(p.name for p in (dc / "chunks").iterdir()) == [
         "runs-0000000-0000004.parquet", "runs-0000000-0000004.ts.parquet", "runs-0000005-0000009.parquet",
         "runs-0000005-0000009.ts.parquet", "runs-0000010-0000011.parquet", "runs-0000010-0000011.ts.parquet"]

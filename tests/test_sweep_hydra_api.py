@@ -63,7 +63,7 @@ def test_the_hydra_interfaces_we_rely_on_are_unchanged():
     ["organization=team,department", "workload.arrival_rate=1,2.5", "steps=10"],
 ])
 def test_the_sweep_order_is_hydras_basic_sweeper_order(lines):
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper   # the reference, in the test only
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper  # the reference, in the test only
 
     assert expand(parse(lines)) == BasicSweeper.split_arguments(parse(lines), None)[0]
 

@@ -71,7 +71,7 @@ def test_slurm_settings_compose_into_an_sbatch_script(tmp_path, monkeypatch):
 
     from simulation.sweep.launch import executor_params
 
-    cfg, launcher = _slurm_launcher("hydra.launcher.partition=compute", "hydra.launcher.account=proj",
+    _cfg, launcher = _slurm_launcher("hydra.launcher.partition=compute", "hydra.launcher.account=proj",
                                     "hydra.launcher.cpus_per_task=8", "hydra.launcher.seconds_per_run=0.3",
                                     "hydra.launcher.setup=[source .venv/bin/activate]")
     assert type(launcher).__name__ == "LeadsimSubmititLauncher" and callable(launcher.setup)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sweep_helpers import NO_FIGURES, SMALL, leadsim_m, results, run_dirs
 
+
 def test_a_sweep_gives_the_same_results_as_hydras_basic_sweeper_and_joblib_launcher(tmp_path):
     """The documented fallback (``hydra/sweeper=basic hydra/launcher=joblib``: Hydra's own
     path, a config composed per job) and leadsim's (composed by values, per chunk)."""

@@ -71,7 +71,7 @@ def test_sigkill_then_rerun_gives_every_run_exactly_once(tmp_path):
     assert sum(line.startswith("skipped") for line in progress) == len(done_before)
     # ... every other run ran once in the second session, and no temporary file is left.
     assert sorted(int(line.split("\t")[1]) for line in progress) == list(range(N))
-    assert not [p for p in d.rglob("*.tmp*")], "half-written temporary files left behind"
+    assert not list(d.rglob("*.tmp*")), "half-written temporary files left behind"
     df = results(d)
     assert len(df) == N and list(df.status) == ["ok"] * N
     assert sorted(zip(df["coordination.name"], df.seed)) == sorted(

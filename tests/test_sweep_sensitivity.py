@@ -12,8 +12,7 @@ import pytest
 from sweep_helpers import results
 
 from simulation.config import field_docs
-from simulation.sweep.sensitivity import (DUMMY, UsageError, analyze, make_design, outputs, parse_param,
-                                         run_table)
+from simulation.sweep.sensitivity import DUMMY, UsageError, analyze, make_design, outputs, parse_param, run_table
 
 DOCS = field_docs()
 SENS = [sys.executable, "-m", "simulation.sweep.sensitivity"]   # = leadsim-sensitivity
@@ -65,7 +64,7 @@ def test_analysis_recovers_a_known_function():
 
 def test_outputs_pair_regimes_by_seed():
     rows = []
-    for job, (sample, regime, seed, y) in enumerate(
+    for job, (_sample, regime, seed, y) in enumerate(
             [(0, "delegation", 0, 1.0), (0, "delegation", 1, 3.0), (0, "distributed", 0, 2.0), (0, "distributed", 1, 7.0),
              (1, "delegation", 0, 5.0), (1, "delegation", 1, 5.0), (1, "distributed", 0, 4.0), (1, "distributed", 1, 4.0)]):
         rows.append({"job": job, "status": "ok", "coordination.name": regime, "seed": seed, "throughput": y})

@@ -17,7 +17,8 @@ by the defining module, hence the classes here.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from hydra.plugins.launcher import Launcher
 

@@ -37,13 +37,13 @@ class LeadsimModel:
 
     def __call__(self, params) -> dict:
         values = {k: float(params[k]) for k in self.priors}
-        seeds = np.random.randint(0, 2**31 - 1, self.replicates)
+        seeds = np.random.randint(0, 2**31 - 1, self.replicates)  # noqa: NPY002 - pyabc seeds each worker's global state
         runs = []
         for s in seeds:
             try:
                 runs.append(simulate(configure(self.base, values, int(s), self.priors), progress=False).metrics)
             except UsageError:  # a draw the model cannot run counts as far away
-                return {m: math.nan for m in self.metrics}
+                return dict.fromkeys(self.metrics, math.nan)
         return {m: float(np.mean([r[m] for r in runs])) for m in self.metrics}
 
 

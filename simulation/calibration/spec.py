@@ -144,7 +144,7 @@ def _prior(key, bounds, docs, where) -> tuple[float, float, bool]:
 
 
 def _setting(k, v, src):
-    default, lo, hi, integer = ABC_SETTINGS[k]
+    _default, lo, hi, integer = ABC_SETTINGS[k]
     if not _num(v) or (integer and not float(v).is_integer()) or not lo <= v <= hi:
         kind = "an integer" if integer else "a number"
         raise UsageError(f"{src}, key {k}: must be {kind} in [{lo}, {hi}], got {v!r}")

@@ -3,7 +3,7 @@ only the runs not yet flushed.
 
 A chunk holds consecutive jobs ``first..last`` of a sweep and ends as
 ``SWEEP_DIR/chunks/runs-FIRST-LAST.parquet`` (one row per run: job, status, resolved
-parameters, metrics, version, model code, config hash) and, if asked, ``…​.ts.parquet``
+parameters, metrics, version, model code, config hash) and, if asked, ``…\u200b.ts.parquet``
 (the runs' time series, with a ``job`` column). While the chunk runs, every few runs its
 new rows go to one more *part* file, written atomically (temporary file, fsync,
 rename); when the chunk ends, the parts and any earlier chunk file of the same

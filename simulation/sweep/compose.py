@@ -24,7 +24,8 @@ from __future__ import annotations
 import itertools
 import re
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from . import chunks as store
-from .execute import Chunk, chunk_sizes, choose_storage, run_chunks
+from .execute import Chunk, choose_storage, chunk_sizes, run_chunks
 
 
 def _total(sweep_dir: Path, batch: int, initial: int) -> int:
@@ -91,7 +91,7 @@ def launch_local(launcher, job_overrides, initial_job_idx: int):
     setup_globals()
     workers = effective_n_jobs(launcher.n_jobs)
     parts = 4 * workers
-    chunks, storage = make_chunks(launcher, job_overrides, initial_job_idx, parts, launcher.chunk_size)
+    chunks, _storage = make_chunks(launcher, job_overrides, initial_job_idx, parts, launcher.chunk_size)
     statuses: dict[int, str] = {}
     for part in run_chunks(chunks, n_jobs=workers):
         statuses.update(part)
@@ -147,7 +147,7 @@ def launch_submitit(launcher, job_overrides, initial_job_idx: int):
     p = launcher
     cpus = int(p.cpus_per_task)
     sizes = slurm_plan(len(job_overrides), int(p.max_tasks), cpus, int(p.max_array_size), p.chunk_size)
-    chunks, storage = make_chunks(p, job_overrides, initial_job_idx, len(sizes), p.chunk_size)
+    chunks, _storage = make_chunks(p, job_overrides, initial_job_idx, len(sizes), p.chunk_size)
     statuses: dict[int, str] = {}
     if not chunks:
         return job_returns(job_overrides, statuses, initial_job_idx)

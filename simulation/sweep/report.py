@@ -253,7 +253,7 @@ def paired(df: pd.DataFrame, dims: list[str], metrics=METRICS, baseline: str = B
     ok = df[df.status == "ok"]
     if REGIME not in ok or baseline not in set(ok[REGIME]) or ok[REGIME].nunique() < 2:
         return pd.DataFrame()
-    wide = ok.groupby(list(dims) + ["seed", REGIME], sort=False, dropna=False)[list(metrics)].mean()
+    wide = ok.groupby([*list(dims), "seed", REGIME], sort=False, dropna=False)[list(metrics)].mean()
     base = wide.xs(baseline, level=REGIME)
     frames = []
     for regime in ok[REGIME].unique():
@@ -287,7 +287,7 @@ def ema_tables(df: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, pd.Data
     experiments = ok[inputs].copy()
     keys = [d for d in dims if d in ok]
     experiments["scenario"] = ok.groupby(keys, sort=False).ngroup() if keys else 0
-    experiments["policy"] = ok[REGIME] if REGIME in ok else "default"
+    experiments["policy"] = ok.get(REGIME, "default")
     experiments["model"] = "leadsim"
     outcomes = ok[metric_names(ok)].astype(float)
     numeric = [c for c in inputs if c != "seed" and pd.api.types.is_numeric_dtype(ok[c])]
