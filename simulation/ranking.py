@@ -93,7 +93,8 @@ class Ranking:
     def lower(self, person: int) -> None:
         """The leader's view of ``person`` fell (rankings keep the old score as a bound)."""
         self.lowered.add(person)
-        self.anyone_top.clear()
+        for kind in [k for k, top in self.anyone_top.items() if person in top]:
+            del self.anyone_top[kind]         # only rankings the person was in are stale
 
     def score(self, person: int, kind: tuple) -> float:
         p = self.perceived
