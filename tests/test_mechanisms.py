@@ -267,3 +267,16 @@ def test_metrics_kept_as_things_happen_equal_the_event_log_and_need_no_log(regim
     for k, v in kept.items():
         assert off.metrics()[k] == v or (v != v), k
     assert off.timeseries.equals(m.timeseries)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=40))
+def test_lead_time_p90_from_the_histogram_is_numpys_percentile(counts):
+    from simulation.online import Tally
+
+    tally = Tally(0)
+    tally.lead_hist = np.array(counts, dtype=np.int64)
+    n, total, p90 = tally.lead_time_stats()
+    values = np.repeat(np.arange(len(counts)), counts)
+    assert n == len(values) and total == values.sum()
+    assert (p90 == float(np.percentile(values, 90))) if n else (p90 != p90)
