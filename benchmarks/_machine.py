@@ -18,8 +18,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 #: The files whose speed is measured (the model core and what runs it).
-CORE = [f"simulation/{m}.py" for m in ("model", "agents", "regimes", "network", "tasks", "updates",
-                                        "metrics", "recorder", "config", "runner")]
+CORE = [
+    f"simulation/{m}.py"
+    for m in ("model", "agents", "regimes", "network", "tasks", "updates", "metrics", "recorder", "config", "runner")
+]
 
 
 def _cpu_model() -> str:
@@ -95,7 +97,7 @@ def write_results(out_dir: Path, stem: str, rows: list[dict], meta: dict) -> tup
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    meta = {**meta, "load_average_end": meta.get("load_average_end") or load_average()}   # kept on a replot
+    meta = {**meta, "load_average_end": meta.get("load_average_end") or load_average()}  # kept on a replot
     data = _json_safe({**meta, "rows": rows})
     json_path.write_text(json.dumps(data, indent=2, default=float, allow_nan=False) + "\n")
     return csv_path, json_path

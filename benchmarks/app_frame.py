@@ -20,8 +20,10 @@ import numpy as np
 
 
 def _summary(label: str, ms: np.ndarray) -> str:
-    return (f"{label:38s} median {np.median(ms):6.1f} ms   p95 {np.percentile(ms, 95):6.1f} ms   "
-            f"max {ms.max():6.1f} ms   (n={len(ms)})")
+    return (
+        f"{label:38s} median {np.median(ms):6.1f} ms   p95 {np.percentile(ms, 95):6.1f} ms   "
+        f"max {ms.max():6.1f} ms   (n={len(ms)})"
+    )
 
 
 def in_process(size: int, frames: int, warmup: int, page: int) -> np.ndarray:
@@ -35,10 +37,10 @@ def in_process(size: int, frames: int, warmup: int, page: int) -> np.ndarray:
     values = {k: p["value"] for k, p in PARAMS.items()}
     values.update(size=size, compare="delegation" if page == 1 else "none")
     run = Run(ClassroomModel(**values))
-    for _ in range(warmup):         # past the start-up transient, as in a lesson
+    for _ in range(warmup):  # past the start-up transient, as in a lesson
         run.model.step()
     _, rc = solara.render(solara.AppLayout(children=[Page(run=run)]), handle_error=False)
-    if page == 0:                   # "One regime" is the second tab, "Side by side" the first
+    if page == 0:  # "One regime" is the second tab, "Side by side" the first
         rc.find(v.Tabs).widget.v_model = 1
     step = rc.find(v.Btn, children=["Step"]).widget
     times = []
@@ -68,7 +70,7 @@ def in_browser(size: int, frames: int) -> np.ndarray:
         page.locator("img.widget-image").first.wait_for()
         # Timed inside the page (no Playwright round trips): click Step, then wait
         # until the step counter shows the new step and every picture is replaced.
-        warm = 3        # the plots need two points before a line shows
+        warm = 3  # the plots need two points before a line shows
         for i in range(1, warm + 1):
             page.get_by_role("button", name="Step", exact=True).click()
             page.get_by_text(f"Step: {i}", exact=True).wait_for()

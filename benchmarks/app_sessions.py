@@ -83,8 +83,10 @@ def _round(b, url: str, n: int, window: float, teacher: str, servers=()) -> tupl
     deadline = time.monotonic() + 60
     for page in pages:
         try:
-            page.wait_for_function("() => window.__probe && window.__probe.mounted !== null",
-                                   timeout=max(0.1, deadline - time.monotonic()) * 1000)
+            page.wait_for_function(
+                "() => window.__probe && window.__probe.mounted !== null",
+                timeout=max(0.1, deadline - time.monotonic()) * 1000,
+            )
             mounted.append(page.evaluate("() => window.__probe.mounted") / 1000)
         except Exception:
             mounted.append(float("nan"))
@@ -94,7 +96,7 @@ def _round(b, url: str, n: int, window: float, teacher: str, servers=()) -> tupl
         btn = page.get_by_role("button", name="▶", exact=True)
         if btn.count():
             btn.click()
-    time.sleep(2)                                         # every loop under way
+    time.sleep(2)  # every loop under way
     probe = "() => [window.__probe.pictures, performance.now()]"
     start = [(pg.evaluate(_STEP_JS), *pg.evaluate(probe)) for pg in ok]
     time.sleep(window)
@@ -102,7 +104,7 @@ def _round(b, url: str, n: int, window: float, teacher: str, servers=()) -> tupl
     rates = [(e[0] - s[0]) / ((e[2] - s[2]) / 1000) for s, e in zip(start, end)]
     pics = [(e[1] - s[1]) / ((e[2] - s[2]) / 1000) for s, e in zip(start, end)]
     for page in pages:
-        page.close(run_before_unload=True)                # like closing the tab
+        page.close(run_before_unload=True)  # like closing the tab
         page.context.close()
     return mounted, rates, pics, cpu_per_mount
 
@@ -121,7 +123,7 @@ def one(n: int, window: float, args: list[str], rounds: int = 2) -> dict:
         teacher = teacher.group(0) if teacher else ""
         b = browser.launch(p)
         try:
-            _round(b, url, 1, 1.0, teacher)               # first use: imports, fonts, caches
+            _round(b, url, 1, 1.0, teacher)  # first use: imports, fonts, caches
             time.sleep(3)
             row["rss_idle_mb"] = _rss_mb(servers)
             rss = []
@@ -137,19 +139,21 @@ def one(n: int, window: float, args: list[str], rounds: int = 2) -> dict:
             b.close()
         row["cpu_after_close_pct"] = _cpu_percent(servers)
     m = np.array(mounted)
-    row.update({
-        "mounted": int(np.isfinite(m).sum()),
-        "mounted_within_10s": int((m <= 10).sum()),
-        "mount_median_s": float(np.nanmedian(m)) if np.isfinite(m).any() else None,
-        "mount_max_s": float(np.nanmax(m)) if np.isfinite(m).any() else None,
-        "steps_per_s_median": float(np.median(rates)) if rates else None,
-        "steps_per_s_min": float(np.min(rates)) if rates else None,
-        "pictures_per_s_median": float(np.median(pics)) if pics else None,
-        "rss_after_rounds_mb": rss,
-        # growth from one class to the next: what a leak would add (the first round
-        # raises the allocator's high-water mark, which Python keeps for reuse)
-        "rss_kept_per_session_mb": (rss[-1] - rss[0]) / n / max(rounds - 1, 1) if rounds > 1 else None,
-    })
+    row.update(
+        {
+            "mounted": int(np.isfinite(m).sum()),
+            "mounted_within_10s": int((m <= 10).sum()),
+            "mount_median_s": float(np.nanmedian(m)) if np.isfinite(m).any() else None,
+            "mount_max_s": float(np.nanmax(m)) if np.isfinite(m).any() else None,
+            "steps_per_s_median": float(np.median(rates)) if rates else None,
+            "steps_per_s_min": float(np.min(rates)) if rates else None,
+            "pictures_per_s_median": float(np.median(pics)) if pics else None,
+            "rss_after_rounds_mb": rss,
+            # growth from one class to the next: what a leak would add (the first round
+            # raises the allocator's high-water mark, which Python keeps for reuse)
+            "rss_kept_per_session_mb": (rss[-1] - rss[0]) / n / max(rounds - 1, 1) if rounds > 1 else None,
+        }
+    )
     return row
 
 
@@ -174,18 +178,34 @@ def main() -> None:
         row = one(n, a.window, args, a.rounds)
         rows.append(row)
         print(json.dumps(row), flush=True)
-    cols = ["sessions", "server_args", "mounted_within_10s", "mount_median_s", "mount_max_s", "steps_per_s_median",
-            "steps_per_s_min", "pictures_per_s_median", "server_cpu_s_per_mount", "rss_idle_mb", "rss_kept_per_session_mb",
-            "cpu_after_close_pct", "load_avg"]
+    cols = [
+        "sessions",
+        "server_args",
+        "mounted_within_10s",
+        "mount_median_s",
+        "mount_max_s",
+        "steps_per_s_median",
+        "steps_per_s_min",
+        "pictures_per_s_median",
+        "server_cpu_s_per_mount",
+        "rss_idle_mb",
+        "rss_kept_per_session_mb",
+        "cpu_after_close_pct",
+        "load_avg",
+    ]
     table = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     table += ["| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |" for r in rows]
     print("\n".join(table))
     if a.out:
         out = Path(a.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"cpus": os.cpu_count(), "command": "python benchmarks/app_sessions.py " + " ".join(
-            f"--sessions {' '.join(map(str, a.sessions))} --window {a.window}".split())
-            + (f" --workers {a.workers}" if a.workers > 1 else "") + (" --class-mode" if a.class_mode else "")}
+        meta = {
+            "cpus": os.cpu_count(),
+            "command": "python benchmarks/app_sessions.py "
+            + " ".join(f"--sessions {' '.join(map(str, a.sessions))} --window {a.window}".split())
+            + (f" --workers {a.workers}" if a.workers > 1 else "")
+            + (" --class-mode" if a.class_mode else ""),
+        }
         existing = json.loads(out.with_suffix(".json").read_text()) if out.with_suffix(".json").exists() else []
         existing.append({**meta, "rows": rows})
         out.with_suffix(".json").write_text(json.dumps(existing, indent=1) + "\n")

@@ -72,8 +72,9 @@ def timed(cmd: list[str], env: dict, cwd: Path, stop_when=None) -> dict:
     peak = [0]
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     err: list[str] = []
     reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
     reader.start()
@@ -93,10 +94,16 @@ def timed(cmd: list[str], env: dict, cwd: Path, stop_when=None) -> dict:
             except ProcessLookupError:
                 break
             time.sleep(0.1)
-    end = resource.getrusage(resource.RUSAGE_CHILDREN)   # the process tree's CPU, workers included
+    end = resource.getrusage(resource.RUSAGE_CHILDREN)  # the process tree's CPU, workers included
     cpu = (end.ru_utime + end.ru_stime) - (ru.ru_utime + ru.ru_stime)
-    return {"wall_s": wall, "cpu_s": cpu, "returncode": proc.returncode, "peak_mb": peak[0] / 2**20, "killed": killed,
-            "stderr": "".join(err)[-3000:]}
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "returncode": proc.returncode,
+        "peak_mb": peak[0] / 2**20,
+        "killed": killed,
+        "stderr": "".join(err)[-3000:],
+    }
 
 
 def folder_stats(d: Path) -> dict:
@@ -118,8 +125,18 @@ def own_seconds(d: Path) -> float:
 
 
 def sweep_cmd(d: Path, n: int, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "simulation", "-m", f"hydra.sweep.dir={d}", "coordination=delegation,distributed",
-            f"seed=range({n // 2})", *TEAM, f"hydra.launcher.n_jobs={WORKERS}", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "simulation",
+        "-m",
+        f"hydra.sweep.dir={d}",
+        "coordination=delegation,distributed",
+        f"seed=range({n // 2})",
+        *TEAM,
+        f"hydra.launcher.n_jobs={WORKERS}",
+        *extra,
+    ]
 
 
 CASES = {
@@ -146,6 +163,7 @@ def run_case(name: str, n: int, tmp: Path, env: dict, kill: bool = False) -> dic
                 return len(read_rows(d, columns=["job"])) >= n // 2
             except Exception:
                 return False
+
         first = timed(cmd, env, tmp, stop_when=half)
         stored = len(read_rows(d, columns=["job"]))
         again = timed(cmd, env, tmp)
@@ -154,27 +172,50 @@ def run_case(name: str, n: int, tmp: Path, env: dict, kill: bool = False) -> dic
         from simulation.sweep.chunks import row_files
 
         jobs = pd.concat([pd.read_parquet(p, columns=["job"]) for p in row_files(d)]).job
-        row.update({"killed_after_s": first["wall_s"], "stored_at_kill": stored, "rerun_s": again["wall_s"],
-                    "rerun_returncode": again["returncode"], "runs_stored": int(jobs.size),
-                    "distinct_runs": int(jobs.nunique()),
-                    "every_run_once": bool(jobs.size == n and jobs.nunique() == n)})
+        row.update(
+            {
+                "killed_after_s": first["wall_s"],
+                "stored_at_kill": stored,
+                "rerun_s": again["wall_s"],
+                "rerun_returncode": again["returncode"],
+                "runs_stored": int(jobs.size),
+                "distinct_runs": int(jobs.nunique()),
+                "every_run_once": bool(jobs.size == n and jobs.nunique() == n),
+            }
+        )
         res = again
     else:
         res = timed(cmd, env, tmp)
     if res["returncode"] != 0:
         print(f"{name}: exit {res['returncode']}\n{res['stderr']}", file=sys.stderr)
     own = own_seconds(d) if (d / "results.parquet").exists() else float("nan")
-    row.update({"wall_s": res["wall_s"], "cpu_s": res["cpu_s"], "cpu_s_per_run": res["cpu_s"] / n,
-                "returncode": res["returncode"], "runs_per_s": n / res["wall_s"],
-                "own_s_per_worker": own / WORKERS, "overhead": res["wall_s"] / (own / WORKERS) - 1,
-                "sweep_peak_mb": res["peak_mb"], **folder_stats(d)})
+    row.update(
+        {
+            "wall_s": res["wall_s"],
+            "cpu_s": res["cpu_s"],
+            "cpu_s_per_run": res["cpu_s"] / n,
+            "returncode": res["returncode"],
+            "runs_per_s": n / res["wall_s"],
+            "own_s_per_worker": own / WORKERS,
+            "overhead": res["wall_s"] / (own / WORKERS) - 1,
+            "sweep_peak_mb": res["peak_mb"],
+            **folder_stats(d),
+        }
+    )
     row["runs_per_file"] = n / row["files"]
     rep = timed([sys.executable, "-m", "simulation.sweep.report", str(d)], env, tmp)
-    row.update({"report_s": rep["wall_s"], "report_cpu_s": rep["cpu_s"], "report_peak_mb": rep["peak_mb"], "report_returncode": rep["returncode"],
-                "load_end": load_average()[0]})
+    row.update(
+        {
+            "report_s": rep["wall_s"],
+            "report_cpu_s": rep["cpu_s"],
+            "report_peak_mb": rep["peak_mb"],
+            "report_returncode": rep["returncode"],
+            "load_end": load_average()[0],
+        }
+    )
     print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
     if "--keep" not in sys.argv and not (name == "chunks" and not kill):
-        shutil.rmtree(d, ignore_errors=True)   # the last chunked slice feeds the synthetic report
+        shutil.rmtree(d, ignore_errors=True)  # the last chunked slice feeds the synthetic report
     return row
 
 
@@ -215,12 +256,22 @@ def inprocess_overhead(n: int, repeats: int, tmp: Path) -> dict:
             plain_c.append(time.process_time() - c0)
             shutil.rmtree(d, ignore_errors=True)
     GlobalHydra.instance().clear()
-    row = {"case": "inprocess_chunk", "part": "inprocess", "runs": len(jobs), "wall_s": median(chunk_t),
-           "own_s_per_worker": median(plain_t), "overhead": median(chunk_t) / median(plain_t) - 1,
-           "cpu_s": median(chunk_c), "cpu_s_per_run": median(plain_c) / len(jobs),
-           "overhead_cpu": median(chunk_c) / median(plain_c) - 1,
-           "timings_chunk": chunk_t, "timings_plain": plain_t, "cpu_chunk": chunk_c, "cpu_plain": plain_c,
-           "load_start": load_average()[0]}
+    row = {
+        "case": "inprocess_chunk",
+        "part": "inprocess",
+        "runs": len(jobs),
+        "wall_s": median(chunk_t),
+        "own_s_per_worker": median(plain_t),
+        "overhead": median(chunk_t) / median(plain_t) - 1,
+        "cpu_s": median(chunk_c),
+        "cpu_s_per_run": median(plain_c) / len(jobs),
+        "overhead_cpu": median(chunk_c) / median(plain_c) - 1,
+        "timings_chunk": chunk_t,
+        "timings_plain": plain_t,
+        "cpu_chunk": chunk_c,
+        "cpu_plain": plain_c,
+        "load_start": load_average()[0],
+    }
     print(row, flush=True)
     return row
 
@@ -258,8 +309,16 @@ def bookkeeping_cpu(n: int, tmp: Path) -> dict:
             cpu = time.process_time() - c0
     GlobalHydra.instance().clear()
     shutil.rmtree(tmp / "bookkeeping", ignore_errors=True)
-    row = {"case": "bookkeeping_cpu", "part": "inprocess", "runs": n, "cpu_s": cpu, "cpu_s_per_run": cpu / n,
-           "run_cpu_s": run_cpu, "overhead_cpu": cpu / n / run_cpu, "load_start": load_average()[0]}
+    row = {
+        "case": "bookkeeping_cpu",
+        "part": "inprocess",
+        "runs": n,
+        "cpu_s": cpu,
+        "cpu_s_per_run": cpu / n,
+        "run_cpu_s": run_cpu,
+        "overhead_cpu": cpu / n / run_cpu,
+        "load_start": load_average()[0],
+    }
     print(row, flush=True)
     return row
 
@@ -277,16 +336,26 @@ def synthetic_report(src: Path, n: int, tmp: Path, env: dict) -> dict:
     d = tmp / f"synthetic-{n}"
     (d / "chunks").mkdir(parents=True, exist_ok=True)
     reps = -(-n // len(rows))
-    big = pd.concat([rows.assign(job=rows.job + i * len(rows), seed=rows.seed + i * len(rows))
-                     for i in range(reps)], ignore_index=True).head(n)
+    big = pd.concat(
+        [rows.assign(job=rows.job + i * len(rows), seed=rows.seed + i * len(rows)) for i in range(reps)],
+        ignore_index=True,
+    ).head(n)
     for start in range(0, n, 1000):
-        part = big.iloc[start:start + 1000]
+        part = big.iloc[start : start + 1000]
         _write_parquet(d / "chunks" / f"{chunk_name(start, start + len(part) - 1)}.parquet", part)
     del big, rows
     rep = timed([sys.executable, "-m", "simulation.sweep.report", str(d)], env, tmp)
-    row = {"case": "report_synthetic", "part": "report", "runs": n, "report_s": rep["wall_s"], "report_cpu_s": rep["cpu_s"],
-           "report_peak_mb": rep["peak_mb"], "report_returncode": rep["returncode"], **folder_stats(d / "chunks"),
-           "load_start": load_average()[0]}
+    row = {
+        "case": "report_synthetic",
+        "part": "report",
+        "runs": n,
+        "report_s": rep["wall_s"],
+        "report_cpu_s": rep["cpu_s"],
+        "report_peak_mb": rep["peak_mb"],
+        "report_returncode": rep["returncode"],
+        **folder_stats(d / "chunks"),
+        "load_start": load_average()[0],
+    }
     print(row, flush=True)
     shutil.rmtree(d, ignore_errors=True)
     return row
@@ -299,8 +368,12 @@ def main(argv=None) -> None:
     p.add_argument("--repeats", type=int, default=3, help="timings of each slice case (median reported)")
     p.add_argument("--today", default=None, help="a checkout of today's sweep path (before chunked storage)")
     p.add_argument("--cases", default="chunks,slurm_local,kill", help="large-sweep cases")
-    p.add_argument("--report-runs", type=int, default=20_000,
-                   help="also time the report over this many runs built from the slice's rows (0: no)")
+    p.add_argument(
+        "--report-runs",
+        type=int,
+        default=20_000,
+        help="also time the report over this many runs built from the slice's rows (0: no)",
+    )
     p.add_argument("--inprocess", type=int, default=400, help="runs of the in-process overhead measure (0: no)")
     p.add_argument("--quick", action="store_true", help="smoke mode: 40 runs, one repeat")
     p.add_argument("--keep", action="store_true", help="keep the sweep folders")
@@ -318,15 +391,16 @@ def main(argv=None) -> None:
         # The slice: chunk files against one folder per run (new option, and today's path).
         slice_cases = ["chunks", "runs"] + (["today"] if a.today else [])
         for rep in range(a.repeats):
-            for name in (slice_cases if rep % 2 == 0 else slice_cases[::-1]):
+            for name in slice_cases if rep % 2 == 0 else slice_cases[::-1]:
                 e = {**env, "PYTHONPATH": a.today} if name == "today" else env
                 rows.append({**run_case(name, a.slice, tmp, e), "repeat": rep, "part": "slice"})
         if a.report_runs:
             rows.append(synthetic_report(tmp / f"chunks-{a.slice}", a.report_runs, tmp, env))
         for name in [c for c in a.cases.split(",") if c]:
             kill = name == "kill"
-            rows.append({**run_case("chunks" if kill else name, a.runs, tmp, env, kill=kill), "repeat": 0,
-                         "part": "large"})
+            rows.append(
+                {**run_case("chunks" if kill else name, a.runs, tmp, env, kill=kill), "repeat": 0, "part": "large"}
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     plain = next((r["cpu_s_per_run"] for r in rows if r["case"] == "inprocess_chunk"), None)
@@ -336,11 +410,32 @@ def main(argv=None) -> None:
     medians = {}
     for name in {r["case"] for r in rows if r["part"] == "slice"}:
         rs = [r for r in rows if r["part"] == "slice" and r["case"] == name]
-        medians[name] = {k: median(r[k] for r in rs) for k in ("wall_s", "cpu_s", "runs_per_s", "overhead", "files",
-                                                              "disk_mb", "sweep_peak_mb", "report_s", "report_peak_mb")}
-    meta = {**machine_info(), "benchmark": "bench_chunks", "sweep": TEAM, "workers": WORKERS, "runs": a.runs,
-            "slice": a.slice, "repeats": a.repeats, "today": bool(a.today), "slice_medians": medians,
-            "quick": a.quick}
+        medians[name] = {
+            k: median(r[k] for r in rs)
+            for k in (
+                "wall_s",
+                "cpu_s",
+                "runs_per_s",
+                "overhead",
+                "files",
+                "disk_mb",
+                "sweep_peak_mb",
+                "report_s",
+                "report_peak_mb",
+            )
+        }
+    meta = {
+        **machine_info(),
+        "benchmark": "bench_chunks",
+        "sweep": TEAM,
+        "workers": WORKERS,
+        "runs": a.runs,
+        "slice": a.slice,
+        "repeats": a.repeats,
+        "today": bool(a.today),
+        "slice_medians": medians,
+        "quick": a.quick,
+    }
     stem = "chunks_quick" if a.quick else "chunks"
     keys = list(dict.fromkeys(k for r in rows for k in r if k != "stderr"))
     rows = [{k: r.get(k) for k in keys} for r in rows]

@@ -42,19 +42,27 @@ print(json.dumps({"steps": steps, "event_log": log, "peak_mb": peak / 1024, "bas
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, nargs="+", default=[2000, 5000, 10000, 20000])
-    ap.add_argument("--on-steps", type=int, nargs="+", default=[2000, 5000],
-                    help="lengths also run with the event log on (it grows with the run)")
+    ap.add_argument(
+        "--on-steps",
+        type=int,
+        nargs="+",
+        default=[2000, 5000],
+        help="lengths also run with the event log on (it grows with the run)",
+    )
     ap.add_argument("--out", type=Path, default=HERE / "results")
     a = ap.parse_args()
     rows = []
     for log, lengths in (("off", a.steps), ("on", a.on_steps)):
         for steps in lengths:
-            out = subprocess.run([sys.executable, "-c", CHILD, str(steps), log], capture_output=True, text=True,
-                                 check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(steps), log], capture_output=True, text=True, check=True
+            ).stdout
             rows.append(json.loads(out))
             r = rows[-1]
-            print(f"event_log={log:<3} steps={steps:>6}  model {r['model_mb']:7.1f} MB  peak {r['peak_mb']:7.1f} MB"
-                  f"  tasks {r['tasks']:>8}  task rows {r['task_rows']:>7}  events {r['events']:>9}")
+            print(
+                f"event_log={log:<3} steps={steps:>6}  model {r['model_mb']:7.1f} MB  peak {r['peak_mb']:7.1f} MB"
+                f"  tasks {r['tasks']:>8}  task rows {r['task_rows']:>7}  events {r['events']:>9}"
+            )
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "memory.json").write_text(json.dumps(rows, indent=1) + "\n")
     return 0

@@ -54,8 +54,7 @@ from _machine import REPO, machine_info, write_results
 SIZES = (12, 60, 1_000, 10_000, 100_000)
 #: size -> (short steps, long steps, repeats). The difference is sized so that the
 #: model's extra steps take roughly 1-3 s on the reference machine.
-PLAN = {12: (200, 4200, 5), 60: (200, 3200, 5), 1_000: (100, 600, 5),
-        10_000: (50, 150, 3), 100_000: (30, 50, 3)}
+PLAN = {12: (200, 4200, 5), 60: (200, 3200, 5), 1_000: (100, 600, 5), 10_000: (50, 150, 3), 100_000: (30, 50, 3)}
 QUICK_PLAN = {12: (20, 420, 2), 60: (20, 220, 2)}
 #: Mesa's floor is cheap: it runs at least this many extra agent-steps, so that its
 #: difference is long enough to time precisely at small sizes.
@@ -63,8 +62,12 @@ FLOOR_AGENT_STEPS = 2_000_000
 QUICK_FLOOR_AGENT_STEPS = 20_000
 MEM_STEPS, QUICK_MEM_STEPS = 50, 10
 #: (label, regime, leader capacity or None for the scaled capacity)
-CASES = (("delegation", "delegation", None), ("distributed", "distributed", None),
-         ("hybrid", "hybrid", None), ("delegation_cap3", "delegation", 3))
+CASES = (
+    ("delegation", "delegation", None),
+    ("distributed", "distributed", None),
+    ("hybrid", "hybrid", None),
+    ("delegation_cap3", "delegation", 3),
+)
 FLOOR = "mesa_floor"
 
 
@@ -77,9 +80,16 @@ def make_config(regime: str, size: int, steps: int, warmup: int, seed: int, lead
     cap = math.ceil(1.25 * rate) if leader_capacity is None else leader_capacity
     org = {"size": size, "leader_capacity": cap}
     org.update({"network": "complete"} if size <= 12 else {"network": "small_world", "degree": 8})
-    return from_dict({"organization": org, "workload": {"arrival_rate": rate},
-                      "coordination": {"name": regime}, "steps": steps, "warmup": warmup,
-                      "seed": seed}).validate()
+    return from_dict(
+        {
+            "organization": org,
+            "workload": {"arrival_rate": rate},
+            "coordination": {"name": regime},
+            "steps": steps,
+            "warmup": warmup,
+            "seed": seed,
+        }
+    ).validate()
 
 
 def _forget(model) -> None:
@@ -162,26 +172,54 @@ def time_size(size: int, plan: tuple, floor_agent_steps: int, cases) -> list[dic
         wall, cpu, lo, hi = ns(label, long_ - short)
         cfg = make_config(regime, size, long_, warmup, 0, cap)
         m = [x[1] for x in extra[label]]
-        rows.append({
-            "case": label, "regime": regime, "size": size,
-            "leader_capacity": cfg.organization.leader_capacity,
-            "arrival_rate": round(cfg.workload.arrival_rate, 4), "network": cfg.organization.network,
-            "short_steps": short, "long_steps": long_, "repeats": repeats,
-            "ns_per_agent_step": round(wall, 1), "ns_per_agent_step_cpu": round(cpu, 1),
-            "ns_min": round(lo, 1), "ns_max": round(hi, 1),
-            "floor_ns_per_agent_step": round(f_wall, 1), "floor_ns_per_agent_step_cpu": round(f_cpu, 1),
-            "ratio_to_floor": round(wall / f_wall, 2), "ratio_to_floor_cpu": round(cpu / f_cpu, 2),
-            "build_s": round(median(x[0] for x in extra[label]), 4),
-            "throughput_per_person": round(median(x["throughput"] for x in m) / size, 4),
-            "leader_utilization": round(median(x["leader_utilization"] for x in m), 3),
-        })
-    rows.append({"case": FLOOR, "regime": FLOOR, "size": size, "leader_capacity": "", "arrival_rate": "",
-                 "network": "", "short_steps": short, "long_steps": floor_long, "repeats": repeats,
-                 "ns_per_agent_step": round(f_wall, 1), "ns_per_agent_step_cpu": round(f_cpu, 1),
-                 "ns_min": round(f_min, 1), "ns_max": round(f_max, 1),
-                 "floor_ns_per_agent_step": round(f_wall, 1), "floor_ns_per_agent_step_cpu": round(f_cpu, 1),
-                 "ratio_to_floor": 1.0, "ratio_to_floor_cpu": 1.0, "build_s": "",
-                 "throughput_per_person": "", "leader_utilization": ""})
+        rows.append(
+            {
+                "case": label,
+                "regime": regime,
+                "size": size,
+                "leader_capacity": cfg.organization.leader_capacity,
+                "arrival_rate": round(cfg.workload.arrival_rate, 4),
+                "network": cfg.organization.network,
+                "short_steps": short,
+                "long_steps": long_,
+                "repeats": repeats,
+                "ns_per_agent_step": round(wall, 1),
+                "ns_per_agent_step_cpu": round(cpu, 1),
+                "ns_min": round(lo, 1),
+                "ns_max": round(hi, 1),
+                "floor_ns_per_agent_step": round(f_wall, 1),
+                "floor_ns_per_agent_step_cpu": round(f_cpu, 1),
+                "ratio_to_floor": round(wall / f_wall, 2),
+                "ratio_to_floor_cpu": round(cpu / f_cpu, 2),
+                "build_s": round(median(x[0] for x in extra[label]), 4),
+                "throughput_per_person": round(median(x["throughput"] for x in m) / size, 4),
+                "leader_utilization": round(median(x["leader_utilization"] for x in m), 3),
+            }
+        )
+    rows.append(
+        {
+            "case": FLOOR,
+            "regime": FLOOR,
+            "size": size,
+            "leader_capacity": "",
+            "arrival_rate": "",
+            "network": "",
+            "short_steps": short,
+            "long_steps": floor_long,
+            "repeats": repeats,
+            "ns_per_agent_step": round(f_wall, 1),
+            "ns_per_agent_step_cpu": round(f_cpu, 1),
+            "ns_min": round(f_min, 1),
+            "ns_max": round(f_max, 1),
+            "floor_ns_per_agent_step": round(f_wall, 1),
+            "floor_ns_per_agent_step_cpu": round(f_cpu, 1),
+            "ratio_to_floor": 1.0,
+            "ratio_to_floor_cpu": 1.0,
+            "build_s": "",
+            "throughput_per_person": "",
+            "leader_utilization": "",
+        }
+    )
     return rows
 
 
@@ -228,7 +266,7 @@ def rss_child(label: str, size: int, steps: int) -> dict:
 
     gc.collect()
     base = _status_mb("VmRSS")
-    with contextlib.suppress(OSError):   # otherwise the peak includes the imports' own peak, an upper bound
+    with contextlib.suppress(OSError):  # otherwise the peak includes the imports' own peak, an upper bound
         Path("/proc/self/clear_refs").write_text("5")
     _run_once(label, size, steps)
     peak = _status_mb("VmHWM")
@@ -236,8 +274,13 @@ def rss_child(label: str, size: int, steps: int) -> dict:
 
 
 def measure_rss(label: str, size: int, steps: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--rss-child", label, str(size), str(steps)],
-                         capture_output=True, text=True, check=True, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, __file__, "--rss-child", label, str(size), str(steps)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -256,10 +299,13 @@ def fits(rows: list[dict], min_size: int) -> dict:
     for case in dict.fromkeys(r["case"] for r in rows):
         rs = [r for r in rows if r["case"] == case and r["size"] >= min_size]
         n = [r["size"] for r in rs]
-        out[case] = {"sizes": n,
-                     "time_per_step_slope": round(loglog_slope(n, [r["ns_per_agent_step"] * r["size"] for r in rs]), 3),
-                     "traced_memory_slope": round(loglog_slope(n, [r["traced_peak_mb"] for r in rs]), 3)
-                     if all(r.get("traced_peak_mb") for r in rs) else None}
+        out[case] = {
+            "sizes": n,
+            "time_per_step_slope": round(loglog_slope(n, [r["ns_per_agent_step"] * r["size"] for r in rs]), 3),
+            "traced_memory_slope": round(loglog_slope(n, [r["traced_peak_mb"] for r in rs]), 3)
+            if all(r.get("traced_peak_mb") for r in rs)
+            else None,
+        }
     return out
 
 
@@ -277,8 +323,13 @@ def plot(rows: list[dict], path: Path, meta: dict) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    styles = {"delegation": ("C0", "-", "o"), "distributed": ("C1", "-", "s"), "hybrid": ("C2", "-", "^"),
-              "delegation_cap3": ("C0", ":", "o"), FLOOR: ("k", "--", "x")}
+    styles = {
+        "delegation": ("C0", "-", "o"),
+        "distributed": ("C1", "-", "s"),
+        "hybrid": ("C2", "-", "^"),
+        "delegation_cap3": ("C0", ":", "o"),
+        FLOOR: ("k", "--", "x"),
+    }
     names = {"delegation_cap3": "delegation, leader capacity 3", FLOOR: "Mesa floor (no-op shuffle_do)"}
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(11, 4.5))
     for case, (color, ls, marker) in styles.items():
@@ -291,11 +342,20 @@ def plot(rows: list[dict], path: Path, meta: dict) -> None:
         if all(r.get("traced_peak_mb") for r in rs):
             ax_m.plot(n, [r["traced_peak_mb"] for r in rs], **kw)
     ax_t.axhline(1000, color="grey", lw=0.8, label="target at 1,000 people: 1 µs")
-    ax_t.set(xscale="log", yscale="log", xlabel="people (workers)", ylabel="wall time per agent-step (ns)",
-             title="Time per agent-step (median, long minus short run)")
-    ax_m.set(xscale="log", yscale="log", xlabel="people (workers)",
-             ylabel=f"peak traced memory (MiB), {meta['mem_steps']}-step run",
-             title="Peak memory (tracemalloc)")
+    ax_t.set(
+        xscale="log",
+        yscale="log",
+        xlabel="people (workers)",
+        ylabel="wall time per agent-step (ns)",
+        title="Time per agent-step (median, long minus short run)",
+    )
+    ax_m.set(
+        xscale="log",
+        yscale="log",
+        xlabel="people (workers)",
+        ylabel=f"peak traced memory (MiB), {meta['mem_steps']}-step run",
+        title="Peak memory (tracemalloc)",
+    )
     people = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}")
     for ax in (ax_t, ax_m):
         ax.grid(True, which="both", alpha=0.3)
@@ -305,8 +365,11 @@ def plot(rows: list[dict], path: Path, meta: dict) -> None:
         ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,g}"))
     ax_t.legend(fontsize=8)
-    fig.suptitle(f"leadsim scaling — {meta['machine']['cpu_model']}, {meta['machine']['usable_cores']} cores, "
-                 f"load {meta['machine']['load_average_start'][:1]}", fontsize=9)
+    fig.suptitle(
+        f"leadsim scaling — {meta['machine']['cpu_model']}, {meta['machine']['usable_cores']} cores, "
+        f"load {meta['machine']['load_average_start'][:1]}",
+        fontsize=9,
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
@@ -321,24 +384,34 @@ def table(rows: list[dict]) -> str:
     head = f"{'case':17s} {'people':>7s} {'ns/agent-step':>13s} {'cpu ns':>8s} {'floor ns':>9s} {'ratio':>6s} {'traced MiB':>10s} {'RSS MiB':>8s}"
     lines = [head]
     for r in rows:
-        lines.append(f"{r['case']:17s} {r['size']:7d} {r['ns_per_agent_step']:13.0f} {r['ns_per_agent_step_cpu']:8.0f} "
-                     f"{r['floor_ns_per_agent_step']:9.0f} {r['ratio_to_floor']:6.2f} "
-                     f"{r.get('traced_peak_mb') or float('nan'):10.1f} {_num(r.get('rss_model_mb')):8.1f}")
+        lines.append(
+            f"{r['case']:17s} {r['size']:7d} {r['ns_per_agent_step']:13.0f} {r['ns_per_agent_step_cpu']:8.0f} "
+            f"{r['floor_ns_per_agent_step']:9.0f} {r['ratio_to_floor']:6.2f} "
+            f"{r.get('traced_peak_mb') or float('nan'):10.1f} {_num(r.get('rss_model_mb')):8.1f}"
+        )
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- main
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="smoke mode: 12 and 60 people, two short repeats")
     ap.add_argument("--sizes", type=int, nargs="+", help="override the sizes (must be in the plan unless --quick)")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results", help="folder for scaling.csv/.json")
     ap.add_argument("--figure", type=Path, default=REPO / "docs" / "figures" / "performance" / "scaling.png")
-    ap.add_argument("--rss", action=argparse.BooleanOptionalAction, default=None,
-                    help="also measure peak RSS in a fresh subprocess per case and size (default: on, off with --quick)")
-    ap.add_argument("--replot", action="store_true",
-                    help="no measuring: recompute the fits and redraw the figure from --out/scaling.json")
+    ap.add_argument(
+        "--rss",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also measure peak RSS in a fresh subprocess per case and size (default: on, off with --quick)",
+    )
+    ap.add_argument(
+        "--replot",
+        action="store_true",
+        help="no measuring: recompute the fits and redraw the figure from --out/scaling.json",
+    )
     ap.add_argument("--rss-child", nargs=3, metavar=("CASE", "SIZE", "STEPS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -356,12 +429,14 @@ def main(argv=None) -> int:
         print(f"redrew {args.figure}; fits in {args.out / 'scaling.json'}")
         return 0
     import logging
+
     logging.getLogger("MESA").setLevel(logging.WARNING)
     if args.quick:
         # Keep the libraries' objects out of the untimed gc.collect() between runs,
         # which would otherwise dominate a smoke run. The full benchmark leaves the
         # collector as a user's process has it.
         import simulation.model  # noqa: F401
+
         gc.collect()
         gc.freeze()
     plan = QUICK_PLAN if args.quick else PLAN
@@ -373,17 +448,22 @@ def main(argv=None) -> int:
     if unknown:
         print(f"--sizes: each must be one of {', '.join(map(str, plan))}, got {unknown}", file=sys.stderr)
         return 2
-    meta = {"benchmark": "scaling", "quick": args.quick, "machine": machine_info(),
-            "method": "median over repeats of (long run - short run) / (extra steps x people); "
-                      "runs include build, every step and model.metrics()",
-            "workload": "arrival_rate = size/30, leader_capacity = ceil(1.25*arrival_rate) "
-                        "(delegation_cap3: leader_capacity = 3)",
-            "network": "complete at 12 people, small_world degree 8 above",
-            "memory": "traced_peak_mb: tracemalloc peak of one run in this process (after timing); "
-                      "rss_*: fresh subprocess per case and size, VmRSS after the imports and VmHWM (reset "
-                      "after the imports) at the end of the run",
-            "rss_measured": rss,
-            "mem_steps": mem_steps, "floor_min_agent_steps": floor_steps}
+    meta = {
+        "benchmark": "scaling",
+        "quick": args.quick,
+        "machine": machine_info(),
+        "method": "median over repeats of (long run - short run) / (extra steps x people); "
+        "runs include build, every step and model.metrics()",
+        "workload": "arrival_rate = size/30, leader_capacity = ceil(1.25*arrival_rate) "
+        "(delegation_cap3: leader_capacity = 3)",
+        "network": "complete at 12 people, small_world degree 8 above",
+        "memory": "traced_peak_mb: tracemalloc peak of one run in this process (after timing); "
+        "rss_*: fresh subprocess per case and size, VmRSS after the imports and VmHWM (reset "
+        "after the imports) at the end of the run",
+        "rss_measured": rss,
+        "mem_steps": mem_steps,
+        "floor_min_agent_steps": floor_steps,
+    }
     print(f"load average {meta['machine']['load_average_start']}; cores {meta['machine']['usable_cores']}", flush=True)
     t_start = time.perf_counter()
     rows = []
@@ -394,20 +474,28 @@ def main(argv=None) -> int:
         t1 = time.perf_counter()
         for r in size_rows:
             r["traced_peak_mb"] = traced_peak_mb(r["case"], size, mem_steps)
-            r.update(measure_rss(r["case"], size, mem_steps) if rss else
-                     {"rss_base_mb": "", "rss_peak_mb": "", "rss_model_mb": ""})
+            r.update(
+                measure_rss(r["case"], size, mem_steps)
+                if rss
+                else {"rss_base_mb": "", "rss_peak_mb": "", "rss_model_mb": ""}
+            )
         for r in size_rows:
             r["time_phase_s"] = round(t1 - t0, 1)
         rows += size_rows
-        print(table(size_rows).split("\n", 1)[1] if rows != size_rows else table(size_rows),
-              f"\n  [{size} people: timing {t1 - t0:.0f} s, memory {time.perf_counter() - t1:.0f} s]", flush=True)
+        print(
+            table(size_rows).split("\n", 1)[1] if rows != size_rows else table(size_rows),
+            f"\n  [{size} people: timing {t1 - t0:.0f} s, memory {time.perf_counter() - t1:.0f} s]",
+            flush=True,
+        )
     meta["runtime_s"] = round(time.perf_counter() - t_start, 1)
     add_fits(meta, rows)
     csv_path, json_path = write_results(args.out, "scaling", rows, meta)
     plot(rows, args.figure, meta)
     print(f"wrote {csv_path}, {json_path}, {args.figure}")
-    print("log-log slopes from 1,000 people (time per step, traced memory):",
-          {k: (v["time_per_step_slope"], v["traced_memory_slope"]) for k, v in meta["fits_from_1000"].items()})
+    print(
+        "log-log slopes from 1,000 people (time per step, traced memory):",
+        {k: (v["time_per_step_slope"], v["traced_memory_slope"]) for k, v in meta["fits_from_1000"].items()},
+    )
     print(f"total {meta['runtime_s']:.0f} s")
     return 0
 

@@ -65,6 +65,7 @@ def _warm() -> int:
     import os
 
     import simulation.runner  # noqa: F401
+
     return os.getpid()
 
 
@@ -81,13 +82,18 @@ def in_process(cfgs: list, workers: int) -> dict:
     from joblib import Parallel, delayed
 
     with Parallel(n_jobs=workers, backend="loky") as parallel:
-        if workers > 1:   # start the pool and import leadsim in every worker first
+        if workers > 1:  # start the pool and import leadsim in every worker first
             parallel(delayed(_warm)() for _ in range(4 * workers))
         w0, c0 = time.perf_counter(), time.process_time()
         out = parallel(delayed(_run)(c) for c in cfgs)
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-    return {"wall_s": wall, "parent_cpu_s": cpu, "run_wall_s": [o["wall"] for o in out],
-            "run_cpu_s": [o["cpu"] for o in out], "metrics": [o["metrics"] for o in out]}
+    return {
+        "wall_s": wall,
+        "parent_cpu_s": cpu,
+        "run_wall_s": [o["wall"] for o in out],
+        "run_cpu_s": [o["cpu"] for o in out],
+        "metrics": [o["metrics"] for o in out],
+    }
 
 
 # ---------------------------------------------------------------------- (b) command line
@@ -101,8 +107,14 @@ def command_line(seeds: int, workers: int, quick: bool, sweep_dir: Path) -> dict
 
     In quick mode the report after the sweep skips its figures (a smoke test only).
     """
-    cmd = [*leadsim_command(), "-m", f"coordination={','.join(REGIMES)}", f"seed=range({seeds})",
-           f"hydra.sweep.dir={sweep_dir}", f"hydra.launcher.n_jobs={workers}"]
+    cmd = [
+        *leadsim_command(),
+        "-m",
+        f"coordination={','.join(REGIMES)}",
+        f"seed=range({seeds})",
+        f"hydra.sweep.dir={sweep_dir}",
+        f"hydra.launcher.n_jobs={workers}",
+    ]
     if quick:
         cmd += [f"{k}={v}" for k, v in QUICK_STEPS.items()] + ["hydra.callbacks.report.figures=false"]
     total = seeds * len(REGIMES)
@@ -124,23 +136,27 @@ def command_line(seeds: int, workers: int, quick: bool, sweep_dir: Path) -> dict
     files = sorted(sweep_dir.glob("*/metrics.json"), key=lambda p: int(p.parent.name))
     if len(files) != total:
         raise RuntimeError(f"expected {total} metrics.json files, found {len(files)}")
-    shown = ["leadsim", *("hydra.sweep.dir=DIR" if a.startswith("hydra.sweep.dir=") else a
-                          for a in cmd[len(leadsim_command()):])]
-    return {"wall_s": wall, "command": " ".join(shown), **marks,
-            "metrics": [json.loads(f.read_text()) for f in files]}
+    shown = [
+        "leadsim",
+        *("hydra.sweep.dir=DIR" if a.startswith("hydra.sweep.dir=") else a for a in cmd[len(leadsim_command()) :]),
+    ]
+    return {"wall_s": wall, "command": " ".join(shown), **marks, "metrics": [json.loads(f.read_text()) for f in files]}
 
 
 # ---------------------------------------------------------------------- main
 def _same(a: list[dict], b: list[dict]) -> bool:
     """Same metrics for the same runs (NaN equals NaN; JSON has written NaN as null)."""
+
     def norm(m):
         return {k: (None if v is None or v != v else v) for k, v in m.items()}
+
     return len(a) == len(b) and all(norm(x) == norm(y) for x, y in zip(a, b))
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="smoke mode: 2 seeds, 40 steps")
     ap.add_argument("--seeds", type=int, help=f"seeds per regime (default {SEEDS}; at least 134 for the headline)")
     ap.add_argument("--no-cli", action="store_true", help="skip the leadsim command-line measurement")
@@ -156,11 +172,21 @@ def main(argv=None) -> int:
         print(f"--repeats: must be at least 1, got {repeats}", file=sys.stderr)
         return 2
     cfgs = configs(seeds, args.quick)
-    meta = {"benchmark": "sweep", "quick": args.quick, "machine": machine_info(), "regimes": list(REGIMES),
-            "seeds": seeds, "runs": seeds * len(REGIMES),
-            "settings": {"size": cfgs[0].organization.size, "steps": cfgs[0].steps, "warmup": cfgs[0].warmup,
-                         "defaults": not args.quick},
-            "targets": {"wall_s_2_workers": TARGET_S, "efficiency": TARGET_EFFICIENCY}}
+    meta = {
+        "benchmark": "sweep",
+        "quick": args.quick,
+        "machine": machine_info(),
+        "regimes": list(REGIMES),
+        "seeds": seeds,
+        "runs": seeds * len(REGIMES),
+        "settings": {
+            "size": cfgs[0].organization.size,
+            "steps": cfgs[0].steps,
+            "warmup": cfgs[0].warmup,
+            "defaults": not args.quick,
+        },
+        "targets": {"wall_s_2_workers": TARGET_S, "efficiency": TARGET_EFFICIENCY},
+    }
     print(f"load average {meta['machine']['load_average_start']}; {meta['runs']} runs", flush=True)
     t_start = time.perf_counter()
     rows, reference = [], None
@@ -171,61 +197,92 @@ def main(argv=None) -> int:
         counts = WORKERS[:1] if args.quick and mode == "command_line" else WORKERS
         timed = {w: [] for w in counts}
         for rep in range(repeats):
-            for workers in (counts if rep % 2 == 0 else counts[::-1]):
+            for workers in counts if rep % 2 == 0 else counts[::-1]:
                 load = load_average()
                 if mode == "in_process":
                     r = in_process(cfgs, workers)
-                    extra = {"model_wall_per_run_s": median(r["run_wall_s"]),
-                             "model_cpu_per_run_s": median(r["run_cpu_s"])}
+                    extra = {
+                        "model_wall_per_run_s": median(r["run_wall_s"]),
+                        "model_cpu_per_run_s": median(r["run_cpu_s"]),
+                    }
                 else:
                     tmp = Path(tempfile.mkdtemp(prefix="leadsim-bench-sweep-"))
                     try:
                         r = command_line(seeds, workers, args.quick, tmp / "sweep")
                     finally:
                         shutil.rmtree(tmp, ignore_errors=True)
-                    extra = {"startup_s": r.get("launch_s", float("nan")),
-                             "report_s": r["wall_s"] - r.get("runs_done_s", float("nan"))}
-                    meta["command"] = r["command"].replace(f"hydra.launcher.n_jobs={workers}",
-                                                           "hydra.launcher.n_jobs=1|2")
+                    extra = {
+                        "startup_s": r.get("launch_s", float("nan")),
+                        "report_s": r["wall_s"] - r.get("runs_done_s", float("nan")),
+                    }
+                    meta["command"] = r["command"].replace(
+                        f"hydra.launcher.n_jobs={workers}", "hydra.launcher.n_jobs=1|2"
+                    )
                 reference = reference or r["metrics"]
-                timed[workers].append({"wall_s": r["wall_s"], "same": _same(reference, r["metrics"]),
-                                       "load": load[0] if load else "", **extra})
-                print(f"  {mode:13s} {workers} worker(s), repeat {rep + 1}/{repeats}: {r['wall_s']:7.1f} s",
-                      flush=True)
+                timed[workers].append(
+                    {
+                        "wall_s": r["wall_s"],
+                        "same": _same(reference, r["metrics"]),
+                        "load": load[0] if load else "",
+                        **extra,
+                    }
+                )
+                print(f"  {mode:13s} {workers} worker(s), repeat {rep + 1}/{repeats}: {r['wall_s']:7.1f} s", flush=True)
         base_wall = median(t["wall_s"] for t in timed[counts[0]])
         for workers in counts:
             ts = timed[workers]
             wall = median(t["wall_s"] for t in ts)
             speedup = base_wall / wall
-            row = {"mode": mode, "workers": workers, "runs": len(cfgs), "repeats": len(ts),
-                   "wall_s": round(wall, 2), "wall_s_min": round(min(t["wall_s"] for t in ts), 2),
-                   "wall_s_max": round(max(t["wall_s"] for t in ts), 2),
-                   "runs_per_s": round(len(cfgs) / wall, 3), "speedup": round(speedup, 3),
-                   "efficiency": round(speedup / workers, 3),
-                   "same_metrics_as_first": all(t["same"] for t in ts),
-                   "model_wall_per_run_s": "", "model_cpu_per_run_s": "", "startup_s": "", "report_s": "",
-                   "load_1min_before": ts[0]["load"]}
+            row = {
+                "mode": mode,
+                "workers": workers,
+                "runs": len(cfgs),
+                "repeats": len(ts),
+                "wall_s": round(wall, 2),
+                "wall_s_min": round(min(t["wall_s"] for t in ts), 2),
+                "wall_s_max": round(max(t["wall_s"] for t in ts), 2),
+                "runs_per_s": round(len(cfgs) / wall, 3),
+                "speedup": round(speedup, 3),
+                "efficiency": round(speedup / workers, 3),
+                "same_metrics_as_first": all(t["same"] for t in ts),
+                "model_wall_per_run_s": "",
+                "model_cpu_per_run_s": "",
+                "startup_s": "",
+                "report_s": "",
+                "load_1min_before": ts[0]["load"],
+            }
             for key in ("model_wall_per_run_s", "model_cpu_per_run_s", "startup_s", "report_s"):
                 if key in ts[0]:
                     row[key] = round(median(t[key] for t in ts), 4 if key.startswith("model") else 2)
             row["wall_s_each"] = " ".join(f"{t['wall_s']:.2f}" for t in ts)
             rows.append(row)
-            print(f"{mode:13s} {workers} worker(s): {wall:7.1f} s (median of {len(ts)}; "
-                  f"{row['wall_s_min']:.1f}-{row['wall_s_max']:.1f})  {row['runs_per_s']:6.2f} runs/s  "
-                  f"efficiency {row['efficiency']:.2f}  same metrics {row['same_metrics_as_first']}", flush=True)
+            print(
+                f"{mode:13s} {workers} worker(s): {wall:7.1f} s (median of {len(ts)}; "
+                f"{row['wall_s_min']:.1f}-{row['wall_s_max']:.1f})  {row['runs_per_s']:6.2f} runs/s  "
+                f"efficiency {row['efficiency']:.2f}  same metrics {row['same_metrics_as_first']}",
+                flush=True,
+            )
     by = {(r["mode"], r["workers"]): r for r in rows}
     meta["hydra_overhead_per_run_s"] = {
         str(w): round((by[("command_line", w)]["wall_s"] - by[("in_process", w)]["wall_s"]) / len(cfgs), 4)
-        for w in WORKERS if ("command_line", w) in by}
+        for w in WORKERS
+        if ("command_line", w) in by
+    }
     best2 = min(r["wall_s"] for r in rows if r["workers"] == 2)
     meta["targets_met"] = {
-        mode: {"wall_s_2_workers": by[(mode, 2)]["wall_s"] <= TARGET_S,
-               "efficiency": by[(mode, 2)]["efficiency"] >= TARGET_EFFICIENCY}
-        for mode in modes if (mode, 2) in by}
+        mode: {
+            "wall_s_2_workers": by[(mode, 2)]["wall_s"] <= TARGET_S,
+            "efficiency": by[(mode, 2)]["efficiency"] >= TARGET_EFFICIENCY,
+        }
+        for mode in modes
+        if (mode, 2) in by
+    }
     meta["runtime_s"] = round(time.perf_counter() - t_start, 1)
     csv_path, json_path = write_results(args.out, "sweep", rows, meta)
-    print(f"fastest with 2 workers: {best2:.1f} s (target {TARGET_S:.0f} s); "
-          f"Hydra overhead per run: {meta.get('hydra_overhead_per_run_s', 'not measured')}")
+    print(
+        f"fastest with 2 workers: {best2:.1f} s (target {TARGET_S:.0f} s); "
+        f"Hydra overhead per run: {meta.get('hydra_overhead_per_run_s', 'not measured')}"
+    )
     print(f"wrote {csv_path}, {json_path}; total {meta['runtime_s']:.0f} s")
     return 0
 

@@ -43,8 +43,14 @@ def cases():
             d["workload"]["cross_functional"] = 0.6
             yield f"stress-{regime}-{seed}", from_dict(d).validate()
     for regime in ("delegation", "distributed", "hybrid"):
-        for size, steps, cap in ((12, 300, None), (60, 400, None), (60, 400, 3), (300, 200, None),
-                                 (1000, 120, None), (1000, 120, 3)):
+        for size, steps, cap in (
+            (12, 300, None),
+            (60, 400, None),
+            (60, 400, 3),
+            (300, 200, None),
+            (1000, 120, None),
+            (1000, 120, 3),
+        ):
             for seed in (1, 2):
                 yield f"{regime}-{size}-{steps}-{cap}-{seed}", make_config(regime, size, steps, 20, seed, cap)
 
@@ -57,9 +63,13 @@ def fingerprint() -> dict:
     for name, cfg in cases():
         m = LeadershipModel(cfg).run()
         metrics = m.metrics()
-        out[name] = {"events": _hash(m.events.array()), "trust": _hash(m.trust.trust),
-                     "perceived": _hash(m.leader.perceived), "timeseries": _hash(m.timeseries.to_numpy(dtype=float)),
-                     "metrics": _hash(np.array([np.nan if v is None else float(v) for v in metrics.values()]))}
+        out[name] = {
+            "events": _hash(m.events.array()),
+            "trust": _hash(m.trust.trust),
+            "perceived": _hash(m.leader.perceived),
+            "timeseries": _hash(m.timeseries.to_numpy(dtype=float)),
+            "metrics": _hash(np.array([np.nan if v is None else float(v) for v in metrics.values()])),
+        }
         release(m)
     return out
 

@@ -49,9 +49,11 @@ def profiled_section(model) -> None:
 
 def _header(model, steps, total) -> str:
     c = model.cfg
-    return (f"== {c.coordination.name} (leader capacity {c.organization.leader_capacity}), "
-            f"{c.organization.size:,} people, {steps} steps: {total:.2f} s profiled, "
-            f"{1e9 * total / (steps * c.organization.size):,.0f} ns per agent-step under the profiler")
+    return (
+        f"== {c.coordination.name} (leader capacity {c.organization.leader_capacity}), "
+        f"{c.organization.size:,} people, {steps} steps: {total:.2f} s profiled, "
+        f"{1e9 * total / (steps * c.organization.size):,.0f} ns per agent-step under the profiler"
+    )
 
 
 def _table(title, items, total, top) -> list[str]:
@@ -74,11 +76,11 @@ def with_pyinstrument(regime, size, steps, cap, top) -> str:
     inclusive, own = defaultdict(float), defaultdict(float)
 
     def walk(frame, ancestors):
-        if frame.is_synthetic:          # "[self]" leaves: already in the parent's total_self_time
+        if frame.is_synthetic:  # "[self]" leaves: already in the parent's total_self_time
             return
         key = f"{frame.function} ({frame.file_path_short}:{frame.line_no})"
         own[key] += frame.total_self_time
-        if key not in ancestors:        # recursive calls count once
+        if key not in ancestors:  # recursive calls count once
             inclusive[key] += frame.time
         for child in frame.children:
             walk(child, ancestors | {key})
@@ -87,9 +89,13 @@ def with_pyinstrument(regime, size, steps, cap, top) -> str:
     walk(root, frozenset())
     total = root.time
     sim = [(k, v) for k, v in inclusive.items() if k.split("(")[1].startswith("simulation") and MARK not in k]
-    return "\n".join([_header(model, steps, total),
-                      *_table("inclusive time, simulation/*", sim, total, top),
-                      *_table("self time by function", own.items(), total, top)])
+    return "\n".join(
+        [
+            _header(model, steps, total),
+            *_table("inclusive time, simulation/*", sim, total, top),
+            *_table("self time by function", own.items(), total, top),
+        ]
+    )
 
 
 # ---------------------------------------------------------------------- py-spy
@@ -99,8 +105,24 @@ def with_py_spy(regime, size, steps, cap, top) -> str:
         raise SystemExit("py-spy is not installed: pip install py-spy")
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.txt"
-        cmd = [exe, "record", "--rate", "500", "--format", "raw", "--output", str(raw), "--",
-               sys.executable, __file__, "--run-only", regime, str(size), str(steps), str(cap or 0)]
+        cmd = [
+            exe,
+            "record",
+            "--rate",
+            "500",
+            "--format",
+            "raw",
+            "--output",
+            str(raw),
+            "--",
+            sys.executable,
+            __file__,
+            "--run-only",
+            regime,
+            str(size),
+            str(steps),
+            str(cap or 0),
+        ]
         subprocess.run(cmd, check=True, capture_output=True, text=True)
         text = raw.read_text()
     inclusive, own, n = defaultdict(int), defaultdict(int), 0
@@ -109,25 +131,31 @@ def with_py_spy(regime, size, steps, cap, top) -> str:
         frames = stack.split(";")
         inside = [i for i, f in enumerate(frames) if f.startswith(MARK + " ")]
         if not inside:
-            continue                        # building and warm-up steps
-        frames = frames[inside[0] + 1:]
+            continue  # building and warm-up steps
+        frames = frames[inside[0] + 1 :]
         n += int(count)
         ours = [f for f in frames if "simulation/" in f]
         own[ours[-1] if ours else MARK] += int(count)
         seen = set()
         for f in frames:
-            func = f.rsplit(":", 1)[0] + ")"   # function (file), without the line
+            func = f.rsplit(":", 1)[0] + ")"  # function (file), without the line
             if "simulation/" in f and func not in seen:
                 seen.add(func)
                 inclusive[func] += int(count)
     if n == 0:
         return f"== {regime} {size}: no samples"
     c = make_config(regime, size, WARM + steps, WARM // 2, 0, cap or None)
-    head = (f"== {regime} (leader capacity {c.organization.leader_capacity}), {size:,} people, {steps} steps: "
-            f"{n} samples at 500 Hz (~{n / 500:.1f} s)")
-    return "\n".join([head, *_table("inclusive time, simulation/*", inclusive.items(), n, top),
-                      *_table("by the innermost line of simulation/ (NumPy calls below it included)",
-                              own.items(), n, top)])
+    head = (
+        f"== {regime} (leader capacity {c.organization.leader_capacity}), {size:,} people, {steps} steps: "
+        f"{n} samples at 500 Hz (~{n / 500:.1f} s)"
+    )
+    return "\n".join(
+        [
+            head,
+            *_table("inclusive time, simulation/*", inclusive.items(), n, top),
+            *_table("by the innermost line of simulation/ (NumPy calls below it included)", own.items(), n, top),
+        ]
+    )
 
 
 def _run_only(regime, size, steps, cap) -> None:
@@ -138,8 +166,12 @@ def _run_only(regime, size, steps, cap) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tool", choices=["pyinstrument", "py-spy"], default="pyinstrument")
-    ap.add_argument("--regime", nargs="+", default=["delegation", "distributed", "hybrid"],
-                    choices=["delegation", "distributed", "hybrid"])
+    ap.add_argument(
+        "--regime",
+        nargs="+",
+        default=["delegation", "distributed", "hybrid"],
+        choices=["delegation", "distributed", "hybrid"],
+    )
     ap.add_argument("--size", type=int, nargs="+", default=[1_000, 100_000])
     ap.add_argument("--steps", type=int, help="profiled steps (default: by size)")
     ap.add_argument("--leader-capacity", type=int, help="default: ceil(1.25 * size / 30), as in the benchmark")
@@ -147,6 +179,7 @@ def main(argv=None) -> int:
     ap.add_argument("--run-only", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     import logging
+
     logging.getLogger("MESA").setLevel(logging.WARNING)
     if args.run_only:
         _run_only(*args.run_only)

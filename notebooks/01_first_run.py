@@ -86,9 +86,9 @@
 import os
 
 SMALL = os.environ.get("LEADSIM_NB_SMALL") == "1"
-STEPS = 150 if SMALL else 500   # length of a run, in steps
-WARMUP = 50 if SMALL else 100   # steps left out of rates and means
-SEED = 1                        # the random seed of the first run
+STEPS = 150 if SMALL else 500  # length of a run, in steps
+WARMUP = 50 if SMALL else 100  # steps left out of rates and means
+SEED = 1  # the random seed of the first run
 
 # %%
 import matplotlib.pyplot as plt
@@ -107,7 +107,9 @@ pd.set_option("display.precision", 3)
 
 # %%
 r = simulation.run(["coordination=distributed"], seed=SEED, steps=STEPS, warmup=WARMUP)
-print("finished at step", r.model.steps, "with", len(r.metrics), "metrics and", len(r.timeseries), "rows of time series")
+print(
+    "finished at step", r.model.steps, "with", len(r.metrics), "metrics and", len(r.timeseries), "rows of time series"
+)
 
 # %% [markdown]
 # `r.config` holds every parameter of the run, grouped by level as in the article
@@ -157,8 +159,10 @@ pd.DataFrame({"value": {k: r.metrics[k] for k in EXPLAINED}, "meaning": EXPLAINE
 # %%
 m = r.metrics
 assert m["tasks_arrived"] == m["tasks_completed"] + m["tasks_failed"] + m["tasks_open"]
-print(f"{m['tasks_arrived']} arrived = {m['tasks_completed']} completed + "
-      f"{m['tasks_failed']} failed + {m['tasks_open']} still open")
+print(
+    f"{m['tasks_arrived']} arrived = {m['tasks_completed']} completed + "
+    f"{m['tasks_failed']} failed + {m['tasks_open']} still open"
+)
 
 # %% [markdown]
 # ## Plot the time series
@@ -239,12 +243,14 @@ plt.show()
 
 # %%
 model = r.model
-people = pd.DataFrame({
-    "led": model.led,
-    "followed": model.followed,
-    "competence": model.competence.mean(axis=1),
-    "initiative": model.initiative,
-})
+people = pd.DataFrame(
+    {
+        "led": model.led,
+        "followed": model.followed,
+        "competence": model.competence.mean(axis=1),
+        "initiative": model.initiative,
+    }
+)
 top = people.sort_values("led", ascending=False).head(5)
 print("role fluidity (led and followed):", round(r.metrics["role_fluidity"], 2))
 top
@@ -253,8 +259,11 @@ top
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.hist(people.led, bins=range(int(people.led.max()) + 2), color="C0", alpha=0.7, label="tasks led")
 ax.hist(people.followed, bins=range(int(people.followed.max()) + 2), color="C1", alpha=0.5, label="tasks followed")
-ax.set(title="How often each person led and followed (after warm-up)",
-       xlabel="tasks per person (tasks)", ylabel="people (count)")
+ax.set(
+    title="How often each person led and followed (after warm-up)",
+    xlabel="tasks per person (tasks)",
+    ylabel="people (count)",
+)
 ax.legend()
 plt.show()
 
@@ -270,8 +279,12 @@ plt.show()
 again = simulation.run(["coordination=distributed"], seed=SEED, steps=STEPS, warmup=WARMUP)
 # same seed, same settings: identical (Series.equals counts two NaNs, "not measured", as equal)
 assert pd.Series(again.metrics).equals(pd.Series(r.metrics))
-others = pd.DataFrame({s: simulation.run(["coordination=distributed"], seed=s, steps=STEPS,
-                                         warmup=WARMUP).metrics for s in (SEED, SEED + 1, SEED + 2)})
+others = pd.DataFrame(
+    {
+        s: simulation.run(["coordination=distributed"], seed=s, steps=STEPS, warmup=WARMUP).metrics
+        for s in (SEED, SEED + 1, SEED + 2)
+    }
+)
 others.loc[["throughput", "role_ambiguity", "conflict_rate", "engagement_mean"]].rename(columns=lambda s: f"seed {s}")
 
 # %% [markdown]

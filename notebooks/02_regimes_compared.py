@@ -59,9 +59,9 @@
 import os
 
 SMALL = os.environ.get("LEADSIM_NB_SMALL") == "1"
-SEEDS = 3 if SMALL else 10      # replicates per regime
-STEPS = 150 if SMALL else 400   # length of each run, in steps
-WARMUP = 50 if SMALL else 100   # steps left out of rates and means
+SEEDS = 3 if SMALL else 10  # replicates per regime
+STEPS = 150 if SMALL else 400  # length of each run, in steps
+WARMUP = 50 if SMALL else 100  # steps left out of rates and means
 
 # %%
 import matplotlib.pyplot as plt
@@ -137,8 +137,7 @@ fig, axes = plt.subplots(2, 6, figsize=(19, 7), constrained_layout=True)
 for ax, (k, (label, unit)) in zip(axes.flat, SHOWN.items()):
     s = summary[summary.metric == k].set_index("regime").loc[REGIMES]
     err = [s["mean"] - s["low"], s["high"] - s["mean"]]
-    bars = ax.bar(REGIMES, s["mean"], yerr=err, capsize=4, color=[COLORS[r] for r in REGIMES],
-                  label=REGIMES)
+    bars = ax.bar(REGIMES, s["mean"], yerr=err, capsize=4, color=[COLORS[r] for r in REGIMES], label=REGIMES)
     ax.set(title=label, ylabel=f"{label} ({unit})", xlabel="regime")
     ax.tick_params(axis="x", rotation=25)
 fig.legend(bars, REGIMES, loc="outside lower center", ncols=3, title="regime (bar: mean; whisker: 95 % CI)")
@@ -163,24 +162,45 @@ def paired(df, metric, a, b):
     d = wide[b] - wide[a]
     m, lo, hi = mean_ci(d)
     welch = stats.ttest_ind(wide[b], wide[a], equal_var=False).confidence_interval(0.95)
-    return {"metric": metric, "comparison": f"{b} - {a}", "difference": m,
-            "paired low": lo, "paired high": hi,
-            "unpaired low": welch.low, "unpaired high": welch.high}
+    return {
+        "metric": metric,
+        "comparison": f"{b} - {a}",
+        "difference": m,
+        "paired low": lo,
+        "paired high": hi,
+        "unpaired low": welch.low,
+        "unpaired high": welch.high,
+    }
 
 
-COMPARE = ["throughput", "success_rate", "role_ambiguity", "contested_or_unowned_share", "conflict_rate",
-           "owner_wait_mean", "engagement_mean", "competence_gain", "competence_gain_gini"]
-diffs = pd.DataFrame([paired(runs, k, a, b) for a, b in [("delegation", "distributed"),
-                                                          ("distributed", "hybrid")]
-                      for k in COMPARE])
-diffs["paired width / unpaired width"] = ((diffs["paired high"] - diffs["paired low"])
-                                          / (diffs["unpaired high"] - diffs["unpaired low"]))
+COMPARE = [
+    "throughput",
+    "success_rate",
+    "role_ambiguity",
+    "contested_or_unowned_share",
+    "conflict_rate",
+    "owner_wait_mean",
+    "engagement_mean",
+    "competence_gain",
+    "competence_gain_gini",
+]
+diffs = pd.DataFrame(
+    [paired(runs, k, a, b) for a, b in [("delegation", "distributed"), ("distributed", "hybrid")] for k in COMPARE]
+)
+diffs["paired width / unpaired width"] = (diffs["paired high"] - diffs["paired low"]) / (
+    diffs["unpaired high"] - diffs["unpaired low"]
+)
 fmt = lambda lo, hi: [f"[{a:+.3f}, {b:+.3f}]" for a, b in zip(lo, hi)]
-pd.DataFrame({"comparison": diffs["comparison"], "metric": diffs["metric"],
-              "difference": diffs["difference"].map("{:+.3f}".format),
-              "paired 95 % CI": fmt(diffs["paired low"], diffs["paired high"]),
-              "unpaired 95 % CI": fmt(diffs["unpaired low"], diffs["unpaired high"]),
-              "paired width / unpaired width": diffs["paired width / unpaired width"].round(2)})
+pd.DataFrame(
+    {
+        "comparison": diffs["comparison"],
+        "metric": diffs["metric"],
+        "difference": diffs["difference"].map("{:+.3f}".format),
+        "paired 95 % CI": fmt(diffs["paired low"], diffs["paired high"]),
+        "unpaired 95 % CI": fmt(diffs["unpaired low"], diffs["unpaired high"]),
+        "paired width / unpaired width": diffs["paired width / unpaired width"].round(2),
+    }
+)
 
 # %% [markdown]
 # A picture of the pairing: one line per seed, joining that seed's result under each
@@ -189,12 +209,20 @@ pd.DataFrame({"comparison": diffs["comparison"], "metric": diffs["metric"],
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
-for ax, (k, label) in zip(axes, [("throughput", "throughput (tasks / step)"),
-                                 ("competence_gain", "mean competence gain (competence units)")]):
+for ax, (k, label) in zip(
+    axes, [("throughput", "throughput (tasks / step)"), ("competence_gain", "mean competence gain (competence units)")]
+):
     wide = runs.pivot(index="seed", columns="regime", values=k)[REGIMES]
     for seed, row in wide.iterrows():
-        ax.plot(range(len(REGIMES)), row.to_numpy(), color="0.6", lw=0.8, marker="o", ms=3,
-                label="one seed" if seed == wide.index[0] else None)
+        ax.plot(
+            range(len(REGIMES)),
+            row.to_numpy(),
+            color="0.6",
+            lw=0.8,
+            marker="o",
+            ms=3,
+            label="one seed" if seed == wide.index[0] else None,
+        )
     ax.plot(range(len(REGIMES)), wide.mean().to_numpy(), color="k", lw=2.5, marker="o", label="mean")
     ax.set_xticks(range(len(REGIMES)), REGIMES)
     ax.set(title=f"{label.split(' (')[0].capitalize()}, seed by seed", xlabel="regime", ylabel=label)
@@ -221,15 +249,16 @@ plt.show()
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
-pairs = [("contested_or_unowned_share", "contested or unowned (share of tasks)"),
-         ("role_ambiguity", "lived role ambiguity (share of tasks)"),
-         ("leader_utilization", "leader's capacity used (share)")]
+pairs = [
+    ("contested_or_unowned_share", "contested or unowned (share of tasks)"),
+    ("role_ambiguity", "lived role ambiguity (share of tasks)"),
+    ("leader_utilization", "leader's capacity used (share)"),
+]
 for ax, (x, xlabel) in zip(axes, pairs):
     for regime in REGIMES:
         g = runs[runs.regime == regime]
         ax.scatter(g[x], g["throughput"], color=COLORS[regime], alpha=0.6, label=regime)
-        ax.scatter(g[x].mean(), g["throughput"].mean(), color=COLORS[regime], marker="X",
-                   s=160, edgecolor="k")
+        ax.scatter(g[x].mean(), g["throughput"].mean(), color=COLORS[regime], marker="X", s=160, edgecolor="k")
     ax.set(xlabel=xlabel, ylabel="throughput (tasks / step)", title=f"Throughput vs {xlabel.split(' (')[0]}")
     ax.legend(title="regime (X = mean)", fontsize=8)
 fig.suptitle(f"Trade-offs, one dot per run ({SEEDS} seeds per regime)")
@@ -240,8 +269,11 @@ fig, ax = plt.subplots(figsize=(6.5, 4.5))
 for regime in REGIMES:
     g = runs[runs.regime == regime]
     ax.scatter(g["competence_gain_gini"], g["competence_gain"], color=COLORS[regime], alpha=0.7, label=regime)
-ax.set(title="Who learns? Competence growth and its spread (H5)",
-       xlabel="inequality of competence gains (Gini, 0-1)", ylabel="mean competence gain (competence units)")
+ax.set(
+    title="Who learns? Competence growth and its spread (H5)",
+    xlabel="inequality of competence gains (Gini, 0-1)",
+    ylabel="mean competence gain (competence units)",
+)
 ax.legend(title="regime")
 plt.show()
 
@@ -274,17 +306,36 @@ def direction(metric, a, b):
 for metric, (label, unit) in SHOWN.items():
     show(f"{label} ({unit})", metric)
 print()
-print("H2  distributed vs delegation: lived role ambiguity", direction("role_ambiguity", "delegation", "distributed"),
-      "| contested or unowned", direction("contested_or_unowned_share", "delegation", "distributed"),
-      "| conflicts", direction("conflict_rate", "delegation", "distributed"))
-print("H4  hybrid vs distributed: throughput", direction("throughput", "distributed", "hybrid"),
-      "| lived role ambiguity", direction("role_ambiguity", "distributed", "hybrid"),
-      "| contested or unowned", direction("contested_or_unowned_share", "distributed", "hybrid"))
-print("H5  distributed vs delegation: inequality of learning", direction("competence_gain_gini", "delegation", "distributed"),
-      "| mean competence gain", direction("competence_gain", "delegation", "distributed"))
-print("    distributed vs delegation: throughput", direction("throughput", "delegation", "distributed"),
-      "| success rate", direction("success_rate", "delegation", "distributed"),
-      "| wait for an owner", direction("owner_wait_mean", "delegation", "distributed"))
+print(
+    "H2  distributed vs delegation: lived role ambiguity",
+    direction("role_ambiguity", "delegation", "distributed"),
+    "| contested or unowned",
+    direction("contested_or_unowned_share", "delegation", "distributed"),
+    "| conflicts",
+    direction("conflict_rate", "delegation", "distributed"),
+)
+print(
+    "H4  hybrid vs distributed: throughput",
+    direction("throughput", "distributed", "hybrid"),
+    "| lived role ambiguity",
+    direction("role_ambiguity", "distributed", "hybrid"),
+    "| contested or unowned",
+    direction("contested_or_unowned_share", "distributed", "hybrid"),
+)
+print(
+    "H5  distributed vs delegation: inequality of learning",
+    direction("competence_gain_gini", "delegation", "distributed"),
+    "| mean competence gain",
+    direction("competence_gain", "delegation", "distributed"),
+)
+print(
+    "    distributed vs delegation: throughput",
+    direction("throughput", "delegation", "distributed"),
+    "| success rate",
+    direction("success_rate", "delegation", "distributed"),
+    "| wait for an owner",
+    direction("owner_wait_mean", "delegation", "distributed"),
+)
 
 # %% [markdown]
 # **Reading the default run.** The means below point the same way at the default size

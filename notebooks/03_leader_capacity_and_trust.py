@@ -50,11 +50,11 @@
 import os
 
 SMALL = os.environ.get("LEADSIM_NB_SMALL") == "1"
-SEEDS = 2 if SMALL else 3                         # replicates per combination
-STEPS = 150 if SMALL else 400                     # length of each run, in steps
-WARMUP = 50 if SMALL else 100                     # steps left out of rates and means
-CAPACITIES = [1, 4] if SMALL else [1, 2, 4, 8]    # leader decisions per step
-ARRIVALS = [1, 4] if SMALL else [1, 2, 4, 6, 8]   # tasks arriving per step
+SEEDS = 2 if SMALL else 3  # replicates per combination
+STEPS = 150 if SMALL else 400  # length of each run, in steps
+WARMUP = 50 if SMALL else 100  # steps left out of rates and means
+CAPACITIES = [1, 4] if SMALL else [1, 2, 4, 8]  # leader decisions per step
+ARRIVALS = [1, 4] if SMALL else [1, 2, 4, 6, 8]  # tasks arriving per step
 TRUSTS = [0.1, 0.35, 0.6] if SMALL else [0.1, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8]
 CLARITIES = [0.0, 1.0] if SMALL else [0.0, 0.25, 0.5, 0.75, 1.0]
 
@@ -78,6 +78,7 @@ COLORS = {"delegation": "C0", "distributed": "C1", "hybrid": "C2"}
 # parameters as on the command line (`organization.leader_capacity`), pass them to
 # `simulation.run` as overrides, and collect one row per run: the parameter values, the
 # seed, and all metrics. The result is a *tidy* table — easy to group, average and plot.
+
 
 # %%
 def sweep(grid, seeds=SEEDS):
@@ -106,8 +107,9 @@ def summarise(df, by, metric):
 # leader, so its capacity does not matter there).
 
 # %%
-deleg = sweep({"coordination": ["delegation"], "organization.leader_capacity": CAPACITIES,
-               "workload.arrival_rate": ARRIVALS})
+deleg = sweep(
+    {"coordination": ["delegation"], "organization.leader_capacity": CAPACITIES, "workload.arrival_rate": ARRIVALS}
+)
 distr = sweep({"coordination": ["distributed"], "workload.arrival_rate": ARRIVALS})
 print(len(deleg) + len(distr), "runs")
 
@@ -117,24 +119,47 @@ ax = axes[0]
 ax.plot(ARRIVALS, ARRIVALS, color="0.7", ls=":", label="everything that arrives")
 for i, cap in enumerate(CAPACITIES):
     s = summarise(deleg[deleg["organization.leader_capacity"] == cap], "workload.arrival_rate", "throughput")
-    ax.errorbar(s["workload.arrival_rate"], s["mean"], yerr=[s["mean"] - s["low"], s["high"] - s["mean"]],
-                marker="o", capsize=3, color=plt.cm.Blues(0.4 + 0.6 * i / max(len(CAPACITIES) - 1, 1)),
-                label=f"delegation, leader capacity {cap}")
+    ax.errorbar(
+        s["workload.arrival_rate"],
+        s["mean"],
+        yerr=[s["mean"] - s["low"], s["high"] - s["mean"]],
+        marker="o",
+        capsize=3,
+        color=plt.cm.Blues(0.4 + 0.6 * i / max(len(CAPACITIES) - 1, 1)),
+        label=f"delegation, leader capacity {cap}",
+    )
 s = summarise(distr, "workload.arrival_rate", "throughput")
-ax.errorbar(s["workload.arrival_rate"], s["mean"], yerr=[s["mean"] - s["low"], s["high"] - s["mean"]],
-            marker="s", capsize=3, color=COLORS["distributed"], lw=2, label="distributed")
-ax.set(title="Throughput as work arrives faster", xlabel="arrival rate (tasks / step)",
-       ylabel="throughput (tasks / step)")
+ax.errorbar(
+    s["workload.arrival_rate"],
+    s["mean"],
+    yerr=[s["mean"] - s["low"], s["high"] - s["mean"]],
+    marker="s",
+    capsize=3,
+    color=COLORS["distributed"],
+    lw=2,
+    label="distributed",
+)
+ax.set(
+    title="Throughput as work arrives faster", xlabel="arrival rate (tasks / step)", ylabel="throughput (tasks / step)"
+)
 ax.legend(fontsize=8)
 
 ax = axes[1]
 for i, cap in enumerate(CAPACITIES):
     s = deleg[deleg["organization.leader_capacity"] == cap].groupby("workload.arrival_rate")["leader_queue_mean"].mean()
-    ax.plot(s.index, s.to_numpy() + 1, marker="o",
-            color=plt.cm.Blues(0.4 + 0.6 * i / max(len(CAPACITIES) - 1, 1)), label=f"leader capacity {cap}")
+    ax.plot(
+        s.index,
+        s.to_numpy() + 1,
+        marker="o",
+        color=plt.cm.Blues(0.4 + 0.6 * i / max(len(CAPACITIES) - 1, 1)),
+        label=f"leader capacity {cap}",
+    )
 ax.set_yscale("log")
-ax.set(title="The delegating leader's queue", xlabel="arrival rate (tasks / step)",
-       ylabel="mean queue length + 1 (tasks, log scale)")
+ax.set(
+    title="The delegating leader's queue",
+    xlabel="arrival rate (tasks / step)",
+    ylabel="mean queue length + 1 (tasks, log scale)",
+)
 ax.legend(fontsize=8)
 fig.suptitle(f"H1, the leader bottleneck: mean and 95 % CI over {SEEDS} seeds")
 plt.show()
@@ -147,8 +172,11 @@ plt.show()
 
 # %%
 top = max(ARRIVALS)
-plateau = (deleg[deleg["workload.arrival_rate"] == top]
-           .groupby("organization.leader_capacity")[["throughput", "success_rate", "leader_utilization"]].mean())
+plateau = (
+    deleg[deleg["workload.arrival_rate"] == top]
+    .groupby("organization.leader_capacity")[["throughput", "success_rate", "leader_utilization"]]
+    .mean()
+)
 plateau["capacity × success rate"] = plateau.index * plateau["success_rate"]
 plateau
 
@@ -183,12 +211,24 @@ from simulation.rules import grant_probability
 grid = np.linspace(0, 1, 201)
 cfg = simulation.SimConfig()  # the defaults
 fig, ax = plt.subplots(figsize=(6.5, 4))
-ax.plot(grid, grant_probability(grid, cfg.coordination.grant_threshold, cfg.culture.trust_width),
-        color="C1", label=f"model 2: by degrees (width {cfg.culture.trust_width})")
-ax.plot(grid, grant_probability(grid, cfg.coordination.grant_threshold, 0.0),
-        color="k", ls="--", label="model 1: a hard threshold")
-ax.set(title="The grant rule: a claim counts with this probability",
-       xlabel="colleagues' mean trust in the claimant (0-1 scale)", ylabel="probability the claim counts (0-1)")
+ax.plot(
+    grid,
+    grant_probability(grid, cfg.coordination.grant_threshold, cfg.culture.trust_width),
+    color="C1",
+    label=f"model 2: by degrees (width {cfg.culture.trust_width})",
+)
+ax.plot(
+    grid,
+    grant_probability(grid, cfg.coordination.grant_threshold, 0.0),
+    color="k",
+    ls="--",
+    label="model 1: a hard threshold",
+)
+ax.set(
+    title="The grant rule: a claim counts with this probability",
+    xlabel="colleagues' mean trust in the claimant (0-1 scale)",
+    ylabel="probability the claim counts (0-1)",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -202,9 +242,11 @@ plt.show()
 # %%
 trust = sweep({"coordination": ["delegation", "distributed", "hybrid"], "culture.trust": TRUSTS})
 trust_m1 = sweep({"coordination": ["distributed"], "mechanisms": ["model1"], "culture.trust": TRUSTS})
-TRUST_METRICS = [("throughput", "throughput (tasks / step)"),
-                 ("role_ambiguity", "lived role ambiguity (share of tasks)"),
-                 ("conflict_rate", "conflicts (per task)")]
+TRUST_METRICS = [
+    ("throughput", "throughput (tasks / step)"),
+    ("role_ambiguity", "lived role ambiguity (share of tasks)"),
+    ("conflict_rate", "conflicts (per task)"),
+]
 
 
 def band(ax, df, x, metric, color, label, **line):
@@ -230,18 +272,26 @@ plt.show()
 # the lowest to the highest trust, and how steep the steepest step between neighbouring
 # trust values is under each model (a cliff puts almost all of the change into one step).
 
+
 # %%
 def dose_response(df, metric):
     m = df.groupby("culture.trust")[metric].mean()
     steps = m.diff().abs()
-    return {"lowest trust": m.iloc[0], "highest trust": m.iloc[-1],
-            "share of the change in the steepest step": steps.max() / max(steps.sum(), 1e-12),
-            "steepest between": f"{steps.index[steps.argmax() - 1]:g}-{steps.idxmax():g}"}
+    return {
+        "lowest trust": m.iloc[0],
+        "highest trust": m.iloc[-1],
+        "share of the change in the steepest step": steps.max() / max(steps.sum(), 1e-12),
+        "steepest between": f"{steps.index[steps.argmax() - 1]:g}-{steps.idxmax():g}",
+    }
 
 
-pd.DataFrame({(name, metric): dose_response(df, metric)
-              for name, df in [("model 2", trust[trust.coordination == "distributed"]), ("model 1", trust_m1)]
-              for metric in ["throughput", "role_ambiguity"]})
+pd.DataFrame(
+    {
+        (name, metric): dose_response(df, metric)
+        for name, df in [("model 2", trust[trust.coordination == "distributed"]), ("model 1", trust_m1)]
+        for metric in ["throughput", "role_ambiguity"]
+    }
+)
 
 # %% [markdown]
 # **What the model shows.** Under model 1 (dashed) distributed leadership has a
@@ -280,18 +330,25 @@ pd.DataFrame({(name, metric): dose_response(df, metric)
 # evenly work is shared (frames send work to the same domain owners).
 
 # %%
-clar = sweep({"coordination": ["distributed"], "culture.trust": [0.4, 0.8],
-              "organization.clarity": CLARITIES})
+clar = sweep({"coordination": ["distributed"], "culture.trust": [0.4, 0.8], "organization.clarity": CLARITIES})
 
 fig, axes = plt.subplots(1, 4, figsize=(18, 4.5), constrained_layout=True)
-for ax, (metric, label) in zip(axes, [("contested_or_unowned_share", "contested or unowned (share of tasks)"),
-                                      ("role_ambiguity", "lived role ambiguity (share of tasks)"),
-                                      ("throughput", "throughput (tasks / step)"),
-                                      ("workload_gini", "workload inequality (Gini, 0-1)")]):
+for ax, (metric, label) in zip(
+    axes,
+    [
+        ("contested_or_unowned_share", "contested or unowned (share of tasks)"),
+        ("role_ambiguity", "lived role ambiguity (share of tasks)"),
+        ("throughput", "throughput (tasks / step)"),
+        ("workload_gini", "workload inequality (Gini, 0-1)"),
+    ],
+):
     for (t, g), color in zip(clar.groupby("culture.trust"), ["C1", "C3"]):
         band(ax, g, "organization.clarity", metric, color, f"trust {t}")
-    ax.set(title=label.split(" (")[0].capitalize() + " vs clarity",
-           xlabel="clarity (probability a task is framed)", ylabel=label)
+    ax.set(
+        title=label.split(" (")[0].capitalize() + " vs clarity",
+        xlabel="clarity (probability a task is framed)",
+        ylabel=label,
+    )
     ax.legend(fontsize=8, title="distributed")
 fig.suptitle(f"Clear frames under distributed leadership: mean and 95 % CI over {SEEDS} seeds")
 plt.show()

@@ -53,14 +53,14 @@
 import os
 
 SMALL = os.environ.get("LEADSIM_NB_SMALL") == "1"
-SEEDS = 2 if SMALL else 3                           # replicates per combination
-STEPS = 150 if SMALL else 400                       # length of each run, in steps
-WARMUP = 50 if SMALL else 100                       # steps left out of rates and means
+SEEDS = 2 if SMALL else 3  # replicates per combination
+STEPS = 150 if SMALL else 400  # length of each run, in steps
+WARMUP = 50 if SMALL else 100  # steps left out of rates and means
 TRUSTS = [0.3, 0.6] if SMALL else [0.2, 0.3, 0.4, 0.6, 0.8]
 CLARITIES = [0.0, 1.0] if SMALL else [0.0, 0.5, 1.0]
-MORRIS_TRAJECTORIES = 2 if SMALL else 6             # Morris sample size (runs = trajectories × (parameters + 1))
-SWEEP_DIR = None        # None: a new temporary folder; or the folder of an existing sweep
-MAKE_SWEEP = True       # False: only read SWEEP_DIR
+MORRIS_TRAJECTORIES = 2 if SMALL else 6  # Morris sample size (runs = trajectories × (parameters + 1))
+SWEEP_DIR = None  # None: a new temporary folder; or the folder of an existing sweep
+MAKE_SWEEP = True  # False: only read SWEEP_DIR
 BACKEND = os.environ.get("LEADSIM_NB_SWEEP", "auto")  # "cli", "python" or "auto" (cli if installed)
 
 # %%
@@ -95,6 +95,7 @@ REGIMES = ["delegation", "distributed"]
 # leadsim-report SWEEP_DIR
 # ```
 
+
 # %%
 def flatten(d, prefix=""):
     """Nested config dicts -> dotted names; lists as JSON text (one value per cell)."""
@@ -114,11 +115,21 @@ def sweep_in_python(sweep_dir):
         for trust in TRUSTS:
             for clarity in CLARITIES:
                 for seed in range(SEEDS):
-                    res = simulation.run([f"coordination={regime}", f"culture.trust={trust}",
-                                          f"organization.clarity={clarity}"],
-                                         seed=seed, steps=STEPS, warmup=WARMUP)
-                    rows.append({"run_dir": "", "status": "ok", **flatten(dataclasses.asdict(res.config)),
-                                 **res.metrics, "leadsim_version": simulation.__version__})
+                    res = simulation.run(
+                        [f"coordination={regime}", f"culture.trust={trust}", f"organization.clarity={clarity}"],
+                        seed=seed,
+                        steps=STEPS,
+                        warmup=WARMUP,
+                    )
+                    rows.append(
+                        {
+                            "run_dir": "",
+                            "status": "ok",
+                            **flatten(dataclasses.asdict(res.config)),
+                            **res.metrics,
+                            "leadsim_version": simulation.__version__,
+                        }
+                    )
     pd.DataFrame(rows).to_parquet(Path(sweep_dir) / "results.parquet", index=False)
 
 
@@ -131,12 +142,19 @@ def sweep_with_cli(sweep_dir):
     bindir = Path(sys.executable).parent
     exe = lambda name: str(bindir / name) if (bindir / name).exists() else shutil.which(name)
     commands = [
-        [exe("leadsim"), "-m", f"hydra.sweep.dir={sweep_dir}", "hydra/launcher=basic",
-         "hydra.callbacks.report.figures=false",
-         f"coordination={','.join(REGIMES)}",
-         "culture.trust=" + ",".join(map(str, TRUSTS)),
-         "organization.clarity=" + ",".join(map(str, CLARITIES)),
-         f"seed=range({SEEDS})", f"steps={STEPS}", f"warmup={WARMUP}"],
+        [
+            exe("leadsim"),
+            "-m",
+            f"hydra.sweep.dir={sweep_dir}",
+            "hydra/launcher=basic",
+            "hydra.callbacks.report.figures=false",
+            f"coordination={','.join(REGIMES)}",
+            "culture.trust=" + ",".join(map(str, TRUSTS)),
+            "organization.clarity=" + ",".join(map(str, CLARITIES)),
+            f"seed=range({SEEDS})",
+            f"steps={STEPS}",
+            f"warmup={WARMUP}",
+        ],
         [exe("leadsim-report"), "--no-figures", str(sweep_dir)],
     ]
     for cmd in commands:
@@ -152,7 +170,12 @@ cli_available = shutil.which("leadsim-report") is not None or (Path(sys.executab
 use_cli = BACKEND == "cli" or (BACKEND == "auto" and cli_available)
 if MAKE_SWEEP:
     (sweep_with_cli if use_cli else sweep_in_python)(SWEEP_DIR)
-print("sweep folder:", SWEEP_DIR, "| made with", "the command line" if use_cli else "Python" if MAKE_SWEEP else "(existing)")
+print(
+    "sweep folder:",
+    SWEEP_DIR,
+    "| made with",
+    "the command line" if use_cli else "Python" if MAKE_SWEEP else "(existing)",
+)
 
 # %% [markdown]
 # ## Load and check
@@ -162,14 +185,29 @@ print("sweep folder:", SWEEP_DIR, "| made with", "the command line" if use_cli e
 
 # %%
 df = pd.read_parquet(SWEEP_DIR / "results.parquet")
-print(len(df), "runs;", "status:", df["status"].value_counts().to_dict(),
-      "| versions:", df["leadsim_version"].unique().tolist())
+print(
+    len(df),
+    "runs;",
+    "status:",
+    df["status"].value_counts().to_dict(),
+    "| versions:",
+    df["leadsim_version"].unique().tolist(),
+)
 df = df[df["status"] == "ok"]
 params = [c for c in df.columns if "." in c or c == "seed"]
 varying = [c for c in params if df[c].nunique() > 1]
 print("parameters that vary:", varying)
-df[["coordination.name", "culture.trust", "organization.clarity", "seed",
-    "throughput", "role_ambiguity", "owner_wait_lower_bound"]].head()
+df[
+    [
+        "coordination.name",
+        "culture.trust",
+        "organization.clarity",
+        "seed",
+        "throughput",
+        "role_ambiguity",
+        "owner_wait_lower_bound",
+    ]
+].head()
 
 # %% [markdown]
 # ## Means and confidence intervals per combination
@@ -191,16 +229,20 @@ summary.head(8)
 # %%
 mid = sorted(df["organization.clarity"].unique())[len(CLARITIES) // 2]
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
-for ax, metric, label in [(axes[0], "throughput", "throughput (tasks / step)"),
-                          (axes[1], "role_ambiguity", "lived role ambiguity (share of tasks)")]:
+for ax, metric, label in [
+    (axes[0], "throughput", "throughput (tasks / step)"),
+    (axes[1], "role_ambiguity", "lived role ambiguity (share of tasks)"),
+]:
     for regime in REGIMES:
         g = df[(df["coordination.name"] == regime) & (df["organization.clarity"] == mid)]
         s = g.groupby("culture.trust")[metric].apply(ci).unstack()
         ax.plot(s.index, s["mean"], marker="o", color=COLORS[regime], label=regime)
-        ax.fill_between(s.index, s["low"], s["high"], color=COLORS[regime], alpha=0.2,
-                        label=f"{regime}: 95 % CI")
-    ax.set(title=f"{label.split(' (')[0].capitalize()} vs trust (clarity {mid})",
-           xlabel="baseline trust (0-1 scale)", ylabel=label)
+        ax.fill_between(s.index, s["low"], s["high"], color=COLORS[regime], alpha=0.2, label=f"{regime}: 95 % CI")
+    ax.set(
+        title=f"{label.split(' (')[0].capitalize()} vs trust (clarity {mid})",
+        xlabel="baseline trust (0-1 scale)",
+        ylabel=label,
+    )
     ax.legend(fontsize=8)
 fig.suptitle(f"From the sweep: mean and 95 % CI over {df.seed.nunique()} seeds")
 plt.show()
@@ -214,16 +256,18 @@ plt.show()
 # ambiguity (red: distributed lives more of it). A cell is marked with `*` when its 95 %
 # CI excludes zero. The cell after the maps prints where each sign holds.
 
+
 # %%
 def paired_map(df, metric):
-    wide = df.pivot_table(index=["culture.trust", "organization.clarity", "seed"],
-                          columns="coordination.name", values=metric)
+    wide = df.pivot_table(
+        index=["culture.trust", "organization.clarity", "seed"], columns="coordination.name", values=metric
+    )
     d = (wide["distributed"] - wide["delegation"]).groupby(level=[0, 1]).apply(ci).unstack()
     return d
 
 
 def heatmap(ax, d, value_label, cmap="RdBu"):
-    m = d["mean"].unstack()          # rows: trust, columns: clarity
+    m = d["mean"].unstack()  # rows: trust, columns: clarity
     sig = (d["low"] > 0) | (d["high"] < 0)
     lim = np.nanmax(np.abs(m.to_numpy())) or 1.0
     im = ax.imshow(m.T.to_numpy(), origin="lower", cmap=cmap, vmin=-lim, vmax=lim, aspect="auto")
@@ -232,8 +276,15 @@ def heatmap(ax, d, value_label, cmap="RdBu"):
     for i, t in enumerate(m.index):
         for j, c in enumerate(m.columns):
             v = m.loc[t, c]
-            ax.text(i, j, f"{v:+.2f}" + ("*" if sig.loc[(t, c)] else ""), ha="center", va="center",
-                    fontsize=8, color="white" if abs(v) > 0.6 * lim else "black")
+            ax.text(
+                i,
+                j,
+                f"{v:+.2f}" + ("*" if sig.loc[(t, c)] else ""),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if abs(v) > 0.6 * lim else "black",
+            )
     ax.set(xlabel="baseline trust (0-1 scale)", ylabel="clarity (probability a task is framed)")
     plt.colorbar(im, ax=ax, label=value_label)
 
@@ -245,6 +296,7 @@ heatmap(axes[1], paired_map(df, "role_ambiguity"), "distributed − delegation (
 axes[1].set_title("Lived role ambiguity: distributed minus delegation")
 fig.suptitle("Where distribution wins and loses (paired over seeds; * = 95 % CI excludes 0)")
 plt.show()
+
 
 # %%
 def where(d, condition):
@@ -302,8 +354,14 @@ from SALib.sample import morris as morris_sample
 
 problem = {
     "num_vars": 6,
-    "names": ["culture.trust", "organization.clarity", "organization.transparency",
-              "culture.initiative", "workload.arrival_rate", "dummy"],
+    "names": [
+        "culture.trust",
+        "organization.clarity",
+        "organization.transparency",
+        "culture.initiative",
+        "workload.arrival_rate",
+        "dummy",
+    ],
     "bounds": [[0.2, 0.9], [0.0, 1.0], [0.0, 1.0], [0.2, 0.8], [1.0, 4.0], [0.0, 1.0]],
 }
 X = morris_sample.sample(problem, N=MORRIS_TRAJECTORIES, num_levels=4, seed=7)
@@ -319,8 +377,9 @@ print(len(X), "runs")
 indices = {}
 for j, metric in enumerate(OUTPUTS):
     r = morris_analyze.analyze(problem, X, Y[:, j], num_levels=4, conf_level=0.95, num_resamples=500, seed=7)
-    indices[metric] = pd.DataFrame({"mu_star": r["mu_star"], "mu_star_conf": r["mu_star_conf"],
-                                    "sigma": r["sigma"]}, index=problem["names"])
+    indices[metric] = pd.DataFrame(
+        {"mu_star": r["mu_star"], "mu_star_conf": r["mu_star_conf"], "sigma": r["sigma"]}, index=problem["names"]
+    )
 pd.concat(indices, axis=1)
 
 # %%
@@ -331,8 +390,7 @@ for ax, (metric, unit) in zip(axes, OUTPUTS.items()):
     ax.barh(t.index, t["mu_star"], xerr=t["mu_star_conf"], color=colors, capsize=3, label="μ* ± 95 % CI")
     ax.plot(t["sigma"], t.index, "D", color="C3", label="σ (interaction / non-linearity)")
     ax.axvline(indices[metric].loc["dummy", "mu_star"], color="0.4", ls=":", label="dummy (noise level)")
-    ax.set(title=f"Morris screening: {metric}", xlabel=f"effect over the whole range ({unit})",
-           ylabel="parameter")
+    ax.set(title=f"Morris screening: {metric}", xlabel=f"effect over the whole range ({unit})", ylabel="parameter")
     ax.legend(fontsize=8)
 fig.suptitle(f"Which parameters matter under distributed leadership ({len(X)} runs)")
 plt.show()

@@ -55,10 +55,10 @@
 import os
 
 SMALL = os.environ.get("LEADSIM_NB_SMALL") == "1"
-SEEDS = 3 if SMALL else 10      # replicates per regime
-STEPS = 150 if SMALL else 400   # length of each run, in steps
-WARMUP = 50 if SMALL else 100   # steps left out of the role analysis
-SIZE = 30 if SMALL else 60      # people in the organisation
+SEEDS = 3 if SMALL else 10  # replicates per regime
+STEPS = 150 if SMALL else 400  # length of each run, in steps
+WARMUP = 50 if SMALL else 100  # steps left out of the role analysis
+SIZE = 30 if SMALL else 60  # people in the organisation
 
 # %%
 import matplotlib.pyplot as plt
@@ -82,11 +82,23 @@ COLORS = {"delegation": "C0", "distributed": "C1", "hybrid": "C2"}
 # and the person's traits.
 
 # %%
-runs = {r: simulation.run(coordination=r, seed=1, steps=STEPS, warmup=WARMUP, organization__size=SIZE)
-        for r in REGIMES}
+runs = {r: simulation.run(coordination=r, seed=1, steps=STEPS, warmup=WARMUP, organization__size=SIZE) for r in REGIMES}
 table = runs["distributed"].roles
-table[["leads", "self_leads", "joins", "pickups", "sought_max", "betweenness", "spare_capacity",
-       "roles", "competence", "initiative", "trust_received"]].sort_values("self_leads", ascending=False).head(8)
+table[
+    [
+        "leads",
+        "self_leads",
+        "joins",
+        "pickups",
+        "sought_max",
+        "betweenness",
+        "spare_capacity",
+        "roles",
+        "competence",
+        "initiative",
+        "trust_received",
+    ]
+].sort_values("self_leads", ascending=False).head(8)
 
 # %% [markdown]
 # How many people hold each role, per regime?
@@ -136,12 +148,23 @@ rows = []
 for regime in REGIMES:
     for seed in range(SEEDS):
         res = simulation.run(coordination=regime, seed=seed, steps=STEPS, warmup=WARMUP, organization__size=SIZE)
-        rows.append({"regime": regime, "seed": seed, **{k: v for k, v in res.metrics.items() if k.startswith("roles_")}})
+        rows.append(
+            {"regime": regime, "seed": seed, **{k: v for k, v in res.metrics.items() if k.startswith("roles_")}}
+        )
 df = pd.DataFrame(rows)
-shown = ["roles_informal_leader_share", "roles_informal_leader_lead_share", "roles_knowledge_holder_share",
-         "roles_sidelines_share", "roles_stability"]
-summary = pd.DataFrame({r: {m: "{:.3f} [{:.3f}, {:.3f}]".format(*mean_ci(df.loc[df.regime == r, m].dropna()))
-                            for m in shown} for r in REGIMES})
+shown = [
+    "roles_informal_leader_share",
+    "roles_informal_leader_lead_share",
+    "roles_knowledge_holder_share",
+    "roles_sidelines_share",
+    "roles_stability",
+]
+summary = pd.DataFrame(
+    {
+        r: {m: "{:.3f} [{:.3f}, {:.3f}]".format(*mean_ci(df.loc[df.regime == r, m].dropna())) for m in shown}
+        for r in REGIMES
+    }
+)
 summary
 
 # %%

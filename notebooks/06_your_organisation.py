@@ -40,11 +40,11 @@
 import os
 
 SMALL = os.environ.get("LEADSIM_NB_SMALL") == "1"
-SEEDS = 2 if SMALL else 10            # replicates per regime in section 2
-STEPS = 120 if SMALL else 240         # length of each run, in steps
-POPULATION = 20 if SMALL else 100     # ABC particles per generation
-GENERATIONS = 2 if SMALL else 3       # ABC generations
-CHECKS = 6 if SMALL else 30           # posterior draws for the checks and the comparison
+SEEDS = 2 if SMALL else 10  # replicates per regime in section 2
+STEPS = 120 if SMALL else 240  # length of each run, in steps
+POPULATION = 20 if SMALL else 100  # ABC particles per generation
+GENERATIONS = 2 if SMALL else 3  # ABC generations
+CHECKS = 6 if SMALL else 30  # posterior draws for the checks and the comparison
 
 # %%
 import tempfile
@@ -70,8 +70,10 @@ KRACK = ROOT / "examples" / "organisations" / "krackhardt-1987"
 
 # %%
 org = load_organisation(KRACK)
-print(f"{org.n} people, {len(org.edges)} ties in the communication network, "
-      f"{len(org.trust)} directed trust priors from advice ties")
+print(
+    f"{org.n} people, {len(org.edges)} ties in the communication network, "
+    f"{len(org.trust)} directed trust priors from advice ties"
+)
 print("teams:", org.team_names, "| formal leader:", [org.ids[i] for i in org.leaders])
 print("from the data or drawn from the config:", org.sources)
 org.attributes.head()
@@ -95,12 +97,14 @@ for t, name in enumerate(org.team_names):
     ax1.scatter(*xy[m].T, s=40 + 15 * asked[m], label=name, zorder=2)
 ceo = org.leaders[0]
 ax1.scatter(*xy[ceo], s=200, marker="*", color="black", label="CEO (formal leader)", zorder=3)
-ax1.set(title="Communication network (size: asked for advice)", xlabel="layout x (arbitrary units)",
-        ylabel="layout y (arbitrary units)")
+ax1.set(
+    title="Communication network (size: asked for advice)",
+    xlabel="layout x (arbitrary units)",
+    ylabel="layout y (arbitrary units)",
+)
 ax1.legend(fontsize=7)
 ax2.scatter(org.attributes.tenure, asked, color="tab:blue")
-ax2.set(title="Advice sought from each manager", xlabel="tenure (years)",
-        ylabel="colleagues who ask them (people)")
+ax2.set(title="Advice sought from each manager", xlabel="tenure (years)", ylabel="colleagues who ask them (people)")
 plt.show()
 
 # %% [markdown]
@@ -139,9 +143,11 @@ print((KRACK / "targets.yaml").read_text())
 # %%
 from simulation.calibration import calibrate, load_spec
 
-spec = load_spec(KRACK / "targets.yaml", overrides=[f"steps={STEPS}"],
-                 settings={"population": POPULATION, "generations": GENERATIONS,
-                           "predictive": CHECKS, "compare": CHECKS})
+spec = load_spec(
+    KRACK / "targets.yaml",
+    overrides=[f"steps={STEPS}"],
+    settings={"population": POPULATION, "generations": GENERATIONS, "predictive": CHECKS, "compare": CHECKS},
+)
 out = Path(tempfile.mkdtemp(prefix="leadsim-calibration-"))
 result = calibrate(spec, out, log=print)
 result.summary[["parameter", "prior_low", "prior_high", "median", "ci_low", "ci_high"]].round(3)

@@ -9,9 +9,21 @@ from .metrics import METRICS, compute_metrics
 from .model import LeadershipModel
 from .regimes import REGIMES, Coordination, Delegation, Distributed, Hybrid
 
-__all__ = ["LeadershipModel", "SimConfig", "ConfigError", "METRICS", "compute_metrics",
-           "REGIMES", "Coordination", "Delegation", "Distributed", "Hybrid", "run", "RunResult",
-           "__version__"]
+__all__ = [
+    "LeadershipModel",
+    "SimConfig",
+    "ConfigError",
+    "METRICS",
+    "compute_metrics",
+    "REGIMES",
+    "Coordination",
+    "Delegation",
+    "Distributed",
+    "Hybrid",
+    "run",
+    "RunResult",
+    "__version__",
+]
 
 
 def __getattr__(name):
@@ -19,5 +31,6 @@ def __getattr__(name):
     # that the model core stays importable without Hydra.
     if name in ("run", "RunResult"):
         from . import api
+
         return getattr(api, name)
     raise AttributeError(name)

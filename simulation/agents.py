@@ -94,31 +94,48 @@ class Worker(FixedAgent):
         c, cul = m.cfg.coordination, m.cfg.culture
         entry = int(m.tasks.entry[task])
         waited = m.tasks.ready[task] < m.steps
-        return float(rules.claim_propensity(
-            c.claim_rate, m.initiative[i], self.fit_for(task), m.free[i] / m.capacity[i], m.engagement[i],
-            safety=float(m.trust.out_mean([i])[0]) if cul.safety_effect else None,
-            safety_effect=cul.safety_effect, seen_by=1 + int(m.trust.out_degree[entry]),
-            diffusion=rules.effective_diffusion(c.diffusion, m.cfg.organization.transparency, waited)))
+        return float(
+            rules.claim_propensity(
+                c.claim_rate,
+                m.initiative[i],
+                self.fit_for(task),
+                m.free[i] / m.capacity[i],
+                m.engagement[i],
+                safety=float(m.trust.out_mean([i])[0]) if cul.safety_effect else None,
+                safety_effect=cul.safety_effect,
+                seen_by=1 + int(m.trust.out_degree[entry]),
+                diffusion=rules.effective_diffusion(c.diffusion, m.cfg.organization.transparency, waited),
+            )
+        )
 
     def grant_probability(self) -> float:
         """Probability that colleagues grant this person's claim to lead."""
         m = self.model
-        return float(rules.grant_probability(self.trust_received(), m.cfg.coordination.grant_threshold,
-                                             m.cfg.culture.trust_width))
+        return float(
+            rules.grant_probability(
+                self.trust_received(), m.cfg.coordination.grant_threshold, m.cfg.culture.trust_width
+            )
+        )
 
     def follow_probability(self, lead: Worker) -> float:
         """Probability of joining ``lead``'s team when asked (0 without a tie)."""
         m, t = self.model, self.trust_in(lead)
-        if t != t:           # NaN: no tie, never asked
+        if t != t:  # NaN: no tie, never asked
             return 0.0
         return float(rules.follow_probability(t, m.cfg.coordination.follow_threshold, m.cfg.culture.trust_width))
 
     def pushback_probability(self, task: int) -> float:
         """Probability of refusing the leader's assignment of ``task``."""
         m = self.model
-        return float(rules.pushback_probability(self.trust_in_leader, m.cfg.coordination.pushback_threshold,
-                                                m.cfg.culture.trust_width, self.fit_for(task),
-                                                m.tasks.difficulty[task]))
+        return float(
+            rules.pushback_probability(
+                self.trust_in_leader,
+                m.cfg.coordination.pushback_threshold,
+                m.cfg.culture.trust_width,
+                self.fit_for(task),
+                m.tasks.difficulty[task],
+            )
+        )
 
 
 class Leader(Agent):
@@ -143,10 +160,10 @@ class Leader(Agent):
         self.observations = np.zeros_like(perceived) if c.exploration else None
         self.score = rules.leader_score(perceived, self.observations, c.exploration) if c.exploration else perceived
         self.queue: deque = deque()
-        self.claimants: dict[int, np.ndarray] = {}   # escalated contests: task -> claimants
-        self.backlog: dict[int, deque] = {}           # person -> (task, team) assigned while busy
+        self.claimants: dict[int, np.ndarray] = {}  # escalated contests: task -> claimants
+        self.backlog: dict[int, deque] = {}  # person -> (task, team) assigned while busy
         self.n_backlog = 0
-        self.decisions_total = 0      # decisions made after warm-up
+        self.decisions_total = 0  # decisions made after warm-up
         self.decisions_step = 0
 
     @property
@@ -161,8 +178,9 @@ class Leader(Agent):
         obs = self.observations.reshape(-1)
         if count:
             np.add.at(obs, pairs, 1.0)
-        self.score.reshape(-1)[pairs] = rules.leader_score(self.perceived.reshape(-1)[pairs], obs[pairs],
-                                                           self.exploration)
+        self.score.reshape(-1)[pairs] = rules.leader_score(
+            self.perceived.reshape(-1)[pairs], obs[pairs], self.exploration
+        )
 
     def work_queue(self, assign_followers: bool) -> None:
         """Make up to ``capacity`` decisions on the queue, first come first served.
@@ -185,10 +203,17 @@ class Leader(Agent):
         view = Ranking(self.score, m.available_people(), m.free, m.rng)
         # What the decisions need of the tasks at the head of the queue, read at once.
         head = list(islice(self.queue, self.capacity))
-        info = dict(zip(head, zip(map(kind_of, T.dom0[head].tolist(), T.dom1[head].tolist()),
-                                  T.team_size[head].tolist() if assign_followers else [1] * len(head))))
-        for task, (kind, size) in info.items():   # people each kind of task will need from a ranking
-            if task not in self.claimants:          # (an escalated contest picks among its claimants)
+        info = dict(
+            zip(
+                head,
+                zip(
+                    map(kind_of, T.dom0[head].tolist(), T.dom1[head].tolist()),
+                    T.team_size[head].tolist() if assign_followers else [1] * len(head),
+                ),
+            )
+        )
+        for task, (kind, size) in info.items():  # people each kind of task will need from a ranking
+            if task not in self.claimants:  # (an escalated contest picks among its claimants)
                 view.demand[kind] = view.demand.get(kind, 0) + size
         unaware = self.awareness < 1.0
         tasks, teams, chosen_self = [], [], []
@@ -203,7 +228,7 @@ class Leader(Agent):
                 claimants = None
                 checked = not unaware or m.rng.random() < self.awareness
                 team = (view.best(kind, size) if view.anyone() else []) if checked else view.best_any(kind, size)
-            if not team:                            # it checked, and nobody has room
+            if not team:  # it checked, and nobody has room
                 self.queue.appendleft(task)
                 break
             lead = team[0]
@@ -215,7 +240,7 @@ class Leader(Agent):
                 self.queue.append(task)
                 continue
             if not checked:
-                if view.room[lead] <= 0:            # busy (or held up): the task waits in their backlog
+                if view.room[lead] <= 0:  # busy (or held up): the task waits in their backlog
                     self.backlog.setdefault(lead, deque()).append((task, team))
                     self.n_backlog += 1
                     m.events.add(m.steps, task, Event.BACKLOGGED, lead)
@@ -235,12 +260,11 @@ class Leader(Agent):
     def _start(self, tasks: np.ndarray, teams: list, chosen_self: list, assign_followers: bool) -> None:
         """Start the decided tasks."""
         m = self.model
-        chose = np.asarray(chosen_self)       # whether each lead chose the task (an escalated contest's claimant)
-        if assign_followers:   # the ranking only names people with room: every team starts
+        chose = np.asarray(chosen_self)  # whether each lead chose the task (an escalated contest's claimant)
+        if assign_followers:  # the ranking only names people with room: every team starts
             m.start(tasks, None, via_leader=True, self_chosen=chose, teams=teams)
             return
-        started = m.start(tasks, np.asarray([t[0] for t in teams], dtype=np.int64), via_leader=True,
-                          self_chosen=chose)
+        started = m.start(tasks, np.asarray([t[0] for t in teams], dtype=np.int64), via_leader=True, self_chosen=chose)
         # A lead recruited as a follower by an earlier task this step has no capacity
         # left: that task waits at the front of the queue.
         self.queue.extendleft(reversed(tasks[~started].tolist()))
@@ -277,6 +301,6 @@ class Leader(Agent):
             return
         started = m.start(tasks, np.asarray(owners, dtype=np.int64), via_leader=True, self_chosen=False)
         for t, team, ok in zip(tasks.tolist(), teams, started.tolist()):
-            if not ok:                 # capacity went to a recruit: back to the front
+            if not ok:  # capacity went to a recruit: back to the front
                 self.backlog.setdefault(team[0], deque()).appendleft((t, team))
                 self.n_backlog += 1

@@ -37,8 +37,7 @@ class Claims:
             by_person = np.lexsort((group, cand))
             sorted_cand = cand[by_person]
             room = np.empty(len(cand), dtype=bool)
-            room[by_person] = (np.arange(len(cand)) - sorted_cand.searchsorted(sorted_cand)
-                               < self.free[sorted_cand])
+            room[by_person] = np.arange(len(cand)) - sorted_cand.searchsorted(sorted_cand) < self.free[sorted_cand]
             group, cand = group[room], cand[room]
         order = np.lexsort((rng.random(len(cand)), group))
         group, cand = group[order], cand[order]
@@ -68,13 +67,20 @@ class Claims:
         group, cand = group[ok], cand[ok]
         spare = self.free[cand] / self.capacity[cand]
         diffusion = 0.0
-        if c.diffusion:      # everyone who can see a task shares the responsibility for it
+        if c.diffusion:  # everyone who can see a task shares the responsibility for it
             waited = T.ready[tasks] < self.steps
             diffusion = rules.effective_diffusion(c.diffusion, self.cfg.organization.transparency, waited)[group]
         p = rules.claim_propensity(
-            c.claim_rate, self.initiative[cand], self.fit(cand, tasks[group]), spare, self.engagement[cand],
-            safety=self.trust.out_mean(cand) if cul.safety_effect else None, safety_effect=cul.safety_effect,
-            seen_by=(1 + self.trust.out_degree[entries])[group] if c.diffusion else 1, diffusion=diffusion)
+            c.claim_rate,
+            self.initiative[cand],
+            self.fit(cand, tasks[group]),
+            spare,
+            self.engagement[cand],
+            safety=self.trust.out_mean(cand) if cul.safety_effect else None,
+            safety_effect=cul.safety_effect,
+            seen_by=(1 + self.trust.out_degree[entries])[group] if c.diffusion else 1,
+            diffusion=diffusion,
+        )
         return group, cand, p
 
     def conflict(self, tasks: np.ndarray, groups: list[np.ndarray]) -> None:
@@ -83,10 +89,10 @@ class Claims:
         self.log(tasks, Event.CONFLICT, np.array([g[0] for g in groups], dtype=np.int64))
         T = self.tasks
         self.n_lived += int(((T.n_conflicts[tasks] == 0) & ~T.unowned[tasks]).sum())
-        T.n_conflicts[tasks] += 1                 # distinct tasks: one contest each
+        T.n_conflicts[tasks] += 1  # distinct tasks: one contest each
         people = np.concatenate(groups)
         self.blocked_until[people] = self.steps + 1 + c.conflict_cost
-        if f > 0:   # every ordered pair of claimants in a contest
+        if f > 0:  # every ordered pair of claimants in a contest
             lists = [g.tolist() for g in groups]
             a = np.array([x for g in lists for x in g for y in g if x != y], dtype=np.int64)
             b = np.array([y for g in lists for x in g for y in g if x != y], dtype=np.int64)

@@ -14,8 +14,19 @@ from .config import ConfigError
 from .hydra_config import GROUPS, as_config_error, config_dir, to_sim_config
 
 #: Hydra flags that take a value (their value is not an override).
-_VALUE_FLAGS = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd",
-                "--cfg", "-c", "--package", "-p", "--experimental-rerun"}
+_VALUE_FLAGS = {
+    "--config-name",
+    "-cn",
+    "--config-path",
+    "-cp",
+    "--config-dir",
+    "-cd",
+    "--cfg",
+    "-c",
+    "--package",
+    "-p",
+    "--experimental-rerun",
+}
 _NO_VALIDATE = {"--help", "-h", "--hydra-help", "--version", "--shell-completion", "-sc"}
 _INFO = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
 #: Every flag Hydra's command line knows; anything else that starts with "-" is refused.
@@ -64,6 +75,7 @@ def prevalidate(argv: list[str]) -> None:
 
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+
         def composed(overrides, with_hydra=False):
             try:
                 return compose(config_name="config", overrides=overrides, return_hydra_config=with_hydra)
@@ -144,8 +156,11 @@ def _params(cfg, parsed: list) -> list:
     if not params:
         return []
     given = {o.get_key_element() for o in parsed}
-    lines = [f"{k}={v}" for k, v in OmegaConf.to_container(params, resolve=False).items()
-             if k not in given and not str(k).lstrip("+~").startswith(("hydra.", "hydra/"))]
+    lines = [
+        f"{k}={v}"
+        for k, v in OmegaConf.to_container(params, resolve=False).items()
+        if k not in given and not str(k).lstrip("+~").startswith(("hydra.", "hydra/"))
+    ]
     return _parse(lines)
 
 
@@ -175,9 +190,12 @@ def _sweep_job(cfg, hc) -> dict:
 
     out = Path(hc.runtime.output_dir)
     sweep_dir = _sweep_dir(out, str(hc.sweep.subdir))
-    info = {"job": hc.job.num, "overrides": list(hc.overrides.task),
-            "choices": {k: v for k, v in hc.runtime.choices.items() if k in GROUPS and v is not None},
-            "code": resume.code_fingerprint()}
+    info = {
+        "job": hc.job.num,
+        "overrides": list(hc.overrides.task),
+        "choices": {k: v for k, v in hc.runtime.choices.items() if k in GROUPS and v is not None},
+        "code": resume.code_fingerprint(),
+    }
     t0 = time.perf_counter()
     try:
         sim = to_sim_config(cfg)
@@ -189,7 +207,7 @@ def _sweep_job(cfg, hc) -> dict:
             plan.record(sweep_dir, hc.job.num, "skipped", time.perf_counter() - t0)
             return metrics
         resume.begin(out, want, info)
-        result = simulate(sim, progress=False)   # releases the model (runner.release)
+        result = simulate(sim, progress=False)  # releases the model (runner.release)
         write_outputs(out, result)
     except Exception as exc:
         info["seconds"] = round(time.perf_counter() - t0, 3)
@@ -206,12 +224,22 @@ def _sweep_dir(out: Path, subdir: str) -> Path:
     """The sweep folder, taken from the job's folder (``sweep.dir/subdir``) rather than
     re-resolving ``${now:...}`` in a worker process."""
     parts = Path(subdir).parts
-    return Path(*out.parts[: len(out.parts) - len(parts)]) if out.parts[-len(parts):] == parts else out.parent
+    return Path(*out.parts[: len(out.parts) - len(parts)]) if out.parts[-len(parts) :] == parts else out.parent
 
 
 def _print_summary(metrics: dict, out: Path) -> None:
-    keys = ("throughput", "lead_time_mean", "owner_wait_mean", "success_rate", "role_ambiguity",
-            "conflict_rate", "leader_utilization", "workload_gini", "role_fluidity", "engagement_mean")
+    keys = (
+        "throughput",
+        "lead_time_mean",
+        "owner_wait_mean",
+        "success_rate",
+        "role_ambiguity",
+        "conflict_rate",
+        "leader_utilization",
+        "workload_gini",
+        "role_fluidity",
+        "engagement_mean",
+    )
     width = max(map(len, keys))
     for k in keys:
         print(f"{k:<{width}}  {metrics[k]:.3f}")
@@ -238,7 +266,9 @@ def check_flags(argv: list[str]) -> None:
             key = next((k for k in sorted(keys) if k.rpartition(".")[2] == key), "")
         if key:
             raise ConfigError(a.split("=", 1)[0], f"settings are written key=value, without dashes: {key}={value}")
-        raise ConfigError(a.split("=", 1)[0], "unknown option; settings are written key=value (leadsim --help lists them)")
+        raise ConfigError(
+            a.split("=", 1)[0], "unknown option; settings are written key=value (leadsim --help lists them)"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from .regimes import REGIMES as _REGISTRY
 
-REGIMES = tuple(_REGISTRY)          # the names; the classes are registered in regimes.py
+REGIMES = tuple(_REGISTRY)  # the names; the classes are registered in regimes.py
 NETWORKS = ("complete", "small_world", "team_clustered", "from_files")
 
 
@@ -49,16 +49,34 @@ class CultureConfig:
     error_tolerance: float = _f(0.5, 0.0, 1.0, "how far a failure is forgiven (trust) and learned from")
     feedback: float = _f(0.1, 0.0, 1.0, "share of the gap to full trust a success closes; 0 switches feedback off")
     trust_loss_ratio: float = _f(2.0, 1.0, 10.0, "a failure costs this many times the trust a success earns")
-    trust_update: str = _f("evidence", doc="how outcomes move trust: ageing evidence (beta reputation) or "
-                           "model 1's fixed-share steps (legacy)", choices=("evidence", "legacy"))
-    forgetting: float = _f(0.02, 0.0, 1.0, "share of trust evidence forgotten per step: without news, trust "
-                           "drifts back to its first impression; 0: never forgotten")
-    prior_weight: float = _f(2.0, 0.0, 1000.0, "weight of a first impression, in observed outcomes (beta "
-                             "reputation's prior)", lo_open=True)
-    trust_width: float = _f(0.2, 0.0, 1.0, "range of trust over which granting, following and pushing back go "
-                            "from unlikely to likely (logistic); 0: hard thresholds (model 1)")
-    safety_effect: float = _f(0.5, 0.0, 1.0, "how much trust in one's colleagues raises the willingness to "
-                              "claim (psychological safety); 0: off (model 1)")
+    trust_update: str = _f(
+        "evidence",
+        doc="how outcomes move trust: ageing evidence (beta reputation) or model 1's fixed-share steps (legacy)",
+        choices=("evidence", "legacy"),
+    )
+    forgetting: float = _f(
+        0.02,
+        0.0,
+        1.0,
+        "share of trust evidence forgotten per step: without news, trust "
+        "drifts back to its first impression; 0: never forgotten",
+    )
+    prior_weight: float = _f(
+        2.0, 0.0, 1000.0, "weight of a first impression, in observed outcomes (beta reputation's prior)", lo_open=True
+    )
+    trust_width: float = _f(
+        0.2,
+        0.0,
+        1.0,
+        "range of trust over which granting, following and pushing back go "
+        "from unlikely to likely (logistic); 0: hard thresholds (model 1)",
+    )
+    safety_effect: float = _f(
+        0.5,
+        0.0,
+        1.0,
+        "how much trust in one's colleagues raises the willingness to claim (psychological safety); 0: off (model 1)",
+    )
 
 
 @dataclass
@@ -72,11 +90,20 @@ class OrganizationConfig:
     team_size: int = _f(12, 2, 1000, "team size for the team_clustered network")
     path: str = _f("", doc="folder with the organisation's files (network=from_files; docs/organisations.md)")
     leader_capacity: int = _f(3, 0, 1_000_000, "decisions the formal leader makes per step")
-    clarity: float = _f(0.5, 0.0, 1.0, "share of tasks for which the frame names who is responsible "
-                        "(clarity_acts=before), or the probability that a rule settles a contest (after)")
-    clarity_acts: str = _f("before", doc="before: the frame names a responsible person before anyone claims, "
-                           "contests left are settled by deference; after: clarity only settles contests "
-                           "(model 1)", choices=("before", "after"))
+    clarity: float = _f(
+        0.5,
+        0.0,
+        1.0,
+        "share of tasks for which the frame names who is responsible "
+        "(clarity_acts=before), or the probability that a rule settles a contest (after)",
+    )
+    clarity_acts: str = _f(
+        "before",
+        doc="before: the frame names a responsible person before anyone claims, "
+        "contests left are settled by deference; after: clarity only settles contests "
+        "(model 1)",
+        choices=("before", "after"),
+    )
     transparency: float = _f(0.5, 0.0, 1.0, "probability that a would-be claimant sees existing claims")
 
 
@@ -107,8 +134,9 @@ class WorkloadConfig:
     cross_functional: float = _f(0.2, 0.0, 1.0, "share of tasks that need two domains")
     coordination_cost: float = _f(0.15, 0.0, 10.0, "work lost per extra team member (teaming overhead)")
     success_slope: float = _f(8.0, 0.0, 100.0, "how sharply success depends on competence minus difficulty")
-    rework: float = _f(0.5, 0.0, 1.0, "probability that a failed task comes back for another attempt; "
-                       "0: failures leave (model 1)")
+    rework: float = _f(
+        0.5, 0.0, 1.0, "probability that a failed task comes back for another attempt; 0: failures leave (model 1)"
+    )
 
 
 @dataclass
@@ -122,15 +150,28 @@ class CoordinationConfig:
     patience: int = _f(3, 1, 1_000_000, "steps a task may wait unclaimed before it counts as unowned")
     conflict_cost: int = _f(2, 0, 1000, "steps a conflict keeps the claimants from taking new work")
     conflict_trust_loss: float = _f(0.1, 0.0, 1.0, "trust lost between conflicting claimants (times feedback)")
-    pushback_threshold: float = _f(0.4, 0.0, 1.0, "below this trust in the leader, a poorly fitting assignment is refused")
+    pushback_threshold: float = _f(
+        0.4, 0.0, 1.0, "below this trust in the leader, a poorly fitting assignment is refused"
+    )
     perception_noise: float = _f(0.15, 0.0, 1.0, "error of the leader's initial view of each person's competence")
     perception_rate: float = _f(0.2, 0.0, 1.0, "how fast the leader's view learns from outcomes")
-    diffusion: float = _f(0.5, 0.0, 2.0, "diffusion of responsibility: the propensity to claim falls as "
-                          "k^-diffusion when k people see a task; 0: off (model 1)")
-    exploration: float = _f(0.1, 0.0, 1.0, "the leader's bonus for people it has seen little of (it tries "
-                            "them); 0: off (model 1)")
-    load_awareness: float = _f(0.8, 0.0, 1.0, "probability that the leader checks a person's load before "
-                               "assigning; below 1 work can pile up in a backlog; 1: always (model 1)")
+    diffusion: float = _f(
+        0.5,
+        0.0,
+        2.0,
+        "diffusion of responsibility: the propensity to claim falls as "
+        "k^-diffusion when k people see a task; 0: off (model 1)",
+    )
+    exploration: float = _f(
+        0.1, 0.0, 1.0, "the leader's bonus for people it has seen little of (it tries them); 0: off (model 1)"
+    )
+    load_awareness: float = _f(
+        0.8,
+        0.0,
+        1.0,
+        "probability that the leader checks a person's load before "
+        "assigning; below 1 work can pile up in a backlog; 1: always (model 1)",
+    )
 
 
 @dataclass
@@ -144,12 +185,16 @@ class SimConfig:
     coordination: CoordinationConfig = field(default_factory=CoordinationConfig)
     seed: int = _f(0, 0, 2**63 - 1, "random seed; same seed and config give identical results")
     steps: int = _f(600, 1, 10**9, "number of steps to simulate")
-    warmup: int | None = _f(None, 0, 10**9, "steps excluded from rates and means (docs/validation.md "
-                            "section 4); empty: a third of steps")
+    warmup: int | None = _f(
+        None, 0, 10**9, "steps excluded from rates and means (docs/validation.md section 4); empty: a third of steps"
+    )
     record_every: int = _f(1, 1, 10**9, "record the time series every k steps")
-    event_log: str = _f("auto", doc="keep every task event (needed for roles.csv and the event table): on, "
-                        "off (memory flat in run length), or auto: on up to 500,000 expected tasks",
-                        choices=("auto", "on", "off"))
+    event_log: str = _f(
+        "auto",
+        doc="keep every task event (needed for roles.csv and the event table): on, "
+        "off (memory flat in run length), or auto: on up to 500,000 expected tasks",
+        choices=("auto", "on", "off"),
+    )
 
     def keeps_events(self) -> bool:
         """Whether the run keeps its event log (``event_log``; auto: up to 500,000 tasks)."""
@@ -159,31 +204,43 @@ class SimConfig:
 
     def validate(self) -> SimConfig:
         """Check every value against its range; raise :class:`ConfigError` on the first bad one."""
-        if self.warmup is None:        # the default: a third of the run (200 of the 600 steps)
+        if self.warmup is None:  # the default: a third of the run (200 of the 600 steps)
             self.warmup = self.steps // 3
         _validate(self, "")
         if self.warmup >= self.steps:
-            raise ConfigError("warmup", f"must be smaller than steps ({self.steps}), got {self.warmup}; "
-                              f"set warmup=N with N < {self.steps}, or leave it empty for a third of the run")
+            raise ConfigError(
+                "warmup",
+                f"must be smaller than steps ({self.steps}), got {self.warmup}; "
+                f"set warmup=N with N < {self.steps}, or leave it empty for a third of the run",
+            )
         w = self.workload.team_size_weights
         if not w or any((not _is_number(x)) or x < 0 or not math.isfinite(x) for x in w) or sum(w) <= 0:
-            raise ConfigError("workload.team_size_weights", f"must be a non-empty list of numbers >= 0 with a positive sum, got {w}")
+            raise ConfigError(
+                "workload.team_size_weights", f"must be a non-empty list of numbers >= 0 with a positive sum, got {w}"
+            )
         org = self.organization
         if org.network == "from_files":
             if not org.path:
-                raise ConfigError("organization.path", "must name a folder of organisation files when "
-                                  "organization.network=from_files")
+                raise ConfigError(
+                    "organization.path", "must name a folder of organisation files when organization.network=from_files"
+                )
             from .organisations import load_organisation
 
-            data = load_organisation(org.path)   # bad files fail here, before anything runs
+            data = load_organisation(org.path)  # bad files fail here, before anything runs
             org.size = data.n
-            if data.leader_capacity is not None:   # organization.yaml names it: the data win
+            if data.leader_capacity is not None:  # organization.yaml names it: the data win
                 org.leader_capacity = data.leader_capacity
             if data.competence.shape[1] > self.people.domains:
-                raise ConfigError("people.domains", f"must be at least the {data.competence.shape[1]} "
-                                  f"competence domains in {org.path}, got {self.people.domains}")
+                raise ConfigError(
+                    "people.domains",
+                    f"must be at least the {data.competence.shape[1]} "
+                    f"competence domains in {org.path}, got {self.people.domains}",
+                )
         elif org.network != "complete" and org.degree >= org.size:
-            raise ConfigError("organization.degree", f"must be smaller than organization.size ({self.organization.size}), got {self.organization.degree}")
+            raise ConfigError(
+                "organization.degree",
+                f"must be smaller than organization.size ({self.organization.size}), got {self.organization.degree}",
+            )
         return self
 
 
@@ -231,8 +288,12 @@ def field_docs(cls=SimConfig, prefix: str = "") -> dict[str, dict]:
             continue
         factory = f.default_factory
         default = f.default if f.default is not dataclasses.MISSING else (factory() if callable(factory) else None)
-        out[key] = {"default": default, "range": f.metadata.get("range"),
-                    "choices": f.metadata.get("choices"), "doc": f.metadata.get("doc", "")}
+        out[key] = {
+            "default": default,
+            "range": f.metadata.get("range"),
+            "choices": f.metadata.get("choices"),
+            "doc": f.metadata.get("doc", ""),
+        }
     return out
 
 

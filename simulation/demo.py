@@ -29,8 +29,7 @@ SHOWN = {  # metric -> (label, unit)
 def _one(cfg, regime: str, seed: int) -> dict:
     from .runner import simulate
 
-    c = dataclasses.replace(cfg, seed=seed,
-                            coordination=dataclasses.replace(cfg.coordination, name=regime))
+    c = dataclasses.replace(cfg, seed=seed, coordination=dataclasses.replace(cfg.coordination, name=regime))
     return {"regime": regime, "seed": seed, **simulate(c, progress=False).metrics}
 
 
@@ -49,8 +48,7 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
 
     out = {}
     for regime, g in df.groupby("regime", sort=False):
-        out[regime] = {SHOWN[k][0]: f"{m:.3f} ± {(hi - lo) / 2:.3f}"
-                       for k in SHOWN for m, lo, hi in [mean_ci(g[k])]}
+        out[regime] = {SHOWN[k][0]: f"{m:.3f} ± {(hi - lo) / 2:.3f}" for k in SHOWN for m, lo, hi in [mean_ci(g[k])]}
     return pd.DataFrame(out)
 
 
@@ -72,15 +70,16 @@ def plot(df: pd.DataFrame, path: Path) -> None:
         ax.set_title(label)
         ax.set_ylabel(unit)
     n = df.seed.nunique()
-    fig.suptitle(f"Delegation, distributed and hybrid leadership at default settings "
-                 f"(mean and 95 % CI over {n} seeds)")
+    fig.suptitle(f"Delegation, distributed and hybrid leadership at default settings (mean and 95 % CI over {n} seeds)")
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="leadsim-demo", description=__doc__.splitlines()[0])
-    p.add_argument("--seeds", type=int, default=20, help="replicates per regime (default 20, docs/validation.md section 4)")
+    p.add_argument(
+        "--seeds", type=int, default=20, help="replicates per regime (default 20, docs/validation.md section 4)"
+    )
     p.add_argument("--jobs", type=int, default=-1, help="parallel processes (default: all cores)")
     p.add_argument("--out", default="outputs/demo", help="folder for the table and figure")
     p.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. organization=team")
@@ -88,6 +87,7 @@ def main(argv=None) -> None:
     if a.seeds < 2:
         p.error("--seeds: must be at least 2 (a confidence interval needs two replicates)")
     from .config import ConfigError
+
     try:
         df = run_demo(a.seeds, a.jobs, a.overrides)
     except ConfigError as exc:

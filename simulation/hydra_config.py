@@ -91,8 +91,10 @@ def as_config_error(exc: BaseException) -> ConfigError:
     m = re.search(r"Could not find '([\w/]+)/([^']+)'.*?Available options in '(\w+)':(.*)", str(exc), re.S)
     if m:
         options = m.group(4).split("Config search path")[0].split()
-        return ConfigError(m.group(1), f"unknown option {m.group(2)!r};{_did_you_mean(m.group(2), options)}"
-                                       f" allowed: {', '.join(options)}")
+        return ConfigError(
+            m.group(1),
+            f"unknown option {m.group(2)!r};{_did_you_mean(m.group(2), options)} allowed: {', '.join(options)}",
+        )
     m = re.search(r"Could not find '([^']+)'", text)
     if m:
         return ConfigError(m.group(1).split("/")[0], f"unknown option in {m.group(1)!r}")
@@ -241,8 +243,11 @@ def help_text() -> str:
             section = head
             lines.append(f"  {section}:")
         lines.append(f"    {key:<{kw}}  {_show(values[key]):<{vw}}  {_range(meta):<{rw}}  {meta['doc']}".rstrip())
-    lines += ["", "Bad values stop before anything is written (one line, exit code 2). "
-              "The model and every parameter: docs/ODD.md."]
+    lines += [
+        "",
+        "Bad values stop before anything is written (one line, exit code 2). "
+        "The model and every parameter: docs/ODD.md.",
+    ]
     return "\n".join(lines)
 
 

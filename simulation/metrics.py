@@ -16,14 +16,41 @@ from .online import Tally
 from .tasks import Event
 
 #: Metric names, in the order they are written.
-METRICS = ("throughput", "lead_time_mean", "lead_time_p90", "owner_wait_mean", "success_rate",
-           "role_ambiguity", "contested_share", "unowned_share", "conflict_rate",
-           "leader_utilization", "workload_gini", "role_fluidity", "engagement_mean",
-           "competence_gain", "competence_gain_gini", "trust_mean", "trust_leader_mean",
-           "wip_mean", "leader_queue_mean", "escalation_rate", "overload_share",
-           "contested_or_unowned_share", "lead_time_lower_bound", "owner_wait_lower_bound",
-           "open_age_mean", "rework_rate", "claims_per_task", "backlog_mean",
-           "tasks_arrived", "tasks_completed", "tasks_failed", "tasks_reopened", "tasks_open")
+METRICS = (
+    "throughput",
+    "lead_time_mean",
+    "lead_time_p90",
+    "owner_wait_mean",
+    "success_rate",
+    "role_ambiguity",
+    "contested_share",
+    "unowned_share",
+    "conflict_rate",
+    "leader_utilization",
+    "workload_gini",
+    "role_fluidity",
+    "engagement_mean",
+    "competence_gain",
+    "competence_gain_gini",
+    "trust_mean",
+    "trust_leader_mean",
+    "wip_mean",
+    "leader_queue_mean",
+    "escalation_rate",
+    "overload_share",
+    "contested_or_unowned_share",
+    "lead_time_lower_bound",
+    "owner_wait_lower_bound",
+    "open_age_mean",
+    "rework_rate",
+    "claims_per_task",
+    "backlog_mean",
+    "tasks_arrived",
+    "tasks_completed",
+    "tasks_failed",
+    "tasks_reopened",
+    "tasks_open",
+)
 
 
 def gini(x) -> float:
@@ -74,7 +101,7 @@ def metrics_from_events(model) -> dict[str, float]:
     completed = ev.first(Event.COMPLETED)
     failed = ev.first(Event.FAILED)
     started = ev.first(Event.STARTED)
-    cohort = arrival > warm                       # tasks that arrived after warm-up
+    cohort = arrival > warm  # tasks that arrived after warm-up
     n_cohort = max(int(cohort.sum()), 1)
 
     contested, unowned = ev.has(Event.CONTESTED), ev.has(Event.UNOWNED)
@@ -107,7 +134,7 @@ def metrics_from_events(model) -> dict[str, float]:
         "unowned_share": float(unowned[cohort].sum()) / n_cohort,
         "conflict_rate": float(conflicts[cohort].sum()) / n_cohort,
         "escalation_rate": float(escalated[cohort].sum()) / n_cohort,
-        "contested_or_unowned_share": float((contested | unowned)[cohort].sum()) / n_cohort,   # model 1's role_ambiguity
+        "contested_or_unowned_share": float((contested | unowned)[cohort].sum()) / n_cohort,  # model 1's role_ambiguity
         "lead_time_lower_bound": _mean(lead_lb),
         "owner_wait_lower_bound": _mean(wait_lb),
         "open_age_mean": _mean(age[is_open]),
@@ -119,7 +146,7 @@ def metrics_from_events(model) -> dict[str, float]:
         "tasks_reopened": len(reopened_task),
         "tasks_open": int(model.n_open),
     }
-    kept = compute_metrics(model)                 # the metrics of people's state are shared
+    kept = compute_metrics(model)  # the metrics of people's state are shared
     return {k: (v if k.startswith("tasks_") else float(v)) for k, v in {**kept, **out}.items()}
 
 
@@ -129,7 +156,7 @@ def compute_metrics(model) -> dict[str, float]:
     warm, steps = cfg.warmup, model.steps
     window = max(steps - warm, 1)
     open_ = model.open_tasks()
-    open_ = open_[T.arrival[open_] > warm]                 # open cohort tasks
+    open_ = open_[T.arrival[open_] > warm]  # open cohort tasks
     age = steps - T.arrival[open_]
     flags = {k: v + int(Tally.task_flags(T, open_)[k].sum()) for k, v in tally.flags.items()}
     n_cohort = max(int(model.n_cohort), 1)
@@ -164,10 +191,11 @@ def compute_metrics(model) -> dict[str, float]:
         "leader_queue_mean": s["leader_queue"] / n,
         "escalation_rate": flags["escalated"] / n_cohort,
         "overload_share": s["overload"] / n,
-        "contested_or_unowned_share": flags["either"] / n_cohort,   # model 1's role_ambiguity
+        "contested_or_unowned_share": flags["either"] / n_cohort,  # model 1's role_ambiguity
         "lead_time_lower_bound": _ratio(lead_sum + int(age.sum()), n_done + len(open_)),
-        "owner_wait_lower_bound": _ratio(tally.wait_sum + int((steps - T.arrival[never_started]).sum()),
-                                         tally.wait_n + len(never_started)),
+        "owner_wait_lower_bound": _ratio(
+            tally.wait_sum + int((steps - T.arrival[never_started]).sum()), tally.wait_n + len(never_started)
+        ),
         "open_age_mean": _ratio(int(age.sum()), len(open_)),
         "rework_rate": tally.reopened_cohort / n_cohort,
         "claims_per_task": (tally.claims + int(T.n_claims[open_].sum())) / n_cohort,

@@ -64,11 +64,22 @@ class LeadershipModel(Claims, Teams, Model):
         # from an organisation's files (docs/organisations.md).
         self.organisation = data = _load(org)
         graph_seed = int(rng.integers(2**31))
-        graph = _graph_of(data) if data else build_graph(org.network, n, org.degree, org.rewiring, org.team_size,
-                                                      seed=graph_seed)
+        graph = (
+            _graph_of(data)
+            if data
+            else build_graph(org.network, n, org.degree, org.rewiring, org.team_size, seed=graph_seed)
+        )
         self.grid = Network(graph, random=self.random)
-        self.trust = TrustNetwork(graph, cul.trust, cul.trust_spread, rng, cul, cfg.coordination.conflict_trust_loss,
-                                  initial=data.trust if data else None, need_out=cul.safety_effect > 0)
+        self.trust = TrustNetwork(
+            graph,
+            cul.trust,
+            cul.trust_spread,
+            rng,
+            cul,
+            cfg.coordination.conflict_trust_loss,
+            initial=data.trust if data else None,
+            need_out=cul.safety_effect > 0,
+        )
 
         # Per-person state, one row per worker (data, where given, replace the draws).
         self.competence = _clipped_normal(rng, ppl.competence, ppl.competence_spread, (n, d))
@@ -82,14 +93,18 @@ class LeadershipModel(Claims, Teams, Model):
         self.follow_load = np.zeros(n, dtype=np.int64)
         self.engagement = np.full(n, ppl.engagement)
         self.autonomy = np.full(n, 0.5)
-        self.leader_trust = make_store(_clipped_normal(rng, cul.trust, cul.trust_spread, n), cul,
-                                       cfg.coordination.conflict_trust_loss, running_total=False)
+        self.leader_trust = make_store(
+            _clipped_normal(rng, cul.trust, cul.trust_spread, n),
+            cul,
+            cfg.coordination.conflict_trust_loss,
+            running_total=False,
+        )
         self.blocked_until = np.zeros(n, dtype=np.int64)
         self.team = _teams(org, n, data)
         # Tallies after the warm-up, kept as things happen (nothing re-read from history).
-        self.led = np.zeros(n, dtype=np.int64)         # tasks led (starts)
-        self.followed = np.zeros(n, dtype=np.int64)    # tasks joined as a follower (starts)
-        self.busy = np.zeros(n, dtype=np.int64)        # task-steps worked, on attempts finished
+        self.led = np.zeros(n, dtype=np.int64)  # tasks led (starts)
+        self.followed = np.zeros(n, dtype=np.int64)  # tasks joined as a follower (starts)
+        self.busy = np.zeros(n, dtype=np.int64)  # task-steps worked, on attempts finished
 
         cells = list(self.grid.all_cells)
         self.workers = [Worker(self, i, cells[i]) for i in range(n)]
@@ -105,15 +120,15 @@ class LeadershipModel(Claims, Teams, Model):
         self._team_cdf = np.cumsum(weights) / weights.sum()
         keep_events = cfg.keeps_events()
         self.tasks = TaskTable(max_team=min(len(weights), n), recycle=not keep_events)
-        self.pool = np.zeros(0, dtype=np.int64)      # task ids waiting for a claim, by arrival
-        self.active = np.zeros(0, dtype=np.int64)    # task ids being worked on
-        self._starting: list = []                    # teams formed this step (Teams.begin_work)
+        self.pool = np.zeros(0, dtype=np.int64)  # task ids waiting for a claim, by arrival
+        self.active = np.zeros(0, dtype=np.int64)  # task ids being worked on
+        self._starting: list = []  # teams formed this step (Teams.begin_work)
         self.events = EventLog(enabled=keep_events)
         self.counts = np.zeros(len(Event), dtype=np.int64)
-        self.tally = Tally(cfg.warmup)      # task metrics kept as things happen (simulation/online.py)
-        self.n_cohort = 0                   # tasks that arrived after the warm-up
-        self.n_ambiguous = 0                # tasks contested or unowned so far (model 1's ambiguity)
-        self.n_lived = 0                    # tasks with a conflict or unowned so far (lived ambiguity)
+        self.tally = Tally(cfg.warmup)  # task metrics kept as things happen (simulation/online.py)
+        self.n_cohort = 0  # tasks that arrived after the warm-up
+        self.n_ambiguous = 0  # tasks contested or unowned so far (model 1's ambiguity)
+        self.n_lived = 0  # tasks with a conflict or unowned so far (lived ambiguity)
         self.regime = REGIMES[cfg.coordination.name](self)
         self.recorder = Recorder(self)
         self.running = True
@@ -130,7 +145,7 @@ class LeadershipModel(Claims, Teams, Model):
         self.begin_work()
         self.work()
         self.update_engagement()
-        self.trust.tick()             # forgetting: trust drifts back toward first impressions
+        self.trust.tick()  # forgetting: trust drifts back toward first impressions
         self.leader_trust.tick()
         self.recorder.record()
         if self.steps >= self.cfg.steps:
@@ -141,6 +156,7 @@ class LeadershipModel(Claims, Teams, Model):
         steps = range(self.steps, self.cfg.steps)
         if progress:
             from tqdm import tqdm
+
             steps = tqdm(steps, desc="steps", unit="step", leave=False)
         for _ in steps:
             self.step()
@@ -171,15 +187,18 @@ class LeadershipModel(Claims, Teams, Model):
             return
         n, d = self.cfg.organization.size, self.cfg.people.domains
         dom0 = rng.integers(0, d, k)
-        offset = rng.integers(1, max(d, 2), k)        # a second domain, different from the first
+        offset = rng.integers(1, max(d, 2), k)  # a second domain, different from the first
         cross = (rng.random(k) < w.cross_functional) & (d > 1)
         ids = self.tasks.add(
-            dom0=dom0, dom1=np.where(cross, (dom0 + offset) % d, -1),
+            dom0=dom0,
+            dom1=np.where(cross, (dom0 + offset) % d, -1),
             difficulty=_clipped_normal(rng, w.difficulty, w.difficulty_spread, k),
             effort=rng.exponential(w.effort, k),
             team_size=np.minimum(self._team_cdf.searchsorted(rng.random(k) * self._team_cdf[-1], side="right") + 1, n),
-            arrival=self.steps, entry=rng.integers(0, n, k))
-        if self.cfg.organization.clarity_acts == "before":   # drawn last: the rest of the stream is model 1's
+            arrival=self.steps,
+            entry=rng.integers(0, n, k),
+        )
+        if self.cfg.organization.clarity_acts == "before":  # drawn last: the rest of the stream is model 1's
             self.tasks.framed[ids] = rng.random(k) < self.cfg.organization.clarity
         self.log(ids, Event.ARRIVED, self.tasks.entry[ids])
         if self.steps > self.cfg.warmup:
@@ -213,10 +232,15 @@ class LeadershipModel(Claims, Teams, Model):
         c, cul = self.cfg.coordination, self.cfg.culture
         trust = float(self.leader_trust.values(person))
         if cul.trust_width == 0.0 and trust >= c.pushback_threshold:
-            return False            # model 1 asked nothing more of a trusting assignee
-        p = rules.pushback_probability(trust, c.pushback_threshold, cul.trust_width,
-                                       float(self.fit(person, task)), float(self.tasks.difficulty[task]))
-        if p == 0.0 or p == 1.0:    # sure either way: no random number (model 1's stream)
+            return False  # model 1 asked nothing more of a trusting assignee
+        p = rules.pushback_probability(
+            trust,
+            c.pushback_threshold,
+            cul.trust_width,
+            float(self.fit(person, task)),
+            float(self.tasks.difficulty[task]),
+        )
+        if p == 0.0 or p == 1.0:  # sure either way: no random number (model 1's stream)
             return p == 1.0
         return self.rng.random() < p
 
@@ -253,8 +277,11 @@ class LeadershipModel(Claims, Teams, Model):
         cul, ppl, T = self.cfg.culture, self.cfg.people, self.tasks
         success = self.rng.random(len(tasks)) < T.p_success[tasks]
         failure = ~success
-        reopened = failure & (self.rng.random(len(tasks)) < self.cfg.workload.rework) if self.cfg.workload.rework \
+        reopened = (
+            failure & (self.rng.random(len(tasks)) < self.cfg.workload.rework)
+            if self.cfg.workload.rework
             else np.zeros(len(tasks), dtype=bool)
+        )
         leads = T.lead[tasks]
         self.log(tasks[success], Event.COMPLETED, leads[success])
         self.log(tasks[failure & ~reopened], Event.FAILED, leads[failure & ~reopened])
@@ -269,7 +296,7 @@ class LeadershipModel(Claims, Teams, Model):
         np.add.at(self.free, flat, 1)
         T.end[tasks] = self.steps
         warm = self.cfg.warmup
-        if self.steps > warm:      # task-steps worked after the warm-up, by every member
+        if self.steps > warm:  # task-steps worked after the warm-up, by every member
             worked = self.steps - np.maximum(T.began[tasks], warm + 1) + 1
             np.add.at(self.busy, flat, worked[owner])
 
@@ -282,8 +309,9 @@ class LeadershipModel(Claims, Teams, Model):
         pair = np.concatenate((flat * d + T.dom0[worked_on], (flat * d + dom1)[two]))
         ok = success[pair_owner]
         # Practice builds competence; failures teach only where errors are tolerated.
-        self._competence.move(pair, np.where(ok, 1.0 - ppl.learning_rate,
-                                             1.0 - ppl.learning_rate * cul.error_tolerance), True)
+        self._competence.move(
+            pair, np.where(ok, 1.0 - ppl.learning_rate, 1.0 - ppl.learning_rate * cul.error_tolerance), True
+        )
         # The leader's view of each member moves toward the outcome.
         self._perceived.move(pair, 1.0 - self.cfg.coordination.perception_rate, ok)
         self.leader.learned(pair)
@@ -328,8 +356,9 @@ class LeadershipModel(Claims, Teams, Model):
     def open_tasks(self) -> np.ndarray:
         """Ids of every task not yet ended: waiting, in a backlog, or being worked on."""
         backlog = [t for q in self.leader.backlog.values() for t, _ in q]
-        return np.concatenate((np.asarray(self.leader.queue, dtype=np.int64), self.pool, self.active,
-                               np.asarray(backlog, dtype=np.int64)))
+        return np.concatenate(
+            (np.asarray(self.leader.queue, dtype=np.int64), self.pool, self.active, np.asarray(backlog, dtype=np.int64))
+        )
 
     @property
     def n_open(self) -> int:
@@ -341,6 +370,7 @@ class LeadershipModel(Claims, Teams, Model):
 
     def metrics(self) -> dict:
         from .metrics import compute_metrics
+
         return compute_metrics(self)
 
 
@@ -363,7 +393,7 @@ def _fill_from(data, competence: np.ndarray, capacity: np.ndarray, initiative: n
     """Values the files give replace the configured draws; the rest stay drawn."""
     given = data.competence
     if given.size:
-        block = competence[:, :given.shape[1]]
+        block = competence[:, : given.shape[1]]
         np.copyto(block, given, where=~np.isnan(given))
     np.copyto(capacity, data.capacity, where=data.capacity > 0)
     np.copyto(initiative, data.initiative, where=~np.isnan(data.initiative))

@@ -56,8 +56,17 @@ class TrustNetwork:
     rules need it, places (``out``: psychological safety) summed by person.
     """
 
-    def __init__(self, graph: nx.Graph, baseline: float, spread: float, rng: np.random.Generator,
-                 culture, conflict_loss: float, initial: dict | None = None, need_out: bool = False):
+    def __init__(
+        self,
+        graph: nx.Graph,
+        baseline: float,
+        spread: float,
+        rng: np.random.Generator,
+        culture,
+        conflict_loss: float,
+        initial: dict | None = None,
+        need_out: bool = False,
+    ):
         n = graph.number_of_nodes()
         self.n = n
         edges = np.asarray(graph.edges(), dtype=np.int64).reshape(-1, 2)
@@ -72,7 +81,7 @@ class TrustNetwork:
         self.keys = self.src * n + self.dst  # sorted: lookups by binary search
         self.rev = np.searchsorted(self.keys, self.dst * n + self.src)
         values = np.clip(rng.normal(baseline, spread, len(self.src)), 0.0, 1.0)
-        if initial:                          # first impressions given by data (a loaded organisation)
+        if initial:  # first impressions given by data (a loaded organisation)
             pairs = np.array(list(initial), dtype=np.int64).reshape(-1, 2)
             ids = self.edge_ids(pairs[:, 0], pairs[:, 1])
             given = np.array(list(initial.values()), dtype=float)

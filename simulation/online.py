@@ -19,11 +19,11 @@ class Tally:
 
     def __init__(self, warmup: int):
         self.warmup = warmup
-        self.flags = dict.fromkeys(self.FLAGS, 0)     # cohort tasks ended with each flag
-        self.conflicts = 0                            # conflicts over ended cohort tasks
-        self.claims = 0                               # claims on ended cohort tasks
+        self.flags = dict.fromkeys(self.FLAGS, 0)  # cohort tasks ended with each flag
+        self.conflicts = 0  # conflicts over ended cohort tasks
+        self.claims = 0  # claims on ended cohort tasks
         self.lead_hist = np.zeros(64, dtype=np.int64)  # completed cohort tasks by lead time
-        self.wait_sum = self.wait_n = 0               # first starts of cohort tasks
+        self.wait_sum = self.wait_n = 0  # first starts of cohort tasks
         self.completed_after = self.failed_after = 0  # attempts ended after the warm-up
         self.reopened_cohort = 0
 
@@ -44,8 +44,12 @@ class Tally:
         if len(done):
             lead = step - T.arrival[done]
             if lead.max() >= len(self.lead_hist):
-                self.lead_hist = np.concatenate((self.lead_hist, np.zeros(max(lead.max() + 1, 2 * len(self.lead_hist))
-                                                                          - len(self.lead_hist), dtype=np.int64)))
+                self.lead_hist = np.concatenate(
+                    (
+                        self.lead_hist,
+                        np.zeros(max(lead.max() + 1, 2 * len(self.lead_hist)) - len(self.lead_hist), dtype=np.int64),
+                    )
+                )
             self.lead_hist += np.bincount(lead, minlength=len(self.lead_hist))
         self.ended(T, tasks[(success | final_fail) & cohort])
 
@@ -58,8 +62,13 @@ class Tally:
     @staticmethod
     def task_flags(T, tasks: np.ndarray) -> dict[str, np.ndarray]:
         contested, unowned = T.contested[tasks], T.unowned[tasks]
-        return {"contested": contested, "unowned": unowned, "either": contested | unowned,
-                "lived": (T.n_conflicts[tasks] > 0) | unowned, "escalated": T.escalated[tasks]}
+        return {
+            "contested": contested,
+            "unowned": unowned,
+            "either": contested | unowned,
+            "lived": (T.n_conflicts[tasks] > 0) | unowned,
+            "escalated": T.escalated[tasks],
+        }
 
     def lead_time_stats(self) -> tuple[int, int, float]:
         """Count, sum and 90th percentile of completed cohort tasks' lead times, from
@@ -76,5 +85,5 @@ class Tally:
         cum = np.cumsum(hist)
         a = float(np.searchsorted(cum, below, side="right"))
         b = float(np.searchsorted(cum, min(below + 1, n - 1), side="right"))
-        diff = b - a              # NumPy's _lerp, term for term
+        diff = b - a  # NumPy's _lerp, term for term
         return n, total, (b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)

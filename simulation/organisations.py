@@ -32,8 +32,15 @@ PEOPLE, SKILLS, TIES, ORG = "people.csv", "skills.csv", "ties.csv", "organizatio
 COMPETENCE = "competence."
 KNOWN = ("id", "team", "manager", "capacity", "initiative")
 #: organization.yaml: key -> default. ``advice_kind`` ties say "source seeks advice from target".
-ORG_KEYS = {"leaders": [], "leader_capacity": None, "directed": True, "communication": None,
-            "org_chart_ties": False, "advice_kind": "advice", "advice_trust": 0.8}
+ORG_KEYS = {
+    "leaders": [],
+    "leader_capacity": None,
+    "directed": True,
+    "communication": None,
+    "org_chart_ties": False,
+    "advice_kind": "advice",
+    "advice_trust": 0.8,
+}
 SOURCED = ("competence", "capacity", "initiative", "trust", "team", "manager")
 
 
@@ -46,19 +53,19 @@ class Organisation:
 
     ids: list[str]
     n: int
-    edges: np.ndarray            # (m, 2) int64, undirected, i < j, unique
-    trust: dict                  # (i, j) -> how much i trusts j, only where the data say
-    team: np.ndarray             # int64, -1 unknown
+    edges: np.ndarray  # (m, 2) int64, undirected, i < j, unique
+    trust: dict  # (i, j) -> how much i trusts j, only where the data say
+    team: np.ndarray  # int64, -1 unknown
     team_names: list[str]
-    manager: np.ndarray          # int64 index of the manager, -1 none
-    competence: np.ndarray       # (n, d_data), NaN missing
+    manager: np.ndarray  # int64 index of the manager, -1 none
+    competence: np.ndarray  # (n, d_data), NaN missing
     domains: list[str]
-    capacity: np.ndarray         # int64, -1 missing
-    initiative: np.ndarray       # float, NaN missing
+    capacity: np.ndarray  # int64, -1 missing
+    initiative: np.ndarray  # float, NaN missing
     leaders: list[int]
     leader_capacity: int | None
-    attributes: pd.DataFrame     # the other columns of people.csv, indexed by id
-    sources: dict                # SOURCED item -> "data" | "config"
+    attributes: pd.DataFrame  # the other columns of people.csv, indexed by id
+    sources: dict  # SOURCED item -> "data" | "config"
     ties: pd.DataFrame = field(repr=False, default=None)  # every tie read: source, target, kind, trust
 
 
@@ -77,8 +84,7 @@ def load_organisation(path: str | os.PathLike) -> Organisation:
     if not folder.is_dir():
         _fail(f"{str(path)!r} is not a folder; give the folder that holds people.csv and ties.csv")
     folder = folder.resolve()
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                         for p in folder.iterdir() if p.is_file()))
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir() if p.is_file()))
     key = (str(folder), stamp)
     if key not in _cache:
         if len(_cache) > 32:
@@ -88,6 +94,7 @@ def load_organisation(path: str | os.PathLike) -> Organisation:
 
 
 # --- reading text ---------------------------------------------------------------------
+
 
 def _text(path: Path) -> str:
     data = path.read_bytes()
@@ -149,6 +156,7 @@ def _person(index, fname, line, col, text):
 
 # --- the folder -----------------------------------------------------------------------
 
+
 def _load(folder: Path) -> Organisation:
     if not (folder / PEOPLE).is_file():
         _fail(f"{PEOPLE} not found in {folder.name!r}; it is required (one row per person, column 'id')")
@@ -194,7 +202,7 @@ def _load(folder: Path) -> Organisation:
                     out[i] = x
             sources[col] = "data" if ((out >= 0) if integer else ~np.isnan(out)).any() else "config"
 
-    domains = [h[len(COMPETENCE):] for h in header if h.startswith(COMPETENCE)]
+    domains = [h[len(COMPETENCE) :] for h in header if h.startswith(COMPETENCE)]
     if any(not d for d in domains):
         _fail(f"{PEOPLE} line 1: a competence column needs a domain name, e.g. competence.sales")
     comp = np.full((n, len(domains)), np.nan)
@@ -215,14 +223,27 @@ def _load(folder: Path) -> Organisation:
             _fail(f"{ORG}, key leaders: unknown id {pid!r} (not an id in {PEOPLE})")
         leaders.append(index[pid])
     other = [h for h in header if h not in KNOWN and not h.startswith(COMPETENCE)]
-    attributes = pd.DataFrame({h: _column([r[h] for _, r in rows]) for h in other},
-                              index=pd.Index(ids, name="id"))
+    attributes = pd.DataFrame({h: _column([r[h] for _, r in rows]) for h in other}, index=pd.Index(ids, name="id"))
     for a in (edges, team, manager, comp, capacity, initiative):
         a.flags.writeable = False
-    return Organisation(ids=ids, n=n, edges=edges, trust=trust, team=team, team_names=team_names,
-                        manager=manager, competence=comp, domains=domains, capacity=capacity,
-                        initiative=initiative, leaders=leaders, leader_capacity=spec["leader_capacity"],
-                        attributes=attributes, sources=sources, ties=ties)
+    return Organisation(
+        ids=ids,
+        n=n,
+        edges=edges,
+        trust=trust,
+        team=team,
+        team_names=team_names,
+        manager=manager,
+        competence=comp,
+        domains=domains,
+        capacity=capacity,
+        initiative=initiative,
+        leaders=leaders,
+        leader_capacity=spec["leader_capacity"],
+        attributes=attributes,
+        sources=sources,
+        ties=ties,
+    )
 
 
 def _column(values: list[str]) -> pd.Series:
@@ -241,9 +262,11 @@ def _check_no_cycle(manager: np.ndarray, ids: list[str], rows) -> None:
             path.append(i)
             i = manager[i]
         if i >= 0 and state[i] == 1:
-            loop = [*path[path.index(i):], i]
-            _fail(f"{PEOPLE} line {rows[i][0]}, column manager: the org chart has a cycle: "
-                  + " -> ".join(ids[j] for j in loop))
+            loop = [*path[path.index(i) :], i]
+            _fail(
+                f"{PEOPLE} line {rows[i][0]}, column manager: the org chart has a cycle: "
+                + " -> ".join(ids[j] for j in loop)
+            )
         state[path] = 2
 
 
@@ -258,11 +281,15 @@ def _skills(path: Path, index: dict, comp: np.ndarray, domains: list[str]):
         x = _number(SKILLS, line, "competence", r["competence"], 0, 1)
         key = (i, r["domain"])
         if key in extra:
-            _fail(f"{SKILLS} line {line}: competence of {r['id']!r} in {r['domain']!r} given twice "
-                  f"(first on line {extra[key][1]})")
+            _fail(
+                f"{SKILLS} line {line}: competence of {r['id']!r} in {r['domain']!r} given twice "
+                f"(first on line {extra[key][1]})"
+            )
         if r["domain"] in domains[: comp.shape[1]] and not np.isnan(comp[i, domains.index(r["domain"])]):
-            _fail(f"{SKILLS} line {line}: competence of {r['id']!r} in {r['domain']!r} is also in {PEOPLE}; "
-                  "give it in one file")
+            _fail(
+                f"{SKILLS} line {line}: competence of {r['id']!r} in {r['domain']!r} is also in {PEOPLE}; "
+                "give it in one file"
+            )
         extra[key] = (x, line)
         if r["domain"] not in domains:
             domains.append(r["domain"])
@@ -315,13 +342,16 @@ def _org_yaml(path: Path) -> dict:
 
 # --- ties -----------------------------------------------------------------------------
 
+
 def _read_ties(folder: Path, index: dict, spec: dict) -> pd.DataFrame:
     """Every tie as a row (source, target, kind, trust, directed), by person index."""
     graphml = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".graphml")
     has_csv = (folder / TIES).is_file()
     if (has_csv and graphml) or len(graphml) > 1:
-        _fail(f"give the ties in one file, {TIES} or one .graphml file; found "
-              + ", ".join(([TIES] if has_csv else []) + [p.name for p in graphml]))
+        _fail(
+            f"give the ties in one file, {TIES} or one .graphml file; found "
+            + ", ".join(([TIES] if has_csv else []) + [p.name for p in graphml])
+        )
     if not has_csv and not graphml:
         _fail(f"no ties: {TIES} (source,target[,trust][,kind]) or a .graphml file is required")
     rows = _graphml(graphml[0], index) if graphml else _ties_csv(folder / TIES, index, spec["directed"])
@@ -330,14 +360,18 @@ def _read_ties(folder: Path, index: dict, spec: dict) -> pd.DataFrame:
     if seen.any():
         r = ties[seen].iloc[0]
         name = graphml[0].name if graphml else TIES
-        _fail(f"{name} line {r.line}: tie {_ids(index)[r.source]!r} -> {_ids(index)[r.target]!r} "
-              f"of kind {r.kind!r} is given twice")
+        _fail(
+            f"{name} line {r.line}: tie {_ids(index)[r.source]!r} -> {_ids(index)[r.target]!r} "
+            f"of kind {r.kind!r} is given twice"
+        )
     comm = spec["communication"]
     if comm is not None:
         missing = [k for k in comm if k not in set(ties.kind)]
         if missing:
-            _fail(f"{ORG}, key communication: no ties of kind {missing[0]!r}; kinds in the ties: "
-                  + ", ".join(sorted(set(ties.kind))))
+            _fail(
+                f"{ORG}, key communication: no ties of kind {missing[0]!r}; kinds in the ties: "
+                + ", ".join(sorted(set(ties.kind)))
+            )
     return ties.drop(columns="line")
 
 
@@ -401,8 +435,9 @@ def _network(ties: pd.DataFrame, manager: np.ndarray, spec: dict, n: int):
     for a, b in zip(advice.source.tolist(), advice.target.tolist()):
         trust[(a, b)] = float(spec["advice_trust"])
     explicit = ties[ties.trust.notna()]
-    for a, b, t, d in zip(explicit.source.tolist(), explicit.target.tolist(), explicit.trust.tolist(),
-                          explicit.directed.tolist()):
+    for a, b, t, d in zip(
+        explicit.source.tolist(), explicit.target.tolist(), explicit.trust.tolist(), explicit.directed.tolist()
+    ):
         trust[(a, b)] = float(t)
         if not d:
             trust[(b, a)] = float(t)

@@ -62,7 +62,7 @@ class Ranking:
         self.priority[people] = np.arange(len(people))
         room = np.zeros(len(free), dtype=np.int64)
         room[people] = free[people]
-        self.room_array = room                    # brought up to date when a ranking is built
+        self.room_array = room  # brought up to date when a ranking is built
         # Read one entry at a time, and often only a few (a facilitating leader settles
         # contests among a handful of claimants): Python values, converted on first read.
         self.room: _Lazy | list[int] = _Lazy(room)
@@ -70,10 +70,10 @@ class Ranking:
         self.taken: list[int] = []
         self.total_room = int(room.sum())
         self.window = window
-        self.lowered: set[int] = set()            # people whose view fell this step
-        self.kinds: dict[tuple, list] = {}        # kind -> [ids, scores, first, bound, width]
-        self.demand: dict[tuple, int] = {}        # kind -> people the step's decisions may need
-        self.anyone_top: dict[tuple, list] = {}   # kind -> best of everyone, room or not
+        self.lowered: set[int] = set()  # people whose view fell this step
+        self.kinds: dict[tuple, list] = {}  # kind -> [ids, scores, first, bound, width]
+        self.demand: dict[tuple, int] = {}  # kind -> people the step's decisions may need
+        self.anyone_top: dict[tuple, list] = {}  # kind -> best of everyone, room or not
 
     def anyone(self) -> bool:
         return self.total_room > 0
@@ -94,7 +94,7 @@ class Ranking:
         """The leader's view of ``person`` fell (rankings keep the old score as a bound)."""
         self.lowered.add(person)
         for kind in [k for k, top in self.anyone_top.items() if person in top]:
-            del self.anyone_top[kind]         # only rankings the person was in are stale
+            del self.anyone_top[kind]  # only rankings the person was in are stale
 
     def score(self, person: int, kind: tuple) -> float:
         p = self.perceived
@@ -111,20 +111,20 @@ class Ranking:
         n, k = len(people), len(kinds)
         if n > width:
             cut = np.partition(s, n - width, axis=1)[:, n - width]
-            top = s >= cut[:, None]                      # ties at the cut all come in
+            top = s >= cut[:, None]  # ties at the cut all come in
             bounds = np.where(top, -np.inf, s).max(axis=1).tolist()
         else:
             top, bounds = np.ones(s.shape, dtype=bool), [-np.inf] * k
         m = min(n, width)
         # Columns are in priority order, so a stable sort by score breaks ties by priority.
-        flat = top.ravel().nonzero()[0]                  # row by row
-        if len(flat) == k * m:                           # as a rule, m per row: sort rows at once
+        flat = top.ravel().nonzero()[0]  # row by row
+        if len(flat) == k * m:  # as a rule, m per row: sort rows at once
             order = np.argsort(-s.ravel()[flat].reshape(k, m), axis=1, kind="stable").ravel()
             order += np.arange(0, k * m, m).repeat(m)
             pos = flat[order]
             ids = people[pos % n].reshape(k, m).tolist()
             scores = s.ravel()[pos].reshape(k, m).tolist()
-        else:                                            # ties at some cut: rows differ in length
+        else:  # ties at some cut: rows differ in length
             rows, cols = np.divmod(flat, n)
             score = s.ravel()[flat]
             order = np.lexsort((-score, rows))
@@ -139,7 +139,7 @@ class Ranking:
         """The step's first rankings: every kind its queue asks for, of everyone
         available at the step's start (views and room only fall, so who has since lost
         room is skipped on the walk), wide enough for the step's decisions as a rule."""
-        if isinstance(self.room, _Lazy):         # rankings are walked: read everyone once
+        if isinstance(self.room, _Lazy):  # rankings are walked: read everyone once
             room = self.room_array.tolist()
             for person, left in self.room.items():
                 room[person] = left
@@ -154,7 +154,7 @@ class Ranking:
         if self.taken:
             np.subtract.at(self.room_array, self.taken, 1)
             self.taken = []
-        people = self._drawn[self.room_array[self._drawn] > 0]     # in priority order
+        people = self._drawn[self.room_array[self._drawn] > 0]  # in priority order
         self._rank([kind], width, people, self.perceived[people])
         return self.kinds[kind]
 
@@ -174,14 +174,14 @@ class Ranking:
         """The (up to) ``k`` people with room the leader rates best for a task of
         ``kind`` (its domain, or its two domains in increasing order), best first."""
         if kind not in self.kinds:
-            self.demand.setdefault(kind, 0)       # a kind the queue's head did not announce
+            self.demand.setdefault(kind, 0)  # a kind the queue's head did not announce
             self._first_rankings()
         entry = self.kinds[kind]
         room = self.room
         while True:
             ids, _scores, i, bound, width = entry
             n = len(ids)
-            while i < n and room[ids[i]] == 0:   # nobody before has room: skip for good
+            while i < n and room[ids[i]] == 0:  # nobody before has room: skip for good
                 i += 1
             entry[2] = i
             # The first k with room, unless a view among them fell since the ranking was built.
@@ -197,14 +197,14 @@ class Ranking:
                 team, complete = self._walk(entry, kind, k)
                 if complete or bound == -np.inf or (len(team) == k and self.score(team[-1], kind) > bound):
                     return team
-            entry = self._widen(kind, width * 4)   # ran off the ranking
+            entry = self._widen(kind, width * 4)  # ran off the ranking
 
     def _walk(self, entry: list, kind: tuple, k: int) -> tuple[list[int], bool]:
         """Best ``k`` by current views, walking the ranking whose stored scores are
         upper bounds; ``complete`` when the next stored score cannot beat the k-th."""
         ids, scores, i = entry[0], entry[1], entry[2]
         room, prio, lowered = self.room, self.prio, self.lowered
-        found: list[tuple] = []                  # (-score, priority, person), best first
+        found: list[tuple] = []  # (-score, priority, person), best first
         while i < len(ids):
             person = ids[i]
             if len(found) == k and (-scores[i], prio[person]) > found[-1][:2]:

@@ -90,7 +90,7 @@ class Distributed(Coordination):
         k, ties = m.trust.out_ties(entries)
         group = np.concatenate((np.arange(len(tasks)), k))
         cand = np.concatenate((entries, m.trust.dst[ties]))
-        order = np.lexsort((m.rng.random(len(cand)), -m.fit(cand, tasks[group]), group))   # equals: at random
+        order = np.lexsort((m.rng.random(len(cand)), -m.fit(cand, tasks[group]), group))  # equals: at random
         best = first_in_group(group[order])
         return cand[order][best]
 
@@ -115,7 +115,7 @@ class Distributed(Coordination):
         if len(multi):
             m.mark_ambiguous(pool[multi], Event.CONTESTED)
             after = m.cfg.organization.clarity_acts == "after"
-            if after:      # model 1: a shared rule settles a contest with probability clarity
+            if after:  # model 1: a shared rule settles a contest with probability clarity
                 settled = m.rng.random(len(multi)) < m.cfg.organization.clarity
             in_multi = n_granted[group] > 1
             g, p = group[in_multi], person[in_multi]
@@ -131,7 +131,7 @@ class Distributed(Coordination):
                 owner[unsettled] = -1
                 bounds = g.searchsorted(np.concatenate((unsettled, unsettled + 1))).tolist()
                 n = len(unsettled)
-                groups = [p[bounds[j]:bounds[j + n]] for j in range(n)]
+                groups = [p[bounds[j] : bounds[j + n]] for j in range(n)]
                 leaves[unsettled] = self.unsettled(pool[unsettled], groups)
         has_owner = (owner >= 0).nonzero()[0]
         if len(has_owner):
@@ -169,7 +169,7 @@ class Distributed(Coordination):
         baseline)."""
         m = self.model
         c, cul = m.cfg.coordination, m.cfg.culture
-        to = p[best][np.cumsum(best) - 1]                 # each claimant's best claimant
+        to = p[best][np.cumsum(best) - 1]  # each claimant's best claimant
         other = ~best
         t = m.trust.get(p[other], to[other])
         t = np.where(np.isnan(t), cul.trust, t)

@@ -20,7 +20,7 @@ def smooth_step(x, threshold: float, width: float):
     """Probability that rises with ``x`` around ``threshold``: a logistic that goes from
     12 % to 88 % over a range of ``width``. ``width = 0`` is a hard threshold (1 where
     ``x >= threshold``, else 0), model 1's rule, and its limit as the width shrinks."""
-    if isinstance(x, float):       # one person's question (the leader's decisions): no arrays
+    if isinstance(x, float):  # one person's question (the leader's decisions): no arrays
         if width <= 0.0:
             return 1.0 if x >= threshold else 0.0
         return 1.0 / (1.0 + math.exp(-min(max((x - threshold) / (width * _SCALE_PER_WIDTH), -60.0), 60.0)))
@@ -31,8 +31,18 @@ def smooth_step(x, threshold: float, width: float):
     return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
 
 
-def claim_propensity(claim_rate: float, initiative, fit, spare, engagement, *, safety=None,
-                     safety_effect: float = 0.0, seen_by=1, diffusion: float = 0.0):
+def claim_propensity(
+    claim_rate: float,
+    initiative,
+    fit,
+    spare,
+    engagement,
+    *,
+    safety=None,
+    safety_effect: float = 0.0,
+    seen_by=1,
+    diffusion: float = 0.0,
+):
     """Per-step probability that a person claims a task they can see.
 
     Rises with initiative, their fit for the task (own competence), spare capacity and

@@ -49,7 +49,7 @@ def simulate(cfg: SimConfig, progress: bool | None = None) -> RunResult:
 
     if model.events.enabled:
         roles, role_metrics = analyse(model)
-    else:      # the roles need every attempt's team, which only the event log keeps
+    else:  # the roles need every attempt's team, which only the event log keeps
         roles, role_metrics = None, dict.fromkeys(ROLE_METRICS, float("nan"))
     return RunResult({**model.metrics(), **role_metrics}, model.timeseries, cfg, model, roles)
 

@@ -15,20 +15,20 @@ import pandas as pd
 class Event(IntEnum):
     """Every task state change, recorded once (see docs/ODD.md, section 7.9)."""
 
-    ARRIVED = 0     # person: the colleague who received the request
-    CLAIMED = 1     # person: a claimant (pool regimes)
-    REFUSED = 2     # person: a claimant whose claim colleagues did not grant
-    GRANTED = 3     # person: a claimant whose claim was granted
-    CONTESTED = 4   # several granted claims on one task in one step
-    CONFLICT = 5    # a contest nobody settled, or an assignment pushed back (person: assignee)
-    UNOWNED = 6     # nobody took the task within the patience limit
-    ESCALATED = 7   # handed to the formal leader (hybrid)
-    ASSIGNED = 8    # person: whom the leader chose to lead the task
-    STARTED = 9     # person: the accepted owner (lead); work begins
-    JOINED = 10     # person: a follower joining the team
+    ARRIVED = 0  # person: the colleague who received the request
+    CLAIMED = 1  # person: a claimant (pool regimes)
+    REFUSED = 2  # person: a claimant whose claim colleagues did not grant
+    GRANTED = 3  # person: a claimant whose claim was granted
+    CONTESTED = 4  # several granted claims on one task in one step
+    CONFLICT = 5  # a contest nobody settled, or an assignment pushed back (person: assignee)
+    UNOWNED = 6  # nobody took the task within the patience limit
+    ESCALATED = 7  # handed to the formal leader (hybrid)
+    ASSIGNED = 8  # person: whom the leader chose to lead the task
+    STARTED = 9  # person: the accepted owner (lead); work begins
+    JOINED = 10  # person: a follower joining the team
     COMPLETED = 11  # finished successfully
-    FAILED = 12     # finished unsuccessfully, for good
-    REOPENED = 13   # an attempt failed and the task came back for rework (person: its lead)
+    FAILED = 12  # finished unsuccessfully, for good
+    REOPENED = 13  # an attempt failed and the task came back for rework (person: its lead)
     BACKLOGGED = 14  # person: a busy assignee in whose backlog the leader's task waits
 
 
@@ -72,22 +72,24 @@ class TaskTable:
     members: np.ndarray
 
     FLOATS = ("difficulty", "effort", "remaining", "rate", "p_success")
-    INTS = ("dom0", "dom1", "team_size", "arrival", "entry", "lead", "start", "end", "began", "ready",
-            "responsible")
+    INTS = ("dom0", "dom1", "team_size", "arrival", "entry", "lead", "start", "end", "began", "ready", "responsible")
     DERIVED = ("dom1_or_0",)
     FLAGS = ("via_leader", "contested", "unowned", "escalated", "framed")
     COUNTS = ("n_claims", "n_conflicts")
 
     def __init__(self, max_team: int, capacity: int = 256, recycle: bool = False):
-        self.n = 0                   # rows ever used (task ids are below it)
+        self.n = 0  # rows ever used (task ids are below it)
         self.max_team = max_team
-        self.recycle = recycle       # reuse the rows of tasks that ended (no event log to refer to them)
+        self.recycle = recycle  # reuse the rows of tasks that ended (no event log to refer to them)
         self._free: list[np.ndarray] = []
         self._alloc(capacity)
 
     def _alloc(self, cap: int) -> None:
-        old = {k: getattr(self, k) for k in (*self.FLOATS, *self.INTS, *self.DERIVED, *self.FLAGS, *self.COUNTS,
-                                             "members") if hasattr(self, k)}
+        old = {
+            k: getattr(self, k)
+            for k in (*self.FLOATS, *self.INTS, *self.DERIVED, *self.FLAGS, *self.COUNTS, "members")
+            if hasattr(self, k)
+        }
         for k in self.FLOATS:
             setattr(self, k, np.zeros(cap))
         for k in (*self.INTS, *self.DERIVED):
@@ -167,14 +169,14 @@ class EventLog:
     COMPACT = 4096
 
     def __init__(self, enabled: bool = True):
-        self.enabled = enabled       # off: nothing is kept (metrics are kept as things happen)
+        self.enabled = enabled  # off: nothing is kept (metrics are kept as things happen)
         self._chunks: list[np.ndarray] = []
         self._n = 0
         self._reset()
 
     def _reset(self) -> None:
         self._pending = 0
-        self._is_batch: list[bool] = []     # per piece, in logging order: a batch, or a run of singles
+        self._is_batch: list[bool] = []  # per piece, in logging order: a batch, or a run of singles
         self._runs: list[list[tuple]] = []  # runs of single rows (step, task, event, person)
         self._open: list[tuple] | None = None
         # batches: step, event, size, tasks, and persons (an array, or one person for all)
@@ -236,7 +238,7 @@ class EventLog:
         size = np.empty(len(is_batch), dtype=np.int64)
         size[is_batch] = self._size
         size[~is_batch] = [len(run) for run in self._runs]
-        cols = np.empty((4, int(size.sum())), dtype=np.int64)     # step, task, event, person
+        cols = np.empty((4, int(size.sum())), dtype=np.int64)  # step, task, event, person
         in_batch = is_batch.repeat(size)
         at_batch = slice(None) if not self._runs else in_batch.nonzero()[0]
         if self._runs:
@@ -247,7 +249,7 @@ class EventLog:
             cols[0, at_batch] = np.array(self._step).repeat(n)
             cols[1, at_batch] = np.concatenate(self._tasks)
             cols[2, at_batch] = np.array(self._event).repeat(n)
-            person = np.array(self._person).repeat(n)            # one person for all, or 0
+            person = np.array(self._person).repeat(n)  # one person for all, or 0
             if self._persons:
                 person[np.array(self._has_persons).repeat(n)] = np.concatenate(self._persons)
             cols[3, at_batch] = person

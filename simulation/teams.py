@@ -34,16 +34,24 @@ class Formed:
     def join(cls, parts: list[Formed]) -> Formed:
         """One record of several, owners shifted to index the joined task list."""
         offsets = np.cumsum([0] + [len(p.tasks) for p in parts[:-1]])
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("tasks", "flat")),
-                   np.concatenate([p.owner + o for p, o in zip(parts, offsets)]),
-                   *(np.concatenate([getattr(p, f) for p in parts]) for f in ("place", "leads", "fol", "via_leader")))
+        return cls(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in ("tasks", "flat")),
+            np.concatenate([p.owner + o for p, o in zip(parts, offsets)]),
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in ("place", "leads", "fol", "via_leader")),
+        )
 
 
 class Teams:
     """``start`` and its helpers; state lives on the model (``self``)."""
 
-    def start(self, tasks: np.ndarray, leads: np.ndarray | None, via_leader: bool, self_chosen: bool | np.ndarray,
-              teams: list[list[int]] | None = None) -> np.ndarray:
+    def start(
+        self,
+        tasks: np.ndarray,
+        leads: np.ndarray | None,
+        via_leader: bool,
+        self_chosen: bool | np.ndarray,
+        teams: list[list[int]] | None = None,
+    ) -> np.ndarray:
         """Give ``tasks`` their ``leads`` and teams, who take up capacity at once;
         work begins with :meth:`begin_work` at the end of the step's coordination.
 
@@ -55,8 +63,11 @@ class Teams:
         says, for all tasks or per task, whether the lead chose the work (autonomy).
         """
         tasks = np.asarray(tasks, dtype=np.int64)
-        self_chosen = (np.full(len(tasks), self_chosen) if isinstance(self_chosen, (bool, np.bool_))
-                       else np.asarray(self_chosen, dtype=bool))
+        self_chosen = (
+            np.full(len(tasks), self_chosen)
+            if isinstance(self_chosen, (bool, np.bool_))
+            else np.asarray(self_chosen, dtype=bool)
+        )
         volunteered = teams is None
         if volunteered:
             started, teams = self._volunteer_teams(tasks, np.asarray(leads, dtype=np.int64))
@@ -83,10 +94,10 @@ class Teams:
             self.log(fol_task, Event.JOINED, fol)
         # Autonomy: leads who claimed, and followers who volunteered, chose their work.
         if (self_chosen == volunteered).all():
-            chose = volunteered                   # everyone alike (claimed and volunteered)
+            chose = volunteered  # everyone alike (claimed and volunteered)
         else:
             chose = np.empty(len(flat), dtype=bool)
-            chose[:len(leads)], chose[len(leads):] = self_chosen, volunteered
+            chose[: len(leads)], chose[len(leads) :] = self_chosen, volunteered
         self._autonomy.move(np.concatenate((leads, fol)), 0.8, chose)
         self._starting.append(Formed(tasks, flat, owner, place, leads, fol, np.full(len(tasks), via_leader)))
         return started
@@ -101,9 +112,9 @@ class Teams:
         f = parts[0] if len(parts) == 1 else Formed.join(parts)
         tasks, flat, owner, place, leads, fol = f.tasks, f.flat, f.owner, f.place, f.leads, f.fol
         T = self.tasks
-        T.members[tasks[owner], place] = flat            # rows of tasks never started are all -1
+        T.members[tasks[owner], place] = flat  # rows of tasks never started are all -1
         T.lead[tasks], T.began[tasks], T.via_leader[tasks] = leads, self.steps, f.via_leader
-        first = T.start[tasks] < 0                          # the first attempt of each task
+        first = T.start[tasks] < 0  # the first attempt of each task
         if first.any():
             self.tally.first_starts(T, tasks[first], self.steps)
             T.start[tasks[first]] = self.steps
@@ -124,7 +135,7 @@ class Teams:
         size = self.tasks.team_size[tasks]
         followers, candidates = self._recruits(tasks, leads, size)
         people = np.concatenate((leads, candidates))
-        free = dict(zip(people.tolist(), self.free[people].tolist()))   # room left, for those concerned
+        free = dict(zip(people.tolist(), self.free[people].tolist()))  # room left, for those concerned
         held_up = (self.blocked_until[leads] > self.steps).tolist()
         started = np.zeros(len(tasks), dtype=bool)
         teams = []
@@ -153,8 +164,11 @@ class Teams:
         idx = need.nonzero()[0]
         k, ties = self.trust.out_ties(leads[idx])
         cand = self.trust.dst[ties]
-        willing = rules.follow_probability(self.trust.values(self.trust.rev[ties]),
-                                           self.cfg.coordination.follow_threshold, self.cfg.culture.trust_width)
+        willing = rules.follow_probability(
+            self.trust.values(self.trust.rev[ties]),
+            self.cfg.coordination.follow_threshold,
+            self.cfg.culture.trust_width,
+        )
         ok = self.is_available(cand) & self.chance(willing)
         k, cand = k[ok], cand[ok]
         # Most competent first; equals in random order (never by index).
@@ -162,7 +176,7 @@ class Teams:
         ranked = cand[order].tolist()
         bounds = k[order].searchsorted(np.arange(len(idx) + 1)).tolist()
         for j, i in enumerate(idx.tolist()):
-            out[i] = ranked[bounds[j]:bounds[j + 1]]
+            out[i] = ranked[bounds[j] : bounds[j + 1]]
         return out, cand
 
     def _set_rates(self, tasks, flat, owner, size) -> None:
@@ -171,9 +185,9 @@ class Teams:
         t = tasks[owner]
         c0, c1 = self.competence[flat, T.dom0[t]], self.competence[flat, T.dom1_or_0[t]]
         speed = (0.5 + 0.5 * (c0 + c1)) * (0.5 + 0.5 * self.engagement[flat])
-        if len(flat) == len(tasks):           # teams of one: each member is the team
+        if len(flat) == len(tasks):  # teams of one: each member is the team
             best0, best1 = c0, c1
-        else:                                 # the team's speeds add up; its best member counts
+        else:  # the team's speeds add up; its best member counts
             speed = np.bincount(owner, speed, len(tasks))
             best0 = np.full(len(tasks), -np.inf)
             best1 = np.full(len(tasks), -np.inf)

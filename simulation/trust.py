@@ -36,12 +36,22 @@ class _Groups:
 class EvidenceTrust:
     """Trust as ageing evidence (model 2). ``values(idx)`` is trust now."""
 
-    def __init__(self, prior: np.ndarray, *, feedback: float, loss_ratio: float, error_tolerance: float,
-                 conflict_loss: float, prior_weight: float, forgetting: float,
-                 groups: dict[str, np.ndarray] | None = None, size: int = 0):
+    def __init__(
+        self,
+        prior: np.ndarray,
+        *,
+        feedback: float,
+        loss_ratio: float,
+        error_tolerance: float,
+        conflict_loss: float,
+        prior_weight: float,
+        forgetting: float,
+        groups: dict[str, np.ndarray] | None = None,
+        size: int = 0,
+    ):
         self.prior = np.asarray(prior, dtype=float)
-        self.dev = np.zeros_like(self.prior)          # (trust - prior) / g
-        self.evidence = np.zeros_like(self.prior)     # amount of evidence / g
+        self.dev = np.zeros_like(self.prior)  # (trust - prior) / g
+        self.evidence = np.zeros_like(self.prior)  # amount of evidence / g
         self.g = 1.0
         self.keep = 1.0 - forgetting
         self.weight = prior_weight
@@ -64,7 +74,9 @@ class EvidenceTrust:
         return self.prior + self.g * self.dev
 
     def group_mean(self, group: str, people) -> np.ndarray:
-        return (self.prior_sums[group][people] + self.g * self.dev_sums[group][people]) / self.groups.count[group][people]
+        return (self.prior_sums[group][people] + self.g * self.dev_sums[group][people]) / self.groups.count[group][
+            people
+        ]
 
     def total(self) -> float:
         return self.prior_total + self.g * self.dev_total
@@ -89,7 +101,7 @@ class EvidenceTrust:
             idx, good, bad = idx[real], np.asarray(good)[real], np.asarray(bad)[real]
         if len(idx) == 0:
             return
-        if not distinct(idx):        # several outcomes on one entry: beta evidence adds up
+        if not distinct(idx):  # several outcomes on one entry: beta evidence adds up
             idx, inv = np.unique(idx, return_inverse=True)
             good, bad = np.bincount(inv, good, len(idx)), np.bincount(inv, bad, len(idx))
         g = self.g
@@ -107,7 +119,7 @@ class EvidenceTrust:
         if self.keep == 1.0:
             return
         self.g *= self.keep
-        if self.g < 1e-150:          # fold the factor into the stored values now and then
+        if self.g < 1e-150:  # fold the factor into the stored values now and then
             self.dev *= self.g
             self.evidence *= self.g
             for v in self.dev_sums.values():
@@ -121,11 +133,21 @@ class LegacyTrust:
     ``feedback`` of the gap to 1, failures take a larger share of the value); nothing
     fades. Kept so that ``mechanisms=model1`` reproduces leadsim 0.1 bit for bit."""
 
-    def __init__(self, values: np.ndarray, *, feedback: float, loss_ratio: float, error_tolerance: float,
-                 conflict_loss: float, groups: dict[str, np.ndarray] | None = None, size: int = 0,
-                 running_total: bool = True, **_):
+    def __init__(
+        self,
+        values: np.ndarray,
+        *,
+        feedback: float,
+        loss_ratio: float,
+        error_tolerance: float,
+        conflict_loss: float,
+        groups: dict[str, np.ndarray] | None = None,
+        size: int = 0,
+        running_total: bool = True,
+        **_,
+    ):
         self.values_array = values
-        self.running_total = running_total   # model 1 summed trust in the leader afresh each step
+        self.running_total = running_total  # model 1 summed trust in the leader afresh each step
         self.up = 1.0 - feedback
         self.down = max(0.0, 1.0 - feedback * loss_ratio * (1.0 - error_tolerance))
         self.conflict_keep = max(0.0, 1.0 - feedback * conflict_loss)
@@ -167,7 +189,7 @@ class LegacyTrust:
         (:class:`~simulation.updates.Compounder`); ids of -1 are ignored."""
         ids = np.asarray(ids, dtype=np.int64)
         keep, up = np.asarray(keep, dtype=float), np.asarray(up, dtype=bool)
-        real = (ids >= 0) & (keep != 1.0)      # no tie, or a no-op update
+        real = (ids >= 0) & (keep != 1.0)  # no tie, or a no-op update
         if not real.all():
             ids = ids[real]
             keep = keep[real] if keep.ndim else keep
@@ -178,10 +200,10 @@ class LegacyTrust:
         old = v[ids]
         repeats = not distinct(ids)
         self._mover.apply(ids, keep, up, repeats)
-        diff = v[ids] - old                   # the same for every repeat of an entry
+        diff = v[ids] - old  # the same for every repeat of an entry
         if repeats:
             np.add.at(self._count, ids, 1.0)
-            diff /= self._count[ids]          # so each entry counts once below
+            diff /= self._count[ids]  # so each entry counts once below
             self._count[ids] = 0.0
         for k, key in self.groups.keys.items():
             np.add.at(self.group_sums[k], key[ids], diff)
@@ -191,12 +213,18 @@ class LegacyTrust:
         return
 
 
-def make_store(values: np.ndarray, culture, conflict_loss: float, groups=None, size: int = 0,
-               running_total: bool = True):
+def make_store(
+    values: np.ndarray, culture, conflict_loss: float, groups=None, size: int = 0, running_total: bool = True
+):
     """The store ``culture.trust_update`` names, starting from ``values``."""
-    kw = {"feedback": culture.feedback, "loss_ratio": culture.trust_loss_ratio,
-          "error_tolerance": culture.error_tolerance, "conflict_loss": conflict_loss,
-          "groups": groups, "size": size}
+    kw = {
+        "feedback": culture.feedback,
+        "loss_ratio": culture.trust_loss_ratio,
+        "error_tolerance": culture.error_tolerance,
+        "conflict_loss": conflict_loss,
+        "groups": groups,
+        "size": size,
+    }
     if culture.trust_update == "legacy":
         return LegacyTrust(values, running_total=running_total, **kw)
     return EvidenceTrust(values, prior_weight=culture.prior_weight, forgetting=culture.forgetting, **kw)

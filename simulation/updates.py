@@ -16,7 +16,7 @@ class Compounder:
     """Moves entries of one array toward 1 (gains) and then toward 0 (losses)."""
 
     def __init__(self, values: np.ndarray):
-        self.values = values.reshape(-1)        # a view: updates land in ``values``
+        self.values = values.reshape(-1)  # a view: updates land in ``values``
         self._up = np.ones(self.values.shape)
         self._down = np.ones(self.values.shape)
 
@@ -34,7 +34,7 @@ class Compounder:
             keep = float(keep)
             if keep == 1.0:
                 return index[:0]
-        else:                                    # drop no-op updates (keep-factor 1)
+        else:  # drop no-op updates (keep-factor 1)
             keep = np.asarray(keep, dtype=float)
             moving = keep != 1.0
             if not moving.all():
@@ -49,9 +49,9 @@ class Compounder:
         """``move`` for callers that have dropped no-op updates and know whether
         ``index`` repeats."""
         v = self.values
-        if scalar(up):                           # all gains or all losses
+        if scalar(up):  # all gains or all losses
             up = bool(up)
-            if repeats:                          # fold each entry's factors into one
+            if repeats:  # fold each entry's factors into one
                 folded = self._up if up else self._down
                 np.multiply.at(folded, index, keep)
                 keep = folded[index]
@@ -60,7 +60,7 @@ class Compounder:
             v[index] = 1.0 + (old - 1.0) * keep if up else old * keep
             return
         up = np.asarray(up, dtype=bool)
-        if not repeats:                          # one update per entry: no folding needed
+        if not repeats:  # one update per entry: no folding needed
             old = v[index]
             v[index] = np.where(up, 1.0 + (old - 1.0) * keep, old * keep)
             return

@@ -9,9 +9,16 @@ from simulation.config import from_dict, to_dict
 from simulation.tasks import Event
 
 #: The switches that recover model 1 (configs/mechanisms/model1.yaml).
-MODEL1 = {"culture.trust_update": "legacy", "culture.trust_width": 0.0, "culture.safety_effect": 0.0,
-          "organization.clarity_acts": "after", "coordination.diffusion": 0.0,
-          "coordination.exploration": 0.0, "coordination.load_awareness": 1.0, "workload.rework": 0.0}
+MODEL1 = {
+    "culture.trust_update": "legacy",
+    "culture.trust_width": 0.0,
+    "culture.safety_effect": 0.0,
+    "organization.clarity_acts": "after",
+    "coordination.diffusion": 0.0,
+    "coordination.exploration": 0.0,
+    "coordination.load_awareness": 1.0,
+    "workload.rework": 0.0,
+}
 
 
 def model1_config(**overrides) -> SimConfig:
@@ -58,14 +65,19 @@ def check_invariants(m: LeadershipModel) -> None:
     started = np.bincount(ev[ev[:, 2] == Event.STARTED, 1], minlength=m.tasks.n)
     attempts = 1 + np.bincount(ev[ev[:, 2] == Event.REOPENED, 1], minlength=m.tasks.n)
     assert (started <= attempts).all(), "at most one lead per task and attempt"
-    for name, arr in [("trust", m.trust.trust), ("trust_in_leader", m.trust_in_leader),
-                      ("competence", m.competence), ("perceived", m.leader.perceived),
-                      ("engagement", m.engagement)]:
+    for name, arr in [
+        ("trust", m.trust.trust),
+        ("trust_in_leader", m.trust_in_leader),
+        ("competence", m.competence),
+        ("perceived", m.leader.perceived),
+        ("engagement", m.engagement),
+    ]:
         assert np.isfinite(arr).all() and (arr >= 0).all() and (arr <= 1).all(), f"{name} out of [0, 1]"
     assert (m.competence >= m.initial_competence - 1e-12).all(), "competence never falls"
     # The kept sums (what grants and psychological safety read) match the ties.
     everyone = np.arange(m.trust.n)
     indeg = np.maximum(np.bincount(m.trust.dst, minlength=m.trust.n), 1)
-    np.testing.assert_allclose(m.trust.in_mean(everyone), np.bincount(m.trust.dst, m.trust.trust, m.trust.n) / indeg,
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        m.trust.in_mean(everyone), np.bincount(m.trust.dst, m.trust.trust, m.trust.n) / indeg, atol=1e-9
+    )
     np.testing.assert_allclose(m.trust.mean() * m.trust.n_ties, m.trust.trust.sum(), rtol=1e-9)

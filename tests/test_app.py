@@ -87,7 +87,7 @@ def test_twin_has_the_same_people_and_network_and_its_own_regime():
     for _ in range(15):
         m.step()
     assert m.steps == t.steps == 15
-    arrived = [r[1] for r in m.recorder.rows]                 # the same tasks reach both
+    arrived = [r[1] for r in m.recorder.rows]  # the same tasks reach both
     assert arrived == [r[1] for r in t.recorder.rows] and sum(arrived) > 0
     assert ClassroomModel(compare="none").twin is None
 
@@ -113,7 +113,7 @@ def test_role_colours_agree_with_worker_role(regime):
         seen |= {ROLE_NAMES[c] for c in codes}
     assert {Role.LEADING.value, Role.IDLE.value} <= seen
     if regime == "distributed":
-        assert Role.CONFLICT.value in seen     # clarity 0: unsettled contests
+        assert Role.CONFLICT.value in seen  # clarity 0: unsettled contests
 
 
 def test_plotted_series_match_the_models_time_series():
@@ -142,7 +142,7 @@ def test_network_picture_draws_each_tie_once_shaded_by_mean_trust():
         m.step()
     pos = pic.pos.copy()
     pic.update(m)
-    np.testing.assert_array_equal(pic.pos, pos)          # the layout never moves
+    np.testing.assert_array_equal(pic.pos, pos)  # the layout never moves
     a, b = tn.src[pic.fwd], tn.dst[pic.fwd]
     expected = (tn.get(a, b) + tn.get(b, a)) / 2
     np.testing.assert_allclose(pic.ties.get_array(), expected)
@@ -158,7 +158,7 @@ def test_blitted_frames_look_like_full_redraws(kind):
         m.step()
     pic.update(m) if kind == "network" else pic.update([m, m.twin])
     blitted = _pixels(pic.png())
-    pic._bg = None                                        # force a full draw
+    pic._bg = None  # force a full draw
     full = _pixels(pic.png())
     assert blitted.shape == full.shape
     assert (np.abs(blitted - full).max(axis=2) > 40).mean() < 0.005
@@ -193,7 +193,7 @@ def test_tabs_have_names_and_the_side_by_side_view_comes_first(page):
     rc = page[1]
     names = [t.children[0] for t in rc.find(v.Tab).widgets]
     assert names == ["Side by side", "One regime", "Things to try"]
-    assert len(_images(rc)) == 3                           # two networks and the shared plots
+    assert len(_images(rc)) == 3  # two networks and the shared plots
     table = [h for h in _html(rc) if "<table" in h]
     assert table and "distributed" in table[0] and "delegation" in table[0]
 
@@ -245,7 +245,7 @@ def test_play_and_pause(page):
     while run.model.steps < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     _click(rc, "❚❚")
-    time.sleep(0.3)                                          # a redraw in flight may land
+    time.sleep(0.3)  # a redraw in flight may land
     n = run.model.steps
     time.sleep(0.5)
     assert n >= 3 and run.model.steps == n and not run.playing
@@ -256,13 +256,13 @@ def test_one_regime_and_things_to_try_tabs(page):
     rc = page[1]
     tabs = rc.find(v.Tabs).widget
     tabs.v_model = 1
-    assert len(_images(rc)) == 2                           # network and plots of one regime
+    assert len(_images(rc)) == 2  # network and plots of one regime
     tabs.v_model = 2
-    assert _images(rc) == []                               # hidden tabs draw nothing
+    assert _images(rc) == []  # hidden tabs draw nothing
     shown = " ".join(_html(rc))
     for title in ("What is it?", "How it works", "How to use it", "Things to notice", "Things to try"):
         assert title in shown
-    tabs.v_model = 0                                        # back: fresh widgets, still live
+    tabs.v_model = 0  # back: fresh widgets, still live
     before = _images(rc)
     for _ in range(2):
         _click(rc, "Step")
@@ -284,10 +284,18 @@ def test_info_has_at_least_five_things_to_try_each_tied_to_a_claim():
 
 
 # ---------------------------------------------------------------------------- the command line
-@pytest.mark.parametrize("args, key", [(["--port", "70000"], "--port"), (["--port", "x"], "--port"),
-                                       (["--size", "5"], "--size"), (["--bogus"], "--bogus"),
-                                       (["--workers", "0"], "--workers"), (["--workers", "99"], "--workers"),
-                                       (["--class", "--workers", "2"], "--workers")])
+@pytest.mark.parametrize(
+    "args, key",
+    [
+        (["--port", "70000"], "--port"),
+        (["--port", "x"], "--port"),
+        (["--size", "5"], "--size"),
+        (["--bogus"], "--bogus"),
+        (["--workers", "0"], "--workers"),
+        (["--workers", "99"], "--workers"),
+        (["--class", "--workers", "2"], "--workers"),
+    ],
+)
 def test_bad_arguments_one_line_exit_2(args, key, capsys):
     with pytest.raises(SystemExit) as e:
         server.main(args)
@@ -330,4 +338,4 @@ def test_plan_for_workers_and_for_class_mode():
     assert c["env"]["LEADSIM_APP_MODE"] == "class" and len(key) >= 8
     assert [w["port"] for w in c["workers"]] == [9000]
     assert any(f"?teacher={key}" in line for line in c["ready"])
-    assert server.plan(server.parse_args(["--class"]))["env"]["LEADSIM_APP_KEY"] != key   # new each start
+    assert server.plan(server.parse_args(["--class"]))["env"]["LEADSIM_APP_KEY"] != key  # new each start

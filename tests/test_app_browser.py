@@ -75,15 +75,15 @@ def test_app_in_chromium_steps_plays_and_stays_offline():
             page.on("requestfailed", lambda r: failed.append(r.url))
             page.on("request", lambda r: hosts.add(_remote_host(r.url)))
             page.goto(url)
-            page.get_by_text("Step: 0").wait_for(timeout=60_000)     # the app is mounted
+            page.get_by_text("Step: 0").wait_for(timeout=60_000)  # the app is mounted
             tabs = page.get_by_role("tab").all_inner_texts()
             assert [t.lower() for t in tabs] == ["side by side", "one regime", "things to try"]
-            start = _wait_for_pictures(page, 3)                          # two networks, plots
+            start = _wait_for_pictures(page, 3)  # two networks, plots
 
             step = page.get_by_role("button", name="Step", exact=True)
             step.click()
             page.get_by_text("Step: 1", exact=True).wait_for()
-            step.click()                        # a line needs two points: the plots change now
+            step.click()  # a line needs two points: the plots change now
             page.get_by_text("Step: 2", exact=True).wait_for()
             stepped = _wait_for_new_sources(page, start)
             # The who-is-who panel and its role legend (a glyph and a name per informal role).
@@ -92,11 +92,10 @@ def test_app_in_chromium_steps_plays_and_stays_offline():
             assert page.locator("table.who-is-who tr").count() >= 5
 
             page.get_by_role("button", name="▶", exact=True).click()
-            page.wait_for_function("() => /Step: ([5-9]|\\d\\d+)/.test(document.body.innerText)",
-                                   timeout=30_000)
+            page.wait_for_function("() => /Step: ([5-9]|\\d\\d+)/.test(document.body.innerText)", timeout=30_000)
             page.get_by_role("button", name="❚❚", exact=True).click()
             played = _wait_for_new_sources(page, stepped)
-            page.wait_for_timeout(700)                     # a step in flight may still land
+            page.wait_for_timeout(700)  # a step in flight may still land
             n = _shown_step(page)
             assert n >= 5
             page.wait_for_timeout(1000)
@@ -106,8 +105,8 @@ def test_app_in_chromium_steps_plays_and_stays_offline():
             _wait_for_pictures(page, 2)
             page.get_by_role("tab", name="Things to try").click()
             page.get_by_text("Things to try").nth(1).wait_for()
-            assert _sources(page) == []                                  # hidden tabs draw nothing
-            page.get_by_role("tab", name="Side by side").click()         # back: the live view again
+            assert _sources(page) == []  # hidden tabs draw nothing
+            page.get_by_role("tab", name="Side by side").click()  # back: the live view again
             again = _wait_for_pictures(page, 3)
             assert page.get_by_text("delegation", exact=True).count() >= 1
             step.click()
@@ -122,7 +121,7 @@ def test_app_in_chromium_steps_plays_and_stays_offline():
     assert failed == [], failed
     assert hosts - {None} == {"127.0.0.1"}, f"requests left the machine: {hosts}"
     log = "".join(url.lines)
-    assert "Warning" not in log and "Traceback" not in log, log      # a quiet teacher's terminal
+    assert "Warning" not in log and "Traceback" not in log, log  # a quiet teacher's terminal
 
 
 def _server_processes(url):
@@ -156,8 +155,9 @@ def test_closed_sessions_stop_playing_and_give_their_memory_back(monkeypatch):
                 for page in pages:
                     page.get_by_text("Step: 0").wait_for(timeout=90_000)
                     page.get_by_role("button", name="▶", exact=True).click()
-                pages[-1].wait_for_function("() => /Step: ([3-9]|\\d\\d+)/.test(document.body.innerText)",
-                                            timeout=60_000)
+                pages[-1].wait_for_function(
+                    "() => /Step: ([3-9]|\\d\\d+)/.test(document.body.innerText)", timeout=60_000
+                )
                 for page in pages:
                     page.close(run_before_unload=True)
                     page.context.close()

@@ -45,8 +45,7 @@ def _run(m, n):
 # ---------------------------------------------------------------------------- Model 2's levers
 def test_the_model2_levers_are_sliders_with_the_configs_keys():
     keys = {key for key, _ in SLIDERS["mechanisms"].values()}
-    assert {"culture.trust_width", "coordination.diffusion", "coordination.load_awareness",
-            "workload.rework"} <= keys
+    assert {"culture.trust_width", "coordination.diffusion", "coordination.load_awareness", "workload.rework"} <= keys
     assert user_params()["mechanisms"]["values"] == ["model2", "model1"]
 
 
@@ -54,8 +53,16 @@ def test_model1_switch_is_what_the_command_line_means_by_mechanisms_model1():
     """The app's model1 equals ``mechanisms=model1`` composed by Hydra, whatever the
     Model 2 sliders say; model2 leaves the sliders in charge."""
     app = build_config("distributed", 3, mechanisms="model1", trust_width=0.7, diffusion=1.5, rework=0.9)
-    cli = compose_config(["mechanisms=model1", "coordination=distributed", "seed=3", "steps=2000",
-                          "organization.size=60", "event_log=on"])
+    cli = compose_config(
+        [
+            "mechanisms=model1",
+            "coordination=distributed",
+            "seed=3",
+            "steps=2000",
+            "organization.size=60",
+            "event_log=on",
+        ]
+    )
     assert dataclasses.asdict(app) == dataclasses.asdict(cli)
     m2 = build_config("distributed", 3, trust_width=0.7, diffusion=1.5, rework=0.9)
     assert (m2.culture.trust_width, m2.coordination.diffusion, m2.workload.rework) == (0.7, 1.5, 0.9)
@@ -68,8 +75,16 @@ def test_model1_in_the_app_runs_like_model1_from_the_api():
     from simulation.model import LeadershipModel
 
     a = _run(ClassroomModel(compare="none", seed=5, size=30, mechanisms="model1"), 60)
-    cfg = compose_config(["mechanisms=model1", "coordination=distributed", "seed=5", "steps=2000",
-                          "organization.size=30", "event_log=on"])
+    cfg = compose_config(
+        [
+            "mechanisms=model1",
+            "coordination=distributed",
+            "seed=5",
+            "steps=2000",
+            "organization.size=30",
+            "event_log=on",
+        ]
+    )
     b = _run(LeadershipModel(cfg), 60)
     assert a.recorder.rows == b.recorder.rows
 
@@ -79,8 +94,7 @@ def _shown(**kw) -> dict:
     return {k: float(x) for k, x in live_numbers(m).items()}
 
 
-@pytest.mark.parametrize("lever, low, high", [("trust", 0.4, 0.8), ("clarity", 0.0, 1.0),
-                                               ("trust_width", 0.0, 0.6)])
+@pytest.mark.parametrize("lever, low, high", [("trust", 0.4, 0.8), ("clarity", 0.0, 1.0), ("trust_width", 0.0, 0.6)])
 def test_moving_trust_or_clarity_changes_what_the_class_sees(lever, low, high):
     a, b = _shown(**{lever: low}), _shown(**{lever: high})
     moved = [k for k in a if k != "trust (mean)" and a[k] != b[k]]
@@ -97,19 +111,19 @@ def test_role_ambiguity_shown_is_lived_ambiguity_not_the_old_measure():
     np.testing.assert_allclose(series(m)["role_ambiguity"], ts["role_ambiguity"])
     assert shown["role ambiguity"] == pytest.approx(ts["role_ambiguity"].iloc[-1])
     assert shown["contested or unowned"] == pytest.approx(ts["contested_or_unowned"].iloc[-1])
-    assert ts["role_ambiguity"].iloc[-1] != ts["contested_or_unowned"].iloc[-1]   # two measures
+    assert ts["role_ambiguity"].iloc[-1] != ts["contested_or_unowned"].iloc[-1]  # two measures
     assert "contested or unowned" in numbers_table([m])
 
 
 # ---------------------------------------------------------------------------- informal roles
 def test_roles_are_recomputed_every_few_steps_not_every_frame():
     m = ClassroomModel(compare="none", seed=2)
-    assert informal_roles(m).top is None                    # step 0: nobody yet ...
-    assert _run(m, 1) and informal_roles(m).step == 1       # ... not kept for EVERY steps
+    assert informal_roles(m).top is None  # step 0: nobody yet ...
+    assert _run(m, 1) and informal_roles(m).step == 1  # ... not kept for EVERY steps
     _run(m, 29)
     first = informal_roles(m)
     _run(m, EVERY - 1)
-    assert informal_roles(m) is first                       # cached within EVERY steps
+    assert informal_roles(m) is first  # cached within EVERY steps
     _run(m, 1)
     again = informal_roles(m)
     assert again is not first and again.step == m.steps
@@ -127,7 +141,7 @@ def test_roles_marked_are_the_roles_api_answer():
         assert got == {p for p, r in expected.items() if role in r}, role
         offsets = pic.informal[role].get_offsets()
         assert len(offsets) == len(got)
-        if len(got):                                        # just outside each holder's dot
+        if len(got):  # just outside each holder's dot
             d = np.hypot(*(offsets - pic.pos[holders[role]]).T)
             assert (d > 0).all() and (d < 0.3).all()
 
@@ -168,8 +182,8 @@ def test_a_loaded_organisation_is_the_files_network_in_both_models():
     assert np.array_equal(layout(m), layout(m.twin))
     pos = layout(m)
     r = np.hypot(pos[:, 0], pos[:, 1])
-    assert r.min() >= 0.39 and r.max() <= 1.0 + 1e-9           # clear of the leader, inside the frame
-    assert layout(_run(ClassroomModel(organisation=KRACK, compare="none", seed=9), 5)) is pos   # once
+    assert r.min() >= 0.39 and r.max() <= 1.0 + 1e-9  # clear of the leader, inside the frame
+    assert layout(_run(ClassroomModel(organisation=KRACK, compare="none", seed=9), 5)) is pos  # once
 
 
 def test_unknown_organisation_is_refused_by_name():
@@ -192,8 +206,10 @@ def test_organisation_given_on_the_command_line_is_offered_and_opened(tmp_path, 
     assert m.cfg.organization.size == 4 and m.cfg.organization.path == str(org.resolve())
 
 
-@pytest.mark.parametrize("files", [None, {"people.csv": "id\nana\nana\n", "ties.csv": "source,target\nana,ana\n"},
-                                   {"people.csv": "id\nana\nben\n"}])
+@pytest.mark.parametrize(
+    "files",
+    [None, {"people.csv": "id\nana\nana\n", "ties.csv": "source,target\nana,ana\n"}, {"people.csv": "id\nana\nben\n"}],
+)
 def test_bad_organisation_folder_one_line_exit_2(files, tmp_path, capsys):
     folder = tmp_path / "org"
     if files is not None:
@@ -249,8 +265,9 @@ def test_choosing_an_organisation_greys_out_size_and_reset_loads_it(page):
 
 def test_who_is_who_panel_updates_as_the_run_goes(page):
     run, rc = page
-    panel = lambda: [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
-                     if "updated every" in w.unsafe_innerHTML]
+    panel = lambda: [
+        w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets if "updated every" in w.unsafe_innerHTML
+    ]
     assert len(panel()) == 1 and "Nobody yet" in panel()[0]
     rc.find(v.CardTitle, children=["Who is who (informal roles)"]).assert_single()
     for _ in range(EVERY + 2):

@@ -20,7 +20,7 @@ import ipyvuetify as v  # noqa: E402
 import psutil  # noqa: E402
 from mesa import Agent  # noqa: E402
 
-MESA_IDS = getattr(Agent, "_ids", {})      # Mesa 3.3 keeps every model here; later Mesa does not
+MESA_IDS = getattr(Agent, "_ids", {})  # Mesa 3.3 keeps every model here; later Mesa does not
 
 from simulation.app import app as app_module  # noqa: E402
 from simulation.app import session  # noqa: E402
@@ -55,8 +55,8 @@ def test_closing_a_playing_session_stops_its_loop_at_once_and_frees_its_models()
     assert _wait(lambda: run.model.steps >= 3)
     model, twin = weakref.ref(run.model), weakref.ref(run.model.twin)
     thread = run._thread
-    rc.close()                                             # what Solara does when the tab closes
-    del rc                                                 # and it drops the closed app
+    rc.close()  # what Solara does when the tab closes
+    del rc  # and it drops the closed app
     assert run.closed and run.model is None and playing_runs() == 0
     thread.join(timeout=2)
     assert not thread.is_alive()
@@ -75,10 +75,10 @@ def test_many_sessions_opened_played_and_closed_leave_nothing_behind():
         run, rc = _open_session()
         rc.find(v.Btn, children=["▶"]).widget.click()
         assert _wait(lambda: run.model.steps >= 2)
-        rc.find(v.Btn, children=["Step"])                  # still rendered while playing
+        rc.find(v.Btn, children=["Step"])  # still rendered while playing
         rc.close()
 
-    for _ in range(3):                                     # warm-up: imports, caches, fonts
+    for _ in range(3):  # warm-up: imports, caches, fonts
         one_session()
     gc.collect()
     ids, rss, objects = len(MESA_IDS), proc.memory_info().rss, len(gc.get_objects())
@@ -89,11 +89,13 @@ def test_many_sessions_opened_played_and_closed_leave_nothing_behind():
     assert _wait(lambda: _play_threads() == 0, 5), "no play loop outlives its session"
     gc.collect()
     assert live_runs() == [] and playing_runs() == 0
-    assert len(MESA_IDS) <= ids                          # Mesa forgot every model
+    assert len(MESA_IDS) <= ids  # Mesa forgot every model
     models = sum(isinstance(o, LeadershipModel) for o in gc.get_objects()) - models0
-    assert models <= 4, f"{models} more models alive after {n} sessions ({2 * n} built)"   # a bounded few (see above), not all
+    assert models <= 4, (
+        f"{models} more models alive after {n} sessions ({2 * n} built)"
+    )  # a bounded few (see above), not all
     kept = (len(gc.get_objects()) - objects) / n
-    assert kept < 200, f"{kept:.0f} Python objects kept per session"   # a page makes ~100,000
+    assert kept < 200, f"{kept:.0f} Python objects kept per session"  # a page makes ~100,000
     # A coarse guard on the process: freed memory is kept by the allocator for reuse
     # (~1 MB per session on Python 3.11, ~4 on 3.13 here), a leaked model adds far more.
     growth = (proc.memory_info().rss - rss) / n / 2**20
@@ -117,7 +119,7 @@ def test_a_run_pauses_when_its_page_disconnects_and_stops_when_its_kernel_closes
     run.interval = 0.01
     run.play()
     assert _wait(lambda: run.model.steps >= 3)
-    kernel.page_status["page"] = kernel.status.DISCONNECTED   # network lost
+    kernel.page_status["page"] = kernel.status.DISCONNECTED  # network lost
     assert _wait(lambda: not run.playing, 2)
     n = run.model.steps
     time.sleep(0.1)
@@ -125,7 +127,7 @@ def test_a_run_pauses_when_its_page_disconnects_and_stops_when_its_kernel_closes
     kernel.page_status["page"] = kernel.status.CONNECTED
     run.play()
     assert _wait(lambda: run.model.steps > n)
-    kernel.closed_event.set()                                 # Solara ended the session
+    kernel.closed_event.set()  # Solara ended the session
     assert _wait(lambda: not run.playing, 2)
     run.close()
 
@@ -138,7 +140,7 @@ def test_a_run_stops_by_itself_at_its_last_step_and_shows_play_again():
     run.play()
     assert _wait(lambda: not run.playing, 10)
     assert run.model.steps == 250 and seen == [True, False] and _wait(lambda: _play_threads() == 0, 2)
-    run.play()                                                # nothing left to play
+    run.play()  # nothing left to play
     assert not run.playing
     run.close()
 
@@ -159,8 +161,8 @@ def test_pause_then_play_never_leaves_two_loops():
 def test_pictures_share_the_drawing_budget_among_playing_runs():
     runs = [Run(initial_model(compare="none", size=20)) for _ in range(6)]
     for r in runs:
-        r._heavy_cost = 0.06                                  # 60 ms a frame
-        r.interval = 5.0                                       # play without stepping soon
+        r._heavy_cost = 0.06  # 60 ms a frame
+        r.interval = 5.0  # play without stepping soon
     alone = runs[0].heavy_interval()
     for r in runs:
         r.play()
@@ -201,7 +203,7 @@ def test_the_first_pictures_are_drawn_once_for_everyone_with_the_same_settings()
     assert [r.frame("t", draw) for r in runs] == ["seed 41", "seed 41", "seed 42"]
     assert calls == [41, 42]
     runs[0].step()
-    assert runs[0].frame("t", draw) == "seed 41" and calls == [41, 42, 41]   # later steps: its own
+    assert runs[0].frame("t", draw) == "seed 41" and calls == [41, 42, 41]  # later steps: its own
     for r in runs:
         r.close()
 
@@ -227,7 +229,7 @@ def test_class_mode_teacher_drives_students_watch_the_same_run(class_mode):
     assert not app_module.is_teacher(None)
     student = _render_as("")
     teacher = _render_as("teacher=secret123")
-    assert student.find(v.Btn, children=["Step"]).widgets == []          # read-only
+    assert student.find(v.Btn, children=["Step"]).widgets == []  # read-only
     assert student.find(v.Slider).widgets == []
     teacher.find(v.Btn, children=["Step"]).widget.click()
     teacher.find(v.Btn, children=["Step"]).widget.click()
@@ -237,7 +239,7 @@ def test_class_mode_teacher_drives_students_watch_the_same_run(class_mode):
     assert run.listeners() > 0
     student.close()
     teacher.close()
-    assert run.listeners() == 0 and not run.closed            # the class run outlives a tab
+    assert run.listeners() == 0 and not run.closed  # the class run outlives a tab
 
 
 def test_class_run_pauses_when_everyone_has_left(class_mode):

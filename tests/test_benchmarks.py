@@ -23,7 +23,7 @@ def _load(name: str):
     """Import a benchmark script as a module (it is not part of the package)."""
     spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module            # so that joblib's workers can unpickle its functions
+    sys.modules[name] = module  # so that joblib's workers can unpickle its functions
     spec.loader.exec_module(module)
     return module
 
@@ -54,8 +54,7 @@ def test_scaling_quick(tmp_path):
     for r in rows:
         # CPU time is immune to the pauses a busy machine inflicts on wall time, so
         # only it must be positive in a run this short.
-        _positive(r, "ns_per_agent_step_cpu", "floor_ns_per_agent_step_cpu", "ratio_to_floor_cpu",
-                  "traced_peak_mb")
+        _positive(r, "ns_per_agent_step_cpu", "floor_ns_per_agent_step_cpu", "ratio_to_floor_cpu", "traced_peak_mb")
         _finite(r, "ns_per_agent_step", "floor_ns_per_agent_step", "ratio_to_floor")
         assert int(r["long_steps"]) > int(r["short_steps"])
     for r in rows:
@@ -76,8 +75,7 @@ def test_sweep_quick(tmp_path):
     bench = _load("bench_sweep")
     assert bench.main(["--quick", "--out", str(tmp_path)]) == 0
     rows = _rows(tmp_path / "sweep.csv")
-    assert {(r["mode"], int(r["workers"])) for r in rows} == {("in_process", 1), ("in_process", 2),
-                                                                ("command_line", 1)}
+    assert {(r["mode"], int(r["workers"])) for r in rows} == {("in_process", 1), ("in_process", 2), ("command_line", 1)}
     for r in rows:
         assert int(r["runs"]) == bench.QUICK_SEEDS * len(bench.REGIMES)
         _positive(r, "wall_s", "runs_per_s", "speedup", "efficiency")
@@ -100,8 +98,11 @@ def test_scripts_run_from_the_command_line(script):
 
 
 def test_bad_arguments_exit_2(tmp_path):
-    out = subprocess.run([sys.executable, str(BENCH / "bench_scaling.py"), "--sizes", "7",
-                          "--out", str(tmp_path)], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "bench_scaling.py"), "--sizes", "7", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2 and "--sizes" in out.stderr and "Traceback" not in out.stderr
     assert not list(tmp_path.iterdir())
 

@@ -27,10 +27,12 @@ from simulation.calibration.checks import regime_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 KRACK_TARGETS = ROOT / "examples/organisations/krackhardt-1987/targets.yaml"
-SMALL = {"targets": {"throughput": {"value": 1.5, "sd": 0.2}, "success_rate": {"value": 0.8, "sd": 0.05}},
-         "priors": {"workload.arrival_rate": [0.5, 3.0]},
-         "overrides": ["organization=team", "steps=100", "warmup=30"],
-         "abc": {"population": 20, "generations": 2, "predictive": 8, "compare": 4}}
+SMALL = {
+    "targets": {"throughput": {"value": 1.5, "sd": 0.2}, "success_rate": {"value": 0.8, "sd": 0.05}},
+    "priors": {"workload.arrival_rate": [0.5, 3.0]},
+    "overrides": ["organization=team", "steps=100", "warmup=30"],
+    "abc": {"population": 20, "generations": 2, "predictive": 8, "compare": 4},
+}
 
 
 def write(tmp_path: Path, data: dict, name="targets.yaml") -> Path:
@@ -50,6 +52,7 @@ def calibrate_cmd(*args, cwd, timeout=600, **popen):
 
 # --- bad input ------------------------------------------------------------------------
 
+
 def _with(**changes):
     d = yaml.safe_load(yaml.safe_dump(SMALL))
     for key, value in changes.items():
@@ -65,15 +68,25 @@ BAD = {
     "unknown metric": (_with(targets__happiness={"value": 1, "sd": 1}), "targets.happiness: unknown metric"),
     "sd zero": (_with(targets__throughput={"value": 1, "sd": 0}), "targets.throughput.sd: must be a number > 0"),
     "no value": (_with(targets__throughput={"sd": 1}), "targets.throughput: must be {value: NUMBER, sd: NUMBER > 0}"),
-    "prior out of range": (_with(priors={"culture.trust": [0.2, 1.5]}),
-                           "priors culture.trust: need 0.0 <= LOW < HIGH <= 1.0, got [0.2, 1.5]"),
-    "prior on a choice": (_with(priors={"coordination.name": [0, 1]}), "priors coordination.name: not a numeric parameter"),
+    "prior out of range": (
+        _with(priors={"culture.trust": [0.2, 1.5]}),
+        "priors culture.trust: need 0.0 <= LOW < HIGH <= 1.0, got [0.2, 1.5]",
+    ),
+    "prior on a choice": (
+        _with(priors={"coordination.name": [0, 1]}),
+        "priors coordination.name: not a numeric parameter",
+    ),
     "prior reversed": (_with(priors={"culture.trust": [0.8, 0.2]}), "need 0.0 <= LOW < HIGH <= 1.0"),
     "unknown key": (_with(target={}), "key target: unknown key"),
-    "bad override": (_with(overrides=["organization.clarity=2"]), "overrides: organization.clarity: must be in [0.0, 1.0]"),
+    "bad override": (
+        _with(overrides=["organization.clarity=2"]),
+        "overrides: organization.clarity: must be in [0.0, 1.0]",
+    ),
     "bad abc setting": (_with(abc={"population": 3}), "abc, key population: must be an integer in [10, 1000000]"),
-    "bad organisation": (_with(overrides=["organization=from_files", "organization.path=nowhere"]),
-                         "nowhere' is not a folder"),
+    "bad organisation": (
+        _with(overrides=["organization=from_files", "organization.path=nowhere"]),
+        "nowhere' is not a folder",
+    ),
 }
 
 
@@ -100,11 +113,13 @@ def test_bad_input_through_the_real_command(case, tmp_path):
 
 
 def test_command_line_priors_and_settings(tmp_path):
-    r = calibrate_cmd(str(write(tmp_path, SMALL)), "--prior", "culture.trust=0.9:0.1", "--out", "o", cwd=tmp_path,
-                      timeout=120)
+    r = calibrate_cmd(
+        str(write(tmp_path, SMALL)), "--prior", "culture.trust=0.9:0.1", "--out", "o", cwd=tmp_path, timeout=120
+    )
     assert r.returncode == 2 and "--prior culture.trust: need 0.0 <= LOW < HIGH <= 1.0" in r.stderr
-    spec = load_spec(write(tmp_path, SMALL), priors=["culture.trust=0.1:0.9"], overrides=["seed=3"],
-                     settings={"population": 30})
+    spec = load_spec(
+        write(tmp_path, SMALL), priors=["culture.trust=0.1:0.9"], overrides=["seed=3"], settings={"population": 30}
+    )
     assert spec.priors == {"workload.arrival_rate": (0.5, 3.0, False), "culture.trust": (0.1, 0.9, False)}
     assert spec.overrides[-1] == "seed=3" and spec.abc["population"] == 30 and spec.abc["generations"] == 2
 
@@ -134,6 +149,7 @@ def test_other_calibration_in_the_folder_is_refused(tmp_path):
 
 # --- pieces on constructed inputs ---------------------------------------------------------
 
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=40), st.floats(0.001, 0.999))
 def test_weighted_quantile_with_equal_weights_is_numpys_inverted_cdf(values, q):
@@ -160,12 +176,19 @@ def test_summary_and_resampling_follow_the_weights():
     assert s["median"] == s.ci_low == s.ci_high == s["mean"] == 0.5 and s.sd == 0
     draws = resample(post, 50, seed=1)
     assert (draws.x == 0.5).all() and list(draws.columns) == ["x"]
-    assert resample(post.assign(weight=[0.3, 0.3, 0.4]), 20, 7).equals(resample(post.assign(weight=[0.3, 0.3, 0.4]), 20, 7))
+    assert resample(post.assign(weight=[0.3, 0.3, 0.4]), 20, 7).equals(
+        resample(post.assign(weight=[0.3, 0.3, 0.4]), 20, 7)
+    )
 
 
 def test_regime_summary_pairs_draws():
-    runs = pd.DataFrame([{"draw": d, "regime": r, "seed": d, "culture.trust": 0.5, "throughput": base + d}
-                         for d in range(10) for r, base in (("delegation", 1.0), ("distributed", 1.5), ("hybrid", 0.5))])
+    runs = pd.DataFrame(
+        [
+            {"draw": d, "regime": r, "seed": d, "culture.trust": 0.5, "throughput": base + d}
+            for d in range(10)
+            for r, base in (("delegation", 1.0), ("distributed", 1.5), ("hybrid", 0.5))
+        ]
+    )
     t = regime_summary(runs).set_index("regime")
     assert list(t.metric.unique()) == ["throughput"]
     assert t.loc["distributed - delegation", "median"] == 0.5 and t.loc["distributed - delegation", "ci_low"] == 0.5
@@ -175,6 +198,7 @@ def test_regime_summary_pairs_draws():
 
 # --- end to end ---------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_small_calibration_writes_every_output(tmp_path):
     from simulation.calibration import calibrate
@@ -182,9 +206,20 @@ def test_small_calibration_writes_every_output(tmp_path):
     spec = load_spec(write(tmp_path, SMALL))
     res = calibrate(spec, tmp_path / "out", cores=2, log=lambda s: None)
     out = tmp_path / "out"
-    for name in ("calibration.db", "posterior.parquet", "summary.csv", "generations.csv", "posterior.png",
-                 "predictive.parquet", "predictive.csv", "predictive.png", "regimes.parquet", "regimes.csv",
-                 "regimes.png", "calibration.yaml"):
+    for name in (
+        "calibration.db",
+        "posterior.parquet",
+        "summary.csv",
+        "generations.csv",
+        "posterior.png",
+        "predictive.parquet",
+        "predictive.csv",
+        "predictive.png",
+        "regimes.parquet",
+        "regimes.csv",
+        "regimes.png",
+        "calibration.yaml",
+    ):
         assert (out / name).is_file(), name
     post = pd.read_parquet(out / "posterior.parquet")
     assert len(post) == 20 and post.weight.sum() == pytest.approx(1.0)
@@ -221,8 +256,17 @@ def test_killed_calibration_continues_where_it_stopped(tmp_path):
     data = _with(abc={"population": 20, "generations": 4, "min_epsilon": 0.0, "predictive": 0, "compare": 0})
     targets = write(tmp_path, data)
     out = tmp_path / "out"
-    proc = calibrate_cmd(str(targets), "--out", str(out), "--cores", "2", cwd=tmp_path,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = calibrate_cmd(
+        str(targets),
+        "--out",
+        str(out),
+        "--cores",
+        "2",
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 300
     while _generations_in(out / "calibration.db") < 2 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
@@ -249,8 +293,16 @@ def test_parameter_recovery_at_small_scale():
     and the intervals are narrower than the priors (the targets carry information)."""
     from simulation.calibration.recovery import PRIORS, study
 
-    df = study(4, population=30, generations=2, seeds=4, cores=2, seed=11, log=lambda s: None,
-               overrides=["organization=team", "steps=120", "warmup=30"])
+    df = study(
+        4,
+        population=30,
+        generations=2,
+        seeds=4,
+        cores=2,
+        seed=11,
+        log=lambda s: None,
+        overrides=["organization=team", "steps=120", "warmup=30"],
+    )
     assert len(df) == 4 * len(PRIORS)
     assert df.covered.mean() >= 0.75, df
     width = (df.ci_high - df.ci_low) / df.parameter.map({k: hi - lo for k, (lo, hi, _) in PRIORS.items()})

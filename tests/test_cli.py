@@ -32,43 +32,52 @@ def test_run_writes_metrics_timeseries_and_resolved_config(tmp_path):
     assert cfg["coordination"]["name"] == "hybrid" and cfg["seed"] == 7 and cfg["organization"]["size"] == 12
     ts = (out / "timeseries.csv").read_text().splitlines()
     assert ts[0].startswith("step,") and len(ts) == 41
-    assert not list(out.glob("*.log"))   # Hydra's job log (cli.log) is switched off
+    assert not list(out.glob("*.log"))  # Hydra's job log (cli.log) is switched off
     # The saved config reproduces the run through the Python API.
     again = simulation.run(["coordination=hybrid", "organization=team"], seed=7, steps=40, warmup=5)
-    assert again.metrics == pytest.approx({k: (float("nan") if v is None else v) for k, v in metrics.items()},
-                                          nan_ok=True)
+    assert again.metrics == pytest.approx(
+        {k: (float("nan") if v is None else v) for k, v in metrics.items()}, nan_ok=True
+    )
 
 
 def test_python_module_entry_point(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "simulation", f"hydra.run.dir={tmp_path / 'r'}", *FAST],
-                       capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "simulation", f"hydra.run.dir={tmp_path / 'r'}", *FAST],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "r" / "metrics.json").is_file()
 
 
-@pytest.mark.parametrize("args, key, hint", [
-    (["organization.size=0"], "organization.size", "[2, "),
-    (["organization.clarity=1.5"], "organization.clarity", "[0.0, 1.0]"),
-    (["workload.arrival_rate=-1"], "workload.arrival_rate", "[0.0, "),
-    (["organization.size=abc"], "organization.size", "integer"),
-    (["culture.trust=high"], "culture.trust", "number"),
-    (["organization.sizee=3"], "organization.sizee", "allowed: size"),
-    (["+foo=1"], "foo", "allowed: culture"),
-    (["+culture.bar=2"], "culture.bar", "allowed: trust"),
-    (["organization=huge"], "organization", "allowed: department, from_files, large, team"),
-    (["coordination=anarchy"], "coordination", "delegation, distributed, hybrid"),
-    (["+experiment=nope"], "experiment", "unknown option"),
-    (["steps=10", "warmup=20"], "warmup", "smaller than steps"),
-    (["-m", "organization.clarity=0.5,2"], "organization.clarity", "[0.0, 1.0]"),
-    (["-m", "coordination=hybrid,anarchy"], "coordination", "delegation"),
-    (["experiment=headline"], "experiment", "write +experiment=headline"),
-    (["--coordination", "delegation"], "--coordination", "coordination=delegation"),
-    (["--size=20"], "--size", "organization.size=20"),
-    (["--fast"], "--fast", "unknown option"),
-    (["organization.sise=3"], "organization.sise", "did you mean organization.size?"),
-    (["organization.trust=0.5"], "organization.trust", "did you mean culture.trust?"),
-    (["organization=departmnt"], "organization", "did you mean department?"),
-])
+@pytest.mark.parametrize(
+    "args, key, hint",
+    [
+        (["organization.size=0"], "organization.size", "[2, "),
+        (["organization.clarity=1.5"], "organization.clarity", "[0.0, 1.0]"),
+        (["workload.arrival_rate=-1"], "workload.arrival_rate", "[0.0, "),
+        (["organization.size=abc"], "organization.size", "integer"),
+        (["culture.trust=high"], "culture.trust", "number"),
+        (["organization.sizee=3"], "organization.sizee", "allowed: size"),
+        (["+foo=1"], "foo", "allowed: culture"),
+        (["+culture.bar=2"], "culture.bar", "allowed: trust"),
+        (["organization=huge"], "organization", "allowed: department, from_files, large, team"),
+        (["coordination=anarchy"], "coordination", "delegation, distributed, hybrid"),
+        (["+experiment=nope"], "experiment", "unknown option"),
+        (["steps=10", "warmup=20"], "warmup", "smaller than steps"),
+        (["-m", "organization.clarity=0.5,2"], "organization.clarity", "[0.0, 1.0]"),
+        (["-m", "coordination=hybrid,anarchy"], "coordination", "delegation"),
+        (["experiment=headline"], "experiment", "write +experiment=headline"),
+        (["--coordination", "delegation"], "--coordination", "coordination=delegation"),
+        (["--size=20"], "--size", "organization.size=20"),
+        (["--fast"], "--fast", "unknown option"),
+        (["organization.sise=3"], "organization.sise", "did you mean organization.size?"),
+        (["organization.trust=0.5"], "organization.trust", "did you mean culture.trust?"),
+        (["organization=departmnt"], "organization", "did you mean department?"),
+    ],
+)
 def test_bad_input_one_line_exit_2_nothing_written(tmp_path, args, key, hint):
     out = tmp_path / "out"
     r = leadsim(f"hydra.run.dir={out}", f"hydra.sweep.dir={out}", *args, cwd=tmp_path)
@@ -93,8 +102,12 @@ def test_api_writes_nothing_unless_asked(tmp_path, monkeypatch):
     r = simulation.run(steps=20, warmup=2)
     assert list(tmp_path.iterdir()) == []
     r.save(tmp_path / "saved")
-    assert {p.name for p in (tmp_path / "saved").iterdir()} == {"metrics.json", "timeseries.csv", "config.yaml",
-                                                                 "roles.csv"}
+    assert {p.name for p in (tmp_path / "saved").iterdir()} == {
+        "metrics.json",
+        "timeseries.csv",
+        "config.yaml",
+        "roles.csv",
+    }
 
 
 def test_help_documents_every_group_option_and_parameter(tmp_path):
@@ -137,8 +150,17 @@ def test_version_names_leadsim_python_and_mesa(tmp_path):
     assert f"Mesa {mesa.__version__}" in r.stdout
 
 
-@pytest.mark.parametrize("argv", [["-m", "seed=1,2"], ["--cfg", "job"], ["--cfg=job"], ["-cn", "config"],
-                                  ["--info", "defaults"], ["--multirun", "--resolve", "seed=1"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-m", "seed=1,2"],
+        ["--cfg", "job"],
+        ["--cfg=job"],
+        ["-cn", "config"],
+        ["--info", "defaults"],
+        ["--multirun", "--resolve", "seed=1"],
+    ],
+)
 def test_hydras_own_flags_pass_the_flag_check(argv):
     from simulation.cli import check_flags
 

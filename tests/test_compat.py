@@ -43,7 +43,7 @@ def test_model_kwargs_seed_without_any_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         m = mesa.Model(**compat.model_kwargs(7))
-    assert compat.model_kwargs(7) == {"rng": 7}   # every Mesa 3.x takes rng=
+    assert compat.model_kwargs(7) == {"rng": 7}  # every Mesa 3.x takes rng=
     assert isinstance(m.rng, np.random.Generator)
 
 
@@ -53,7 +53,7 @@ def test_rng_and_seed_draw_the_same_streams(seed):
     """Switching ``seed=`` to ``rng=`` must not change any result: both of Mesa's
     generators start where they did with ``seed=``."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)   # seed= is deprecated on Mesa 3.5
+        warnings.simplefilter("ignore", FutureWarning)  # seed= is deprecated on Mesa 3.5
         old = mesa.Model(seed=seed)
     new = mesa.Model(**compat.model_kwargs(seed))
     assert new.random.random() == old.random.random() == random.Random(seed).random()
@@ -121,16 +121,20 @@ def _model_core_uses_compat() -> bool:
     return "model_kwargs" in inspect.getsource(model)
 
 
-@pytest.mark.xfail(compat.MESA_VERSION >= (3, 5) and not _model_core_uses_compat(), strict=True,
-                   reason="the model core still calls Model(seed=): switch to compat.model_kwargs")
+@pytest.mark.xfail(
+    compat.MESA_VERSION >= (3, 5) and not _model_core_uses_compat(),
+    strict=True,
+    reason="the model core still calls Model(seed=): switch to compat.model_kwargs",
+)
 def test_a_run_emits_no_warning_from_leadsims_own_calls():
     import simulation
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         simulation.run(["coordination=hybrid"], organization__size=20, steps=30, warmup=5, seed=3)
-    ours = [w for w in caught if "mesa" in w.filename or "simulation" in w.filename
-            or issubclass(w.category, FutureWarning)]
+    ours = [
+        w for w in caught if "mesa" in w.filename or "simulation" in w.filename or issubclass(w.category, FutureWarning)
+    ]
     assert not ours, [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in ours]
 
 
@@ -146,14 +150,21 @@ print(json.dumps({"versions": compat.describe(), "metrics": json.dumps(out, sort
 
 
 def _metrics_in(python: str) -> dict:
-    r = subprocess.run([python, "-c", _CROSS], capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    r = subprocess.run(
+        [python, "-c", _CROSS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.skipif(not os.environ.get("LEADSIM_OTHER_PYTHON"),
-                    reason="set LEADSIM_OTHER_PYTHON to a second environment's python (make test does)")
+@pytest.mark.skipif(
+    not os.environ.get("LEADSIM_OTHER_PYTHON"),
+    reason="set LEADSIM_OTHER_PYTHON to a second environment's python (make test does)",
+)
 def test_same_seed_same_metrics_across_environments():
     """Same config and seed give the same metrics under both Python/Mesa/NumPy stacks
     (`make test` points this at the other virtual environment). Compared as JSON text:

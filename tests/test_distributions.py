@@ -19,9 +19,22 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).parent / "data"))
 from make_reference import sample
 
-MAIN = ["throughput", "owner_wait_mean", "lead_time_mean", "success_rate", "role_ambiguity",
-        "conflict_rate", "leader_utilization", "workload_gini", "role_fluidity", "engagement_mean",
-        "competence_gain", "trust_mean", "trust_leader_mean", "wip_mean"]
+MAIN = [
+    "throughput",
+    "owner_wait_mean",
+    "lead_time_mean",
+    "success_rate",
+    "role_ambiguity",
+    "conflict_rate",
+    "leader_utilization",
+    "workload_gini",
+    "role_fluidity",
+    "engagement_mean",
+    "competence_gain",
+    "trust_mean",
+    "trust_leader_mean",
+    "wip_mean",
+]
 ALPHA = 0.001  # per comparison; 14 metrics x 3 regimes x 2 tests
 #: Known, intended differences. Claiming rounds became simultaneous for all pool
 #: tasks in a step (docs/ODD.md 7.3): a person sees every task with the spare
@@ -46,4 +59,6 @@ def test_metric_distributions_unchanged(regime):
             continue
         t = stats.ttest_ind(x, y, equal_var=False).pvalue
         ks = stats.ks_2samp(x, y).pvalue
-        assert t > ALPHA and ks > ALPHA, f"{regime} {metric}: mean {x.mean():.4g} vs {y.mean():.4g} (t p={t:.2g}, KS p={ks:.2g})"
+        assert t > ALPHA and ks > ALPHA, (
+            f"{regime} {metric}: mean {x.mean():.4g} vs {y.mean():.4g} (t p={t:.2g}, KS p={ks:.2g})"
+        )

@@ -101,7 +101,7 @@ def test_evidence_accumulates_and_distrust_fades_back_to_the_first_impression():
     common = {"feedback": 0.2, "loss_ratio": 2.0, "error_tolerance": 0.0, "conflict_loss": 0.5, "prior_weight": 2.0}
     ev = EvidenceTrust(np.array([0.6, 0.6]), forgetting=0.05, **common)
     steps = []
-    for _ in range(5):                      # five successes: each moves trust less than the one before
+    for _ in range(5):  # five successes: each moves trust less than the one before
         before = ev.values(0)
         ev.outcome(np.array([0]), np.array([True]))
         steps.append(ev.values(0) - before)
@@ -124,14 +124,25 @@ def test_evidence_accumulates_and_distrust_fades_back_to_the_first_impression():
 def test_evidence_sums_follow_the_values_after_many_updates_and_rescaling():
     rng = np.random.default_rng(1)
     keys = rng.integers(0, 5, 40)
-    ev = EvidenceTrust(rng.random(40), feedback=0.3, loss_ratio=2.0, error_tolerance=0.2, conflict_loss=0.2,
-                       prior_weight=2.0, forgetting=0.3, groups={"in": keys}, size=5)
-    for _ in range(400):                    # 0.7 ** 400 forces the global factor to be folded in
+    ev = EvidenceTrust(
+        rng.random(40),
+        feedback=0.3,
+        loss_ratio=2.0,
+        error_tolerance=0.2,
+        conflict_loss=0.2,
+        prior_weight=2.0,
+        forgetting=0.3,
+        groups={"in": keys},
+        size=5,
+    )
+    for _ in range(400):  # 0.7 ** 400 forces the global factor to be folded in
         idx = rng.integers(0, 40, 12)
         ev.outcome(idx, rng.random(12) < 0.5)
         ev.tick()
-    np.testing.assert_allclose(ev.group_mean("in", np.arange(5)),
-                               np.bincount(keys, ev.all(), 5) / np.maximum(np.bincount(keys, minlength=5), 1))
+    np.testing.assert_allclose(
+        ev.group_mean("in", np.arange(5)),
+        np.bincount(keys, ev.all(), 5) / np.maximum(np.bincount(keys, minlength=5), 1),
+    )
     assert ((ev.all() >= 0) & (ev.all() <= 1)).all()
 
 
@@ -157,8 +168,13 @@ def test_worker_questions_use_the_steps_rules():
         w = m.workers[cand[j]]
         assert w.claim_propensity(int(m.pool[group[j]])) == pytest.approx(p[j])
     w = m.workers[0]
-    assert w.grant_probability() == pytest.approx(float(rules.grant_probability(
-        m.trust.in_mean([0])[0], m.cfg.coordination.grant_threshold, m.cfg.culture.trust_width)))
+    assert w.grant_probability() == pytest.approx(
+        float(
+            rules.grant_probability(
+                m.trust.in_mean([0])[0], m.cfg.coordination.grant_threshold, m.cfg.culture.trust_width
+            )
+        )
+    )
 
 
 def test_trust_acts_by_degrees():
@@ -179,18 +195,30 @@ def test_feedback_strength_changes_trust_and_the_loss_ratio_its_direction():
     base = {"culture.trust": 0.5, "workload.difficulty": 0.55}
     lo, hi = paired("trust_mean", base, {"culture.feedback": 0.0}, {"culture.feedback": 0.3}, seeds=range(4))[1:]
     assert lo > 0 or hi < 0, "feedback moves trust"
-    lo, hi = paired("trust_mean", {**base, "culture.feedback": 0.3},
-                    {"culture.trust_loss_ratio": 1.0}, {"culture.trust_loss_ratio": 4.0}, seeds=range(4))[1:]
+    lo, hi = paired(
+        "trust_mean",
+        {**base, "culture.feedback": 0.3},
+        {"culture.trust_loss_ratio": 1.0},
+        {"culture.trust_loss_ratio": 4.0},
+        seeds=range(4),
+    )[1:]
     assert hi < 0, "costlier failures lower trust"
 
 
 def test_diffusion_slows_the_growth_of_claims_with_group_size():
     def claims(size, diffusion):
-        cfg = {"organization.network": "complete", "organization.size": size, "organization.clarity": 0.0,
-               "organization.transparency": 0.0, "coordination.diffusion": diffusion,
-               "workload.arrival_rate": 1.0, "steps": 100}
-        return np.mean([LeadershipModel(make_config(**cfg), seed=s).run().metrics()["claims_per_task"]
-                        for s in range(3)])
+        cfg = {
+            "organization.network": "complete",
+            "organization.size": size,
+            "organization.clarity": 0.0,
+            "organization.transparency": 0.0,
+            "coordination.diffusion": diffusion,
+            "workload.arrival_rate": 1.0,
+            "steps": 100,
+        }
+        return np.mean(
+            [LeadershipModel(make_config(**cfg), seed=s).run().metrics()["claims_per_task"] for s in range(3)]
+        )
 
     grow_off = claims(40, 0.0) / claims(10, 0.0)
     grow_on = claims(40, 1.0) / claims(10, 1.0)
@@ -211,8 +239,12 @@ def test_trust_settles_contests_without_a_frame():
 
 
 def test_an_exploring_leader_uses_more_of_its_people():
-    base = {"coordination.name": "delegation", "people.competence_spread": 0.0,
-            "coordination.load_awareness": 1.0, "steps": 200}
+    base = {
+        "coordination.name": "delegation",
+        "people.competence_spread": 0.0,
+        "coordination.load_awareness": 1.0,
+        "steps": 200,
+    }
     never = []
     for exploration in (0.0, 0.3):
         counts = []
@@ -227,8 +259,13 @@ def test_a_leader_blind_to_loads_overloads_its_go_to_people():
     base = {"coordination.name": "delegation", "organization.leader_capacity": 6, "workload.arrival_rate": 3.0}
     aware = LeadershipModel(make_config(**{**base, "coordination.load_awareness": 1.0}), seed=1).run().metrics()
     assert aware["backlog_mean"] == 0.0
-    mean, lo, hi = paired("workload_gini", base, {"coordination.load_awareness": 1.0},
-                          {"coordination.load_awareness": 0.2}, seeds=range(4))
+    mean, lo, hi = paired(
+        "workload_gini",
+        base,
+        {"coordination.load_awareness": 1.0},
+        {"coordination.load_awareness": 0.2},
+        seeds=range(4),
+    )
     assert lo > 0, (mean, lo, hi)
     blind = LeadershipModel(make_config(**{**base, "coordination.load_awareness": 0.2}), seed=1).run().metrics()
     assert blind["backlog_mean"] > 0 and blind["owner_wait_mean"] > aware["owner_wait_mean"]
@@ -245,8 +282,9 @@ def test_rework_brings_failures_back():
 
 def test_psychological_safety_raises_claims_where_trust_is_high():
     base = {"culture.trust": 0.9, "organization.clarity": 0.0, "organization.transparency": 0.0}
-    mean, lo, hi = paired("claims_per_task", base, {"culture.safety_effect": 0.0}, {"culture.safety_effect": 1.0},
-                          seeds=range(4))
+    mean, lo, hi = paired(
+        "claims_per_task", base, {"culture.safety_effect": 0.0}, {"culture.safety_effect": 1.0}, seeds=range(4)
+    )
     assert lo > 0, (mean, lo, hi)
 
 
@@ -255,8 +293,13 @@ def test_psychological_safety_raises_claims_where_trust_is_high():
 def test_metrics_kept_as_things_happen_equal_the_event_log_and_need_no_log(regime):
     from simulation.metrics import metrics_from_events
 
-    over = {"coordination.name": regime, "workload.arrival_rate": 4.0, "workload.difficulty": 0.65,
-            "organization.leader_capacity": 2, "coordination.load_awareness": 0.5}
+    over = {
+        "coordination.name": regime,
+        "workload.arrival_rate": 4.0,
+        "workload.difficulty": 0.65,
+        "organization.leader_capacity": 2,
+        "coordination.load_awareness": 0.5,
+    }
     m = LeadershipModel(make_config(**over), seed=3).run()
     kept, recomputed = m.metrics(), metrics_from_events(m)
     assert kept.keys() == recomputed.keys()

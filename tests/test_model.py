@@ -24,8 +24,14 @@ def events_of(m, kind):
 @pytest.mark.parametrize("regime", REGIMES)
 @pytest.mark.parametrize("network", ["complete", "small_world", "team_clustered"])
 def test_invariants_hold_at_every_step(regime, network):
-    cfg = make_config(**{"coordination.name": regime, "organization.network": network,
-                         "organization.team_size": 8, "workload.arrival_rate": 4.0})
+    cfg = make_config(
+        **{
+            "coordination.name": regime,
+            "organization.network": network,
+            "organization.team_size": 8,
+            "workload.arrival_rate": 4.0,
+        }
+    )
     m = LeadershipModel(cfg)
     for _ in range(cfg.steps):
         m.step()
@@ -49,8 +55,18 @@ def test_metrics_complete_and_counts_conserved():
     met = m.metrics()
     assert list(met) == list(METRICS)
     assert met["tasks_arrived"] == met["tasks_completed"] + met["tasks_failed"] + met["tasks_open"]
-    for k in ("success_rate", "role_ambiguity", "contested_share", "unowned_share", "workload_gini",
-              "role_fluidity", "engagement_mean", "trust_mean", "leader_utilization", "contested_or_unowned_share"):
+    for k in (
+        "success_rate",
+        "role_ambiguity",
+        "contested_share",
+        "unowned_share",
+        "workload_gini",
+        "role_fluidity",
+        "engagement_mean",
+        "trust_mean",
+        "leader_utilization",
+        "contested_or_unowned_share",
+    ):
         assert 0.0 <= met[k] <= 1.0, k
     both = met["contested_or_unowned_share"]
     assert both <= met["contested_share"] + met["unowned_share"] + 1e-12
@@ -61,8 +77,9 @@ def test_metrics_complete_and_counts_conserved():
 
 
 def test_delegation_leader_never_exceeds_its_capacity_per_step():
-    cfg = make_config(**{"coordination.name": "delegation", "organization.leader_capacity": 1,
-                         "workload.arrival_rate": 3.0})
+    cfg = make_config(
+        **{"coordination.name": "delegation", "organization.leader_capacity": 1, "workload.arrival_rate": 3.0}
+    )
     m = LeadershipModel(cfg).run()
     assigned = events_of(m, Event.ASSIGNED)
     per_step = np.bincount(assigned[:, 0])
@@ -81,8 +98,14 @@ def test_delegation_routes_everything_through_the_leader():
 
 
 def test_distributed_with_full_clarity_has_no_conflicts():
-    cfg = model1_config(**{"coordination.name": "distributed", "organization.clarity": 1.0,
-                         "organization.transparency": 0.0, "workload.arrival_rate": 4.0})
+    cfg = model1_config(
+        **{
+            "coordination.name": "distributed",
+            "organization.clarity": 1.0,
+            "organization.transparency": 0.0,
+            "workload.arrival_rate": 4.0,
+        }
+    )
     m = LeadershipModel(cfg).run()
     assert len(events_of(m, Event.CONTESTED)) > 10, "contests happen, and the rule settles them"
     assert len(events_of(m, Event.CONFLICT)) == 0
@@ -90,8 +113,9 @@ def test_distributed_with_full_clarity_has_no_conflicts():
 
 
 def test_distributed_with_no_clarity_turns_contests_into_conflicts():
-    cfg = model1_config(**{"coordination.name": "distributed", "organization.clarity": 0.0,
-                         "organization.transparency": 0.0})
+    cfg = model1_config(
+        **{"coordination.name": "distributed", "organization.clarity": 0.0, "organization.transparency": 0.0}
+    )
     m = LeadershipModel(cfg).run()
     ev = m.events.array()
     contested = set(ev[ev[:, 2] == Event.CONTESTED, 1])
@@ -109,8 +133,14 @@ def test_full_transparency_prevents_duplicate_claims():
 
 
 def test_hybrid_escalates_only_contested_or_unowned_tasks():
-    cfg = make_config(**{"coordination.name": "hybrid", "organization.clarity": 0.3,
-                         "workload.arrival_rate": 4.0, "coordination.patience": 2})
+    cfg = make_config(
+        **{
+            "coordination.name": "hybrid",
+            "organization.clarity": 0.3,
+            "workload.arrival_rate": 4.0,
+            "coordination.patience": 2,
+        }
+    )
     m = LeadershipModel(cfg).run()
     ev = m.events.array()
     esc = ev[ev[:, 2] == Event.ESCALATED]
@@ -127,8 +157,15 @@ def test_hybrid_escalates_only_contested_or_unowned_tasks():
 
 def test_no_trust_means_no_claim_is_granted():
     """With hard thresholds and no frames, nobody is trusted enough to lead."""
-    cfg = make_config(**{"culture.trust": 0.0, "culture.trust_spread": 0.0, "culture.trust_width": 0.0,
-                         "organization.clarity": 0.0, "coordination.grant_threshold": 0.1})
+    cfg = make_config(
+        **{
+            "culture.trust": 0.0,
+            "culture.trust_spread": 0.0,
+            "culture.trust_width": 0.0,
+            "organization.clarity": 0.0,
+            "coordination.grant_threshold": 0.1,
+        }
+    )
     m = LeadershipModel(cfg).run()
     assert len(events_of(m, Event.CLAIMED)) > 0
     assert len(events_of(m, Event.GRANTED)) == 0 and len(events_of(m, Event.STARTED)) == 0
@@ -144,8 +181,14 @@ def test_without_feedback_trust_does_not_move():
 
 
 def test_low_trust_in_leader_brings_pushback_on_poor_fits():
-    cfg = make_config(**{"coordination.name": "delegation", "culture.trust": 0.1,
-                         "culture.trust_spread": 0.0, "workload.difficulty": 0.8})
+    cfg = make_config(
+        **{
+            "coordination.name": "delegation",
+            "culture.trust": 0.1,
+            "culture.trust_spread": 0.0,
+            "workload.difficulty": 0.8,
+        }
+    )
     m = LeadershipModel(cfg).run()
     conflicts = events_of(m, Event.CONFLICT)
     assert len(conflicts) > 0
@@ -188,15 +231,24 @@ def test_tallies_per_person_agree_with_the_event_log(regime):
 
 def test_delegation_concentrates_work_more_than_distributed():
     """An emergent contrast, not a hard-coded one: the leader picks the people it rates best."""
-    gini = {r: np.mean([LeadershipModel(make_config(**{"coordination.name": r}), seed=s).run()
-                        .metrics()["workload_gini"] for s in range(3)]) for r in ("delegation", "distributed")}
+    gini = {
+        r: np.mean(
+            [
+                LeadershipModel(make_config(**{"coordination.name": r}), seed=s).run().metrics()["workload_gini"]
+                for s in range(3)
+            ]
+        )
+        for r in ("delegation", "distributed")
+    }
     assert gini["delegation"] > gini["distributed"]
 
 
 def test_core_imports_without_hydra():
-    code = ("import sys; sys.modules['hydra'] = None; sys.modules['omegaconf'] = None\n"
-            "from simulation import LeadershipModel, SimConfig\n"
-            "m = LeadershipModel(SimConfig(steps=5, warmup=1)); m.run(); print(m.metrics()['tasks_arrived'])")
+    code = (
+        "import sys; sys.modules['hydra'] = None; sys.modules['omegaconf'] = None\n"
+        "from simulation import LeadershipModel, SimConfig\n"
+        "m = LeadershipModel(SimConfig(steps=5, warmup=1)); m.run(); print(m.metrics()['tasks_arrived'])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) >= 0
@@ -208,8 +260,9 @@ def test_memory_is_linear_in_people():
     for n in (2_000, 8_000):
         m = LeadershipModel(make_config(**{"organization.size": n, "steps": 2, "warmup": 0}))
         m.step()
-        sizes[n] = sum(v.nbytes for v in vars(m).values() if isinstance(v, np.ndarray)) + \
-            sum(v.nbytes for v in vars(m.trust).values() if isinstance(v, np.ndarray))
+        sizes[n] = sum(v.nbytes for v in vars(m).values() if isinstance(v, np.ndarray)) + sum(
+            v.nbytes for v in vars(m.trust).values() if isinstance(v, np.ndarray)
+        )
     assert sizes[8_000] / sizes[2_000] == pytest.approx(4.0, rel=0.1)
 
 
@@ -222,13 +275,13 @@ def test_leader_ranking_finds_the_same_people_as_a_full_scan(n, domains, k, wind
     from simulation.ranking import Ranking, best_by_scan
 
     rng = np.random.default_rng(seed)
-    perceived = np.round(rng.random((n, domains)), 1)       # coarse: ties happen
+    perceived = np.round(rng.random((n, domains)), 1)  # coarse: ties happen
     free = rng.integers(0, 3, n)
     people = np.flatnonzero(free > 0)
     if len(people) == 0:
         return
     view = Ranking(perceived, people, free, rng, window=window)
-    for d0 in range(domains):                                 # the queue's demand: rankings built together
+    for d0 in range(domains):  # the queue's demand: rankings built together
         for d1 in range(d0, domains):
             if rng.random() < 0.5:
                 view.demand[(d0,) if d0 == d1 else (d0, d1)] = int(rng.integers(0, 4))
@@ -240,7 +293,7 @@ def test_leader_ranking_finds_the_same_people_as_a_full_scan(n, domains, k, wind
         doms = tuple(sorted(rng.choice(domains, size=min(domains, int(rng.integers(1, 3))), replace=False).tolist()))
         team = view.best(doms, k)
         np.testing.assert_array_equal(team, best_by_scan(perceived, room, view.priority, doms, k))
-        if rng.random() < 0.4:                                # a pushback lowers the view
+        if rng.random() < 0.4:  # a pushback lowers the view
             perceived[team[0], list(doms)] *= 0.5
             view.lower(int(team[0]))
         else:
@@ -275,7 +328,7 @@ def test_a_finished_run_is_garbage_collected_once_its_result_is_dropped():
     from simulation.runner import simulate
 
     result = simulate(make_config(steps=10, warmup=2))
-    assert result.metrics["tasks_arrived"] > 0 and len(result.events) > 0   # still readable
+    assert result.metrics["tasks_arrived"] > 0 and len(result.events) > 0  # still readable
     ref = weakref.ref(result.model)
     del result
     gc.collect()
@@ -313,9 +366,11 @@ def test_event_log_keeps_order_and_values_across_compactions():
                 tasks = rng.integers(0, 100, int(rng.integers(0, 4)))
                 persons = rng.integers(0, 9, len(tasks)) if rng.random() < 0.5 else -1
                 log.add_many(step, tasks, Event.STARTED, persons)
-                expect += [(step, int(t), int(Event.STARTED), int(np.broadcast_to(persons, tasks.shape)[i]))
-                           for i, t in enumerate(tasks)]
+                expect += [
+                    (step, int(t), int(Event.STARTED), int(np.broadcast_to(persons, tasks.shape)[i]))
+                    for i, t in enumerate(tasks)
+                ]
             if step == 17:
-                log.array()                            # reading mid-run must not lose or repeat rows
+                log.array()  # reading mid-run must not lose or repeat rows
         assert len(log) == len(expect)
         np.testing.assert_array_equal(log.array(), np.array(expect, dtype=np.int64).reshape(-1, 4))

@@ -18,8 +18,14 @@ jupytext = pytest.importorskip("jupytext")
 nbclient = pytest.importorskip("nbclient")
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOKS = ["01_first_run", "02_regimes_compared", "03_leader_capacity_and_trust", "04_reading_a_sweep",
-             "05_informal_roles", "06_your_organisation"]
+NOTEBOOKS = [
+    "01_first_run",
+    "02_regimes_compared",
+    "03_leader_capacity_and_trust",
+    "04_reading_a_sweep",
+    "05_informal_roles",
+    "06_your_organisation",
+]
 CELL_TIMEOUT = 240  # seconds per cell at small size; the whole test has its own timeout
 
 
@@ -65,7 +71,7 @@ def test_each_notebook_is_a_lesson(name):
 
 
 # Runs inside the kernel before the notebook: every figure shown is checked.
-FIGURE_CHECK = r'''
+FIGURE_CHECK = r"""
 import matplotlib.pyplot as _plt
 
 _figure_problems, _figures_checked = [], []
@@ -118,13 +124,13 @@ def _checked_show(*args, **kwargs):
 
 
 _plt.show = _checked_show
-'''
+"""
 
-FIGURE_VERDICT = r'''
+FIGURE_VERDICT = r"""
 assert _figures_checked, "the notebook showed no figure"
 assert not _figure_problems, "figure problems:\n" + "\n".join(_figure_problems)
 print(f"{len(_figures_checked)} figures checked")
-'''
+"""
 
 
 def execute(name: str, monkeypatch, tmp_path, **env) -> nbformat.NotebookNode:
@@ -141,8 +147,9 @@ def execute(name: str, monkeypatch, tmp_path, **env) -> nbformat.NotebookNode:
     nb = jupytext.read(NB_DIR / f"{name}.py")
     nb.cells.insert(0, nbformat.v4.new_code_cell(FIGURE_CHECK))
     nb.cells.append(nbformat.v4.new_code_cell(FIGURE_VERDICT))
-    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                                     resources={"metadata": {"path": str(NB_DIR)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(NB_DIR)}}
+    )
     client.execute()
     return nb
 
@@ -169,8 +176,11 @@ def test_notebook_runs_at_small_size(name, monkeypatch, tmp_path):
 def test_reading_a_sweep_runs_with_either_backend(backend, monkeypatch, tmp_path):
     """Notebook 4 makes its sweep with ``leadsim -m`` + ``leadsim-report`` or with a
     Python loop writing the same table; both must give a readable results.parquet."""
-    if backend == "cli" and not (Path(sys.executable).parent / "leadsim-report").exists() \
-            and shutil.which("leadsim-report") is None:
+    if (
+        backend == "cli"
+        and not (Path(sys.executable).parent / "leadsim-report").exists()
+        and shutil.which("leadsim-report") is None
+    ):
         pytest.skip("leadsim-report is not installed")
     nb = execute("04_reading_a_sweep", monkeypatch, tmp_path, LEADSIM_NB_SWEEP=backend)
     text = _text_outputs(nb)

@@ -50,9 +50,11 @@ def folder(tmp_path: Path, files: dict[str, str | bytes], base: Path | None = SY
 
 # --- the shipped examples ---------------------------------------------------------------
 
+
 def _krack_pairs(name):
-    d = pd.read_csv(KRACK / f"Krack-High-Tec-edgelist-{name}.txt", sep=r"\s+", header=None,
-                    names=["ego", "alter", "tie"])
+    d = pd.read_csv(
+        KRACK / f"Krack-High-Tec-edgelist-{name}.txt", sep=r"\s+", header=None, names=["ego", "alter", "tie"]
+    )
     return d[d.tie == 1]
 
 
@@ -86,8 +88,14 @@ def test_krackhardt_network_and_attributes_as_in_the_source():
         np.testing.assert_allclose(o.attributes[col].to_numpy(float), attrs[src].to_numpy(float))
     assert (o.attributes.level == attrs.LEVEL.map({1: "CEO", 2: "vice president", 3: "manager"}).to_numpy()).all()
     assert o.domains == [] and o.competence.shape == (21, 0)
-    assert o.sources == {"competence": "config", "capacity": "config", "initiative": "config",
-                         "trust": "data", "team": "data", "manager": "data"}
+    assert o.sources == {
+        "competence": "config",
+        "capacity": "config",
+        "initiative": "config",
+        "trust": "data",
+        "team": "data",
+        "manager": "data",
+    }
 
 
 def test_krackhardt_leadsim_files_are_what_the_script_makes(tmp_path):
@@ -136,15 +144,23 @@ def test_wide_and_long_competence_are_the_same(tmp_path):
     long = "id,domain,competence\na,x,0.1\na,y,0.2\nb,y,0.4\n"
     ties = "source,target\na,b\n"
     w = load_organisation(folder(tmp_path / "w", {"people.csv": people, "ties.csv": ties}, None))
-    lg = load_organisation(folder(tmp_path / "l", {"people.csv": "id\na\nb\n", "skills.csv": long,
-                                                   "ties.csv": ties}, None))
+    lg = load_organisation(
+        folder(tmp_path / "l", {"people.csv": "id\na\nb\n", "skills.csv": long, "ties.csv": ties}, None)
+    )
     assert w.domains == lg.domains == ["x", "y"]
     np.testing.assert_array_equal(w.competence, lg.competence)
 
 
 def test_undirected_ties_trust_both_ways_and_minimal_folder(tmp_path):
-    d = folder(tmp_path, {"people.csv": "id\n1\n2\n3\n", "ties.csv": "source,target,trust\n1,2,0.3\n2,3,\n",
-                          "organization.yaml": "directed: false\n"}, None)
+    d = folder(
+        tmp_path,
+        {
+            "people.csv": "id\n1\n2\n3\n",
+            "ties.csv": "source,target,trust\n1,2,0.3\n2,3,\n",
+            "organization.yaml": "directed: false\n",
+        },
+        None,
+    )
     o = load_organisation(d)
     assert o.trust == {(0, 1): 0.3, (1, 0): 0.3}
     assert o.edges.tolist() == [[0, 1], [1, 2]] and o.leaders == [] and o.leader_capacity is None
@@ -169,44 +185,75 @@ def test_cached_until_a_file_changes(tmp_path):
 PEOPLE = (SYNTH / "people.csv").read_text()
 TIES = (SYNTH / "ties.csv").read_text()
 BAD = {
-    "competence out of range": ({"people.csv": PEOPLE.replace("cleo,product,ben,2,0.4,0.7", "cleo,product,ben,2,0.4,1.3")},
-                                "people.csv line 4, column competence.product: must be in [0, 1], got 1.3"),
-    "unknown id in ties": ({"ties.csv": TIES + "zoe,ben,advice,\n"},
-                           "ties.csv line 26, column source: unknown id 'zoe'"),
-    "duplicate id": ({"people.csv": PEOPLE + "ben,sales,ana,2,0.5,0.5,0.5,x,1\n"},
-                     "people.csv line 14, column id: duplicate id 'ben' (first on line 3)"),
-    "manager cycle": ({"people.csv": PEOPLE.replace("ana,,,3", "ana,,lea,3")},
-                      "people.csv line 2, column manager: the org chart has a cycle: ana -> lea -> ana"),
+    "competence out of range": (
+        {"people.csv": PEOPLE.replace("cleo,product,ben,2,0.4,0.7", "cleo,product,ben,2,0.4,1.3")},
+        "people.csv line 4, column competence.product: must be in [0, 1], got 1.3",
+    ),
+    "unknown id in ties": (
+        {"ties.csv": TIES + "zoe,ben,advice,\n"},
+        "ties.csv line 26, column source: unknown id 'zoe'",
+    ),
+    "duplicate id": (
+        {"people.csv": PEOPLE + "ben,sales,ana,2,0.5,0.5,0.5,x,1\n"},
+        "people.csv line 14, column id: duplicate id 'ben' (first on line 3)",
+    ),
+    "manager cycle": (
+        {"people.csv": PEOPLE.replace("ana,,,3", "ana,,lea,3")},
+        "people.csv line 2, column manager: the org chart has a cycle: ana -> lea -> ana",
+    ),
     "self manager": ({"people.csv": PEOPLE.replace("ana,,,3", "ana,,ana,3")}, "cycle: ana -> ana"),
-    "unknown manager": ({"people.csv": PEOPLE.replace("hugo,sales,gita", "hugo,sales,gina")},
-                        "people.csv line 9, column manager: unknown id 'gina'"),
+    "unknown manager": (
+        {"people.csv": PEOPLE.replace("hugo,sales,gita", "hugo,sales,gina")},
+        "people.csv line 9, column manager: unknown id 'gina'",
+    ),
     "empty file": ({"people.csv": ""}, "people.csv: the file is empty"),
     "header only": ({"ties.csv": "source,target\n"}, "ties.csv: no rows after the header"),
-    "not utf-8": ({"people.csv": PEOPLE.replace("lea,", "l\u00e9a,").encode("latin-1")},
-                  "people.csv line 13: not UTF-8 text (byte 0xe9)"),
-    "no id column": ({"people.csv": PEOPLE.replace("id,team", "name,team", 1)},
-                     "people.csv line 1: no 'id' column"),
-    "non-numeric capacity": ({"people.csv": PEOPLE.replace("ana,,,3", "ana,,,three")},
-                             "people.csv line 2, column capacity: must be an integer in [1, 100], got 'three'"),
-    "non-numeric trust": ({"ties.csv": TIES.replace("0.9", "high")},
-                          "ties.csv line 3, column trust: must be a number in [0, 1], got 'high'"),
+    "not utf-8": (
+        {"people.csv": PEOPLE.replace("lea,", "l\u00e9a,").encode("latin-1")},
+        "people.csv line 13: not UTF-8 text (byte 0xe9)",
+    ),
+    "no id column": ({"people.csv": PEOPLE.replace("id,team", "name,team", 1)}, "people.csv line 1: no 'id' column"),
+    "non-numeric capacity": (
+        {"people.csv": PEOPLE.replace("ana,,,3", "ana,,,three")},
+        "people.csv line 2, column capacity: must be an integer in [1, 100], got 'three'",
+    ),
+    "non-numeric trust": (
+        {"ties.csv": TIES.replace("0.9", "high")},
+        "ties.csv line 3, column trust: must be a number in [0, 1], got 'high'",
+    ),
     "self tie": ({"ties.csv": TIES + "ben,ben,advice,\n"}, "ties.csv line 26: source and target are the same person"),
     "ragged row": ({"people.csv": PEOPLE + "zed,sales\n"}, "people.csv line 14: 2 values for 9 columns"),
-    "skills unknown id": ({"skills.csv": "id,domain,competence\nzed,sales,0.5\n"},
-                          "skills.csv line 2, column id: unknown id 'zed'"),
-    "skills twice": ({"skills.csv": "id,domain,competence\ndev,sales,0.3\ncleo,sales,0.5\n"},
-                     "skills.csv line 3: competence of 'cleo' in 'sales' is also in people.csv"),
+    "skills unknown id": (
+        {"skills.csv": "id,domain,competence\nzed,sales,0.5\n"},
+        "skills.csv line 2, column id: unknown id 'zed'",
+    ),
+    "skills twice": (
+        {"skills.csv": "id,domain,competence\ndev,sales,0.3\ncleo,sales,0.5\n"},
+        "skills.csv line 3: competence of 'cleo' in 'sales' is also in people.csv",
+    ),
     "no people": ({"people.csv": None}, "people.csv not found"),
     "no ties": ({"ties.csv": None}, "no ties: ties.csv"),
-    "two tie files": ({"net.graphml": (SYNTH / "graphml/network.graphml").read_text()},
-                      "give the ties in one file, ties.csv or one .graphml file; found ties.csv, net.graphml"),
+    "two tie files": (
+        {"net.graphml": (SYNTH / "graphml/network.graphml").read_text()},
+        "give the ties in one file, ties.csv or one .graphml file; found ties.csv, net.graphml",
+    ),
     "yaml unknown key": ({"organization.yaml": "leader: [ana]\n"}, "organization.yaml, key leader: unknown key"),
-    "yaml unknown leader": ({"organization.yaml": "leaders: [zoe]\n"}, "organization.yaml, key leaders: unknown id 'zoe'"),
+    "yaml unknown leader": (
+        {"organization.yaml": "leaders: [zoe]\n"},
+        "organization.yaml, key leaders: unknown id 'zoe'",
+    ),
     "yaml syntax": ({"organization.yaml": "leaders: [ana\n"}, "organization.yaml line 2: not valid YAML"),
-    "yaml unknown kind": ({"organization.yaml": "communication: [email]\n"},
-                          "organization.yaml, key communication: no ties of kind 'email'"),
-    "graphml unknown id": ({"ties.csv": None, "n.graphml": (SYNTH / "graphml/network.graphml").read_text()
-                            .replace('target="gita"', 'target="gina"')}, "unknown id 'gina'"),
+    "yaml unknown kind": (
+        {"organization.yaml": "communication: [email]\n"},
+        "organization.yaml, key communication: no ties of kind 'email'",
+    ),
+    "graphml unknown id": (
+        {
+            "ties.csv": None,
+            "n.graphml": (SYNTH / "graphml/network.graphml").read_text().replace('target="gita"', 'target="gina"'),
+        },
+        "unknown id 'gina'",
+    ),
 }
 
 
@@ -228,17 +275,29 @@ def test_not_a_folder(tmp_path):
 def _leadsim(*args, cwd):
     exe = Path(sys.executable).parent / "leadsim"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "simulation"]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=cwd, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [*cmd, *args], capture_output=True, text=True, cwd=cwd, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
 
 
 FAST = ("steps=60", "warmup=10")
 
 
 @needs_model
-@pytest.mark.parametrize("case", ["competence out of range", "unknown id in ties", "duplicate id", "manager cycle",
-                                  "empty file", "not utf-8", "no id column", "non-numeric capacity",
-                                  "yaml unknown leader"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "competence out of range",
+        "unknown id in ties",
+        "duplicate id",
+        "manager cycle",
+        "empty file",
+        "not utf-8",
+        "no id column",
+        "non-numeric capacity",
+        "yaml unknown leader",
+    ],
+)
 def test_bad_file_through_the_real_command(case, tmp_path):
     files, expected = BAD[case]
     d = folder(tmp_path, files)
@@ -285,12 +344,19 @@ def test_example_runs_through_the_python_api_reproducibly():
 
 # --- properties -----------------------------------------------------------------------
 
+
 @st.composite
 def organisations(draw):
     n = draw(st.integers(2, 12))
     ids = [f"p{k}" for k in draw(st.permutations(range(n)))]
-    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda t: t[0] != t[1]),
-                          min_size=1, max_size=30, unique=True))
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda t: t[0] != t[1]),
+            min_size=1,
+            max_size=30,
+            unique=True,
+        )
+    )
     trust = draw(st.lists(st.one_of(st.none(), st.floats(0, 1)), min_size=len(pairs), max_size=len(pairs)))
     directed = draw(st.booleans())
     return ids, pairs, trust, directed
@@ -302,8 +368,10 @@ def test_any_valid_folder_gives_a_consistent_organisation(tmp_path_factory, org)
     ids, pairs, trust, directed = org
     d = tmp_path_factory.mktemp("org")
     (d / "people.csv").write_text("id\n" + "\n".join(ids) + "\n")
-    (d / "ties.csv").write_text("source,target,trust\n" + "".join(
-        f"{ids[a]},{ids[b]},{'' if t is None else repr(t)}\n" for (a, b), t in zip(pairs, trust)))
+    (d / "ties.csv").write_text(
+        "source,target,trust\n"
+        + "".join(f"{ids[a]},{ids[b]},{'' if t is None else repr(t)}\n" for (a, b), t in zip(pairs, trust))
+    )
     (d / "organization.yaml").write_text(f"directed: {str(directed).lower()}\n")
     o = load_organisation(d)
     e = o.edges

@@ -15,8 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_wheel_ships_configs_and_runs_from_outside_the_checkout(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
     wheel = next(tmp_path.glob("leadsim-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for group in ("config.yaml", "coordination/hybrid.yaml", "organization/large.yaml", "hydra/sweeper/leadsim.yaml"):
@@ -27,11 +30,18 @@ def test_wheel_ships_configs_and_runs_from_outside_the_checkout(tmp_path):
     # Unpack the wheel and import it from there, away from the checkout's configs/.
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    code = ("import simulation.hydra_config as h, simulation;"
-            "print(h.config_dir());"
-            "print(simulation.run(['organization=team'], steps=20, warmup=2).config.organization.size)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
-                         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
+    code = (
+        "import simulation.hydra_config as h, simulation;"
+        "print(h.config_dir());"
+        "print(simulation.run(['organization=team'], steps=20, warmup=2).config.organization.size)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+    )
     assert out.returncode == 0, out.stderr
     where, size = out.stdout.split()
     assert Path(where) == site / "simulation" / "configs" and size == "12"
@@ -40,8 +50,12 @@ def test_wheel_ships_configs_and_runs_from_outside_the_checkout(tmp_path):
 def test_the_sweeper_plugin_is_served_from_the_checkout():
     """An editable install must not carry a copy of the plugin that shadows the
     checkout's (a force-include once did: edits to the sweeper had no effect)."""
-    out = subprocess.run([sys.executable, "-c", "import hydra_plugins.leadsim_sweeper as m; print(m.__file__)"],
-                         capture_output=True, text=True, cwd="/")
+    out = subprocess.run(
+        [sys.executable, "-c", "import hydra_plugins.leadsim_sweeper as m; print(m.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
     assert out.returncode == 0, out.stderr
     assert Path(out.stdout.strip()).is_relative_to(ROOT)
 
@@ -69,10 +83,27 @@ CFF_SCHEMA = {
         "abstract": {"type": "string", "minLength": 1},
         "keywords": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True},
         "date-released": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
-        "authors": {"type": "array", "minItems": 1, "items": {"type": "object", "anyOf": [
-            {"required": ["name"]}, {"required": ["family-names"]}]}},
-        **{k: {} for k in ("commit", "contact", "doi", "identifiers", "license-url", "preferred-citation",
-                           "references", "repository", "repository-artifact", "repository-code", "url")},
+        "authors": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "object", "anyOf": [{"required": ["name"]}, {"required": ["family-names"]}]},
+        },
+        **{
+            k: {}
+            for k in (
+                "commit",
+                "contact",
+                "doi",
+                "identifiers",
+                "license-url",
+                "preferred-citation",
+                "references",
+                "repository",
+                "repository-artifact",
+                "repository-code",
+                "url",
+            )
+        },
     },
 }
 
@@ -122,8 +153,10 @@ def test_codemeta_is_valid_and_agrees_with_the_package():
     assert cm["keywords"] == meta["keywords"]
     assert (ROOT / cm["softwareHelp"]["identifier"]).is_file() and cm["softwareHelp"]["identifier"] == "docs/ODD.md"
     # Every requirement named is pyproject's (extras such as mesa[network] dropped).
-    deps = {re.match(r"[\w.-]+", d).group(0).lower(): re.sub(r"\[.*?\]", "", d).replace(" ", "")
-            for d in meta["dependencies"]}
+    deps = {
+        re.match(r"[\w.-]+", d).group(0).lower(): re.sub(r"\[.*?\]", "", d).replace(" ", "")
+        for d in meta["dependencies"]
+    }
     for req in cm["softwareRequirements"]:
         assert deps[re.match(r"[\w.-]+", req).group(0).lower()] == req
     versions = [c.split(":: ")[-1] for c in meta["classifiers"] if c.startswith("Programming Language :: Python :: 3.")]

@@ -47,20 +47,33 @@ def fake_model(n, tasks, *, domains=2, warmup=0, steps=20, patience=3, team=None
     T = TaskTable(max_team=4)
     k = len(tasks)
     get = lambda key, default: np.array([t.get(key, default) for t in tasks], dtype=np.int64)
-    ids = T.add(dom0=get("dom0", 0), dom1=get("dom1", -1), team_size=np.ones(k, dtype=np.int64),
-                arrival=np.array([t.get("arrival", t["start"]) for t in tasks]), entry=np.zeros(k, dtype=np.int64),
-                difficulty=np.full(k, 0.5), effort=np.ones(k))
+    ids = T.add(
+        dom0=get("dom0", 0),
+        dom1=get("dom1", -1),
+        team_size=np.ones(k, dtype=np.int64),
+        arrival=np.array([t.get("arrival", t["start"]) for t in tasks]),
+        entry=np.zeros(k, dtype=np.int64),
+        difficulty=np.full(k, 0.5),
+        effort=np.ones(k),
+    )
     for i, t in zip(ids, tasks):
         team_ = [t["lead"], *t.get("followers", [])]
-        T.members[i, :len(team_)] = team_
+        T.members[i, : len(team_)] = team_
         T.lead[i], T.start[i], T.end[i] = t["lead"], t["start"], t.get("end", -1)
         T.via_leader[i], T.unowned[i] = t.get("via", False), t.get("unowned", False)
-    cfg = SimConfig(steps=steps, warmup=warmup, seed=0,
-                    coordination=CoordinationConfig(patience=patience))
+    cfg = SimConfig(steps=steps, warmup=warmup, seed=0, coordination=CoordinationConfig(patience=patience))
     comp = np.full((n, domains), 0.5)
-    m = SimpleNamespace(tasks=T, cfg=cfg, steps=steps, capacity=np.full(n, capacity), competence=comp,
-                        initial_competence=comp.copy(), initiative=np.full(n, 0.5), engagement=np.full(n, 0.6),
-                        trust=SimpleNamespace(in_mean=lambda p: np.full(len(p), 0.6)))
+    m = SimpleNamespace(
+        tasks=T,
+        cfg=cfg,
+        steps=steps,
+        capacity=np.full(n, capacity),
+        competence=comp,
+        initial_competence=comp.copy(),
+        initiative=np.full(n, 0.5),
+        engagement=np.full(n, 0.6),
+        trust=SimpleNamespace(in_mean=lambda p: np.full(len(p), 0.6)),
+    )
     if team is not None:
         m.team = np.asarray(team)
     return m
@@ -83,7 +96,7 @@ def test_informal_leader_leads_far_more_than_their_share_without_being_named():
 
 
 def test_only_the_post_warmup_window_counts():
-    early = [{"lead": 0, "start": s, "end": s} for s in range(1, 11)]        # all in the warm-up
+    early = [{"lead": 0, "start": s, "end": s} for s in range(1, 11)]  # all in the warm-up
     m = fake_model(10, spread_leads(10, start=12) + early, warmup=10, steps=30)
     t = role_table(m)
     assert t.loc[0, "leads"] == 2 and not t["informal_leader"].any()
@@ -169,14 +182,16 @@ def test_thresholds_are_relative_so_two_copies_of_an_organisation_get_the_same_r
     tasks += [{"lead": 9, "arrival": s, "start": s + 5, "end": s + 5} for s in range(1, 6)]
     one = role_table(fake_model(10, tasks, steps=steps, team=[0] * 5 + [1] * 5))
     shift = lambda d: {**d, "lead": d["lead"] + 10, "followers": [f + 10 for f in d.get("followers", [])]}
-    two = role_table(fake_model(20, tasks + [shift(d) for d in tasks], steps=steps, team=[0] * 5 + [1] * 5 + [2] * 5 + [3] * 5))
+    two = role_table(
+        fake_model(20, tasks + [shift(d) for d in tasks], steps=steps, team=[0] * 5 + [1] * 5 + [2] * 5 + [3] * 5)
+    )
     for copy in (two.iloc[:10], two.iloc[10:]):
         assert copy["roles"].tolist() == one["roles"].tolist()
-    assert one["roles"].str.len().gt(0).sum() >= 3      # the example names somebody
+    assert one["roles"].str.len().gt(0).sum() >= 3  # the example names somebody
 
 
 def test_rules_are_parameters():
-    tasks = spread_leads(10) + [{"lead": 0, "start": s, "end": s} for s in range(2, 7)]     # 7 leads vs 2.5 share
+    tasks = spread_leads(10) + [{"lead": 0, "start": s, "end": s} for s in range(2, 7)]  # 7 leads vs 2.5 share
     assert role_table(fake_model(10, tasks)).loc[0, "informal_leader"]
     assert not role_table(fake_model(10, tasks), rules=RoleRules(lead_factor=3.0)).loc[0, "informal_leader"]
     assert not role_table(fake_model(10, tasks), rules=RoleRules(min_count=8)).loc[0, "informal_leader"]
@@ -198,7 +213,7 @@ def test_betweenness_matches_networkx(n, p, seed, dense):
         bmod.DENSE_MAX = old
     nodes = sorted({int(x) for e in g.edges() for x in e})
     want = np.zeros(n)
-    if len(nodes) >= 3:      # networkx normalises over the people who have ties, as we do
+    if len(nodes) >= 3:  # networkx normalises over the people who have ties, as we do
         bc = nx.betweenness_centrality(g.subgraph(nodes))
         want[nodes] = [bc[v] for v in nodes]
     assert np.allclose(got, want, atol=1e-12)
@@ -232,11 +247,15 @@ def test_jaccard_and_spearman():
 
 def small(regime="distributed", seed=0, **people):
     """24 people, 300 steps: identical people unless changed after construction."""
-    return SimConfig(seed=seed, steps=300, warmup=50,
-                     culture=CultureConfig(initiative=0.3, initiative_spread=0.0, trust_spread=0.0),
-                     people=PeopleConfig(competence_spread=0.0, **people),
-                     organization=OrganizationConfig(size=24, network="small_world", degree=6),
-                     coordination=CoordinationConfig(name=regime))
+    return SimConfig(
+        seed=seed,
+        steps=300,
+        warmup=50,
+        culture=CultureConfig(initiative=0.3, initiative_spread=0.0, trust_spread=0.0),
+        people=PeopleConfig(competence_spread=0.0, **people),
+        organization=OrganizationConfig(size=24, network="small_world", degree=6),
+        coordination=CoordinationConfig(name=regime),
+    )
 
 
 def constructed(regime, seed, initiative=None, expert=None):
@@ -300,7 +319,9 @@ def test_role_table_of_a_real_run_adds_up():
     assert len(t) == m.cfg.organization.size and list(t.index) == list(range(len(t)))
     assert (t["leads"] == t["self_leads"] + t["assigned_leads"] + t["framed_leads"]).all()
     assert np.array_equal(t["leads"], m.led) and np.array_equal(t["joins"], m.followed)
-    assert t["leads"].sum() == int((m.events.array()[:, 0] > m.cfg.warmup)[m.events.array()[:, 2] == Event.STARTED].sum())
+    assert t["leads"].sum() == int(
+        (m.events.array()[:, 0] > m.cfg.warmup)[m.events.array()[:, 2] == Event.STARTED].sum()
+    )
     assert ((t["spare_capacity"] >= 0) & (t["spare_capacity"] <= 1)).all()
     assert (t["pickups"] <= t["self_leads"]).all() and (t["partners_across"] <= t["partners"]).all()
     for r in ROLES:
@@ -318,8 +339,15 @@ def test_attempts_from_the_event_log_and_from_the_task_table_agree_without_rewor
     """Without rework every task has one attempt, which the task table keeps: reading
     attempts from the event log or from the table must give the same rows."""
     for regime in ("delegation", "hybrid"):
-        m = LeadershipModel(SimConfig(seed=5, steps=150, warmup=50, workload=WorkloadConfig(rework=0.0),
-                                      coordination=CoordinationConfig(name=regime))).run()
+        m = LeadershipModel(
+            SimConfig(
+                seed=5,
+                steps=150,
+                warmup=50,
+                workload=WorkloadConfig(rework=0.0),
+                coordination=CoordinationConfig(name=regime),
+            )
+        ).run()
         logged = attempts(m)
         m.events = None
         table = attempts(m)
@@ -331,9 +359,11 @@ def test_attempts_from_the_event_log_and_from_the_task_table_agree_without_rewor
 
 
 def test_reworked_attempts_count_for_whoever_led_them():
-    m = LeadershipModel(SimConfig(seed=5, steps=150, warmup=50, workload=WorkloadConfig(rework=1.0, difficulty=0.7))).run()
+    m = LeadershipModel(
+        SimConfig(seed=5, steps=150, warmup=50, workload=WorkloadConfig(rework=1.0, difficulty=0.7))
+    ).run()
     tries = attempts(m)
-    assert len(tries["task"]) > len(np.unique(tries["task"]))      # some tasks were attempted twice
+    assert len(tries["task"]) > len(np.unique(tries["task"]))  # some tasks were attempted twice
     assert (tries["ready"] <= tries["start"]).all()
     done = tries["end"] >= 0
     assert (tries["end"][done] >= tries["start"][done]).all()
@@ -342,7 +372,7 @@ def test_reworked_attempts_count_for_whoever_led_them():
 def test_run_writes_roles_csv_and_role_metrics(tmp_path):
     cfg = SimConfig(seed=4, steps=120, warmup=20)
     a, b = simulate(cfg, progress=False), simulate(cfg, progress=False)
-    pd.testing.assert_frame_equal(a.roles, b.roles)              # same config and seed: same roles
+    pd.testing.assert_frame_equal(a.roles, b.roles)  # same config and seed: same roles
     write_outputs(tmp_path, a)
     back = pd.read_csv(tmp_path / "roles.csv", index_col="person", keep_default_na=False)
     assert len(back) == cfg.organization.size
@@ -354,7 +384,7 @@ def test_run_writes_roles_csv_and_role_metrics(tmp_path):
 
 def test_current_roles_for_the_app_while_a_run_goes_on():
     m = LeadershipModel(SimConfig(seed=1, steps=300, warmup=100))
-    for _ in range(40):                                            # still in the warm-up
+    for _ in range(40):  # still in the warm-up
         m.step()
     now = current_roles(m)
     table = role_table(m)

@@ -16,7 +16,7 @@ from sweep_helpers import NO_FIGURES, SMALL, check_run_folder, leadsim_m, result
 from simulation import METRICS, __version__
 
 REGIMES_2x2 = ["coordination=delegation,distributed", "seed=0,1"]
-REPORT = [sys.executable, "-m", "simulation.sweep.report"]   # = leadsim-report
+REPORT = [sys.executable, "-m", "simulation.sweep.report"]  # = leadsim-report
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +35,22 @@ def test_four_rows_with_parameters_metrics_version_and_folder(sweep2x2):
     assert len(df) == 4
     assert list(df.status) == ["ok"] * 4
     assert sorted(zip(df["coordination.name"], df["seed"])) == [
-        ("delegation", 0), ("delegation", 1), ("distributed", 0), ("distributed", 1)]
-    for col in ("organization.size", "culture.trust", "workload.arrival_rate", "steps", "warmup",
-                "leadsim_version", "run_dir", "status", *METRICS):
+        ("delegation", 0),
+        ("delegation", 1),
+        ("distributed", 0),
+        ("distributed", 1),
+    ]
+    for col in (
+        "organization.size",
+        "culture.trust",
+        "workload.arrival_rate",
+        "steps",
+        "warmup",
+        "leadsim_version",
+        "run_dir",
+        "status",
+        *METRICS,
+    ):
         assert col in df, col
     assert (df["organization.size"] == 12).all() and (df.leadsim_version == __version__).all()
     # Each row is its run folder's metrics.json, exactly.
@@ -136,14 +149,15 @@ main(sys.argv[1:])
 def test_failed_run_is_recorded_does_not_stop_others_and_is_retried(tmp_path):
     d = tmp_path / "s"
     args = [f"hydra.sweep.dir={d}", *REGIMES_2x2, *SMALL, "hydra/launcher=basic", NO_FIGURES]
-    r = subprocess.run([sys.executable, "-c", FLAKY, "-m", *args], capture_output=True, text=True,
-                       cwd=tmp_path, timeout=180)
+    r = subprocess.run(
+        [sys.executable, "-c", FLAKY, "-m", *args], capture_output=True, text=True, cwd=tmp_path, timeout=180
+    )
     assert r.returncode == 1, r.stderr
     assert "1 run(s) failed" in r.stderr
     df = results(d)
     assert list(df.status) == ["ok", "ok", "ok", "failed"]
     bad = df[df.status == "failed"].iloc[0]
-    assert bad["coordination.name"] == "distributed" and bad.seed == 1   # parameters known
+    assert bad["coordination.name"] == "distributed" and bad.seed == 1  # parameters known
     assert "injected failure" in bad.error and np.isnan(bad.throughput)
     assert "RuntimeError: injected failure" in (d / bad.run_dir / "error.txt").read_text()
     assert not (d / bad.run_dir / "metrics.json").exists()
@@ -171,8 +185,8 @@ def test_report_on_a_partial_sweep(sweep2x2, tmp_path):
     shutil.copytree(src, d)
     for f in ("results.parquet", "results.csv", "summary.csv"):
         (d / f).unlink()
-    shutil.rmtree(d / "3")                          # never started
-    (d / "2" / "metrics.json").unlink()             # killed mid-run
+    shutil.rmtree(d / "3")  # never started
+    (d / "2" / "metrics.json").unlink()  # killed mid-run
     st = json.loads((d / "2" / "status.json").read_text())
     (d / "2" / "status.json").write_text(json.dumps({**st, "status": "running"}))
     r = subprocess.run([*REPORT, str(d), "--no-figures"], capture_output=True, text=True, timeout=120)
@@ -180,16 +194,19 @@ def test_report_on_a_partial_sweep(sweep2x2, tmp_path):
     assert "3 runs of 4: 2 ok, 0 failed, 1 incomplete, 1 not started" in r.stdout
     df = results(d)
     assert list(df.status) == ["ok", "ok", "incomplete"]
-    assert df.loc[2, "coordination.name"] == "distributed"   # its parameters are still known
+    assert df.loc[2, "coordination.name"] == "distributed"  # its parameters are still known
     s = pd.read_csv(d / "summary.csv").set_index("coordination.name")
     assert s.loc["distributed", "incomplete"] == 1 and s.loc["distributed", "throughput_n"] == 0
 
 
-@pytest.mark.parametrize("args, message", [
-    (["/nonexistent/sweep"], "SWEEP_DIR: no such folder"),
-    (["{tmp}"], "SWEEP_DIR: no run folders"),
-    (["{tmp}", "--metrics", "speed"], "--metrics: unknown metric 'speed'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["/nonexistent/sweep"], "SWEEP_DIR: no such folder"),
+        (["{tmp}"], "SWEEP_DIR: no run folders"),
+        (["{tmp}", "--metrics", "speed"], "--metrics: unknown metric 'speed'"),
+    ],
+)
 def test_report_bad_input_is_one_line_exit_2(tmp_path, args, message):
     args = [a.format(tmp=tmp_path) for a in args]
     r = subprocess.run([*REPORT, *args], capture_output=True, text=True, timeout=60)
@@ -201,14 +218,28 @@ def test_report_bad_input_is_one_line_exit_2(tmp_path, args, message):
 @pytest.mark.slow
 def test_swept_parameter_figures_and_heatmap(tmp_path):
     d = tmp_path / "s"
-    r = leadsim_m(d, "coordination=delegation,distributed", "organization.clarity=0.2,0.8",
-                  "culture.trust=0.4,0.8", "seed=0,1", *SMALL, "steps=40",
-                  "hydra.callbacks.report.metrics=[throughput,role_ambiguity]", "hydra.launcher.n_jobs=2",
-                  cwd=tmp_path)
+    r = leadsim_m(
+        d,
+        "coordination=delegation,distributed",
+        "organization.clarity=0.2,0.8",
+        "culture.trust=0.4,0.8",
+        "seed=0,1",
+        *SMALL,
+        "steps=40",
+        "hydra.callbacks.report.metrics=[throughput,role_ambiguity]",
+        "hydra.launcher.n_jobs=2",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     names = {p.name for p in (d / "figures").iterdir()}
-    for stem in ("overview_organization_clarity", "overview_culture_trust", "throughput_vs_organization_clarity",
-                 "role_ambiguity_vs_culture_trust", "heatmap_throughput", "heatmap_role_ambiguity"):
+    for stem in (
+        "overview_organization_clarity",
+        "overview_culture_trust",
+        "throughput_vs_organization_clarity",
+        "role_ambiguity_vs_culture_trust",
+        "heatmap_throughput",
+        "heatmap_role_ambiguity",
+    ):
         assert {f"{stem}.png", f"{stem}.pdf"} <= names, stem
     s = pd.read_csv(d / "summary.csv")
     assert list(s.columns[:3]) == ["coordination.name", "organization.clarity", "culture.trust"]
@@ -222,14 +253,19 @@ def test_swept_parameter_figures_and_heatmap(tmp_path):
 
 def test_single_run_is_unchanged(tmp_path):
     out = tmp_path / "run"
-    r = subprocess.run([sys.executable, "-m", "simulation", f"hydra.run.dir={out}", *SMALL],
-                       capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "simulation", f"hydra.run.dir={out}", *SMALL],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert "throughput" in r.stdout
     names = {p.name for p in out.iterdir()}
     assert {"config.yaml", "metrics.json", "timeseries.csv"} <= names and "status.json" not in names
     check = json.loads((out / "metrics.json").read_text())
-    assert list(check)[:len(METRICS)] == list(METRICS)
+    assert list(check)[: len(METRICS)] == list(METRICS)
 
 
 def test_run_folders_are_complete(sweep2x2):
@@ -242,9 +278,17 @@ def test_samples_sweeper_runs_design_rows_and_records_bad_values(tmp_path):
     design = tmp_path / "design.csv"
     design.write_text("culture.trust,organization.clarity\n0.25,0.5\n1.5,0.1\n0.75,0.9\n")
     d = tmp_path / "s"
-    r = leadsim_m(d, "hydra/sweeper=samples", f"hydra.sweeper.samples={design}", "coordination=delegation,distributed",
-                  *SMALL, "hydra/launcher=basic", NO_FIGURES, cwd=tmp_path)
-    assert r.returncode == 1, r.stderr        # the bad row failed; the others ran
+    r = leadsim_m(
+        d,
+        "hydra/sweeper=samples",
+        f"hydra.sweeper.samples={design}",
+        "coordination=delegation,distributed",
+        *SMALL,
+        "hydra/launcher=basic",
+        NO_FIGURES,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 1, r.stderr  # the bad row failed; the others ran
     df = results(d)
     assert list(df.job) == list(range(6))
     assert list(df.status) == ["ok", "ok", "failed", "failed", "ok", "ok"]
@@ -252,8 +296,15 @@ def test_samples_sweeper_runs_design_rows_and_records_bad_values(tmp_path):
     assert list(df["culture.trust"][df.status == "ok"]) == [0.25, 0.25, 0.75, 0.75]
     assert df.error[2].startswith("ConfigError: culture.trust: must be in [0.0, 1.0]")
     # A key both in the design and on the command line is refused in one line.
-    r = leadsim_m(tmp_path / "t", "hydra/sweeper=samples", f"hydra.sweeper.samples={design}", "culture.trust=0.1,0.2",
-                  *SMALL, "hydra/launcher=basic", cwd=tmp_path)
+    r = leadsim_m(
+        tmp_path / "t",
+        "hydra/sweeper=samples",
+        f"hydra.sweeper.samples={design}",
+        "culture.trust=0.1,0.2",
+        *SMALL,
+        "hydra/launcher=basic",
+        cwd=tmp_path,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith("leadsim: error: culture.trust: set by")
 

@@ -22,6 +22,7 @@ from simulation.sweep.launch import pack, slurm_plan
 
 # ---------------------------------------------------------------- planning
 
+
 @given(n=st.integers(0, 50_000), parts=st.integers(1, 64))
 @settings(max_examples=200, deadline=None)
 def test_chunks_cover_every_job_once_in_near_equal_sizes(n, parts):
@@ -42,7 +43,7 @@ def test_packing_uses_at_most_max_tasks_and_keeps_chunks_consecutive(chunks_, ta
 
 def test_a_100000_run_study_is_few_tasks_and_few_files():
     sizes = slurm_plan(100_000, max_tasks=50, cpus=4, max_array_size=1000, chunk_size=None)
-    assert len(sizes) == 200 and sum(sizes) == 100_000          # 1 file per 500 runs
+    assert len(sizes) == 200 and sum(sizes) == 100_000  # 1 file per 500 runs
     assert len(pack(len(sizes), 50, 1000)) == 50
 
 
@@ -55,9 +56,19 @@ def test_storage_auto_keeps_run_folders_for_small_sweeps_only():
 
 # ---------------------------------------------------------------- the storage
 
+
 def _row(job, finished, value=1.0, state="ok"):
-    return {"job": job, "status": state, "finished": finished, "seconds": 0.1, "overrides": f"seed={job}",
-            "config_hash": f"h{job}", "code": "c", "error": None, "throughput": value}
+    return {
+        "job": job,
+        "status": state,
+        "finished": finished,
+        "seconds": 0.1,
+        "overrides": f"seed={job}",
+        "config_hash": f"h{job}",
+        "code": "c",
+        "error": None,
+        "throughput": value,
+    }
 
 
 def test_flushed_rows_survive_a_writer_that_never_closes(tmp_path):
@@ -83,8 +94,8 @@ def test_a_job_stored_twice_counts_once_the_latest_row_wins(tmp_path):
     w.add(_row(1, 1.0))
     w.close()
     w = chunks.ChunkWriter(tmp_path, 0, 1, every=1)
-    w.add(_row(0, 2.0, value=5.0))     # the retried run
-    w.flush()                          # killed before merging: both files hold job 0
+    w.add(_row(0, 2.0, value=5.0))  # the retried run
+    w.flush()  # killed before merging: both files hold job 0
     df = chunks.read_rows(tmp_path)
     assert list(df.job) == [0, 1] and df.set_index("job").loc[0, "throughput"] == 5.0
     assert chunks.done_jobs(tmp_path, "c") == {0: "h0", 1: "h1"}
@@ -114,11 +125,11 @@ def both(tmp_path_factory):
     """The same 12-run sweep stored as chunks (two processes) and as run folders."""
     root = tmp_path_factory.mktemp("storage")
     out = {}
-    for storage, extra in (("chunks", ["hydra.launcher.chunk_size=5", "hydra.launcher.timeseries=true"]),
-                           ("runs", [])):
+    for storage, extra in (("chunks", ["hydra.launcher.chunk_size=5", "hydra.launcher.timeseries=true"]), ("runs", [])):
         d = root / storage
-        r = leadsim_m(d, *SWEEP, f"hydra.launcher.storage={storage}", "hydra.launcher.n_jobs=2", *extra,
-                      cwd=root, timeout=300)
+        r = leadsim_m(
+            d, *SWEEP, f"hydra.launcher.storage={storage}", "hydra.launcher.n_jobs=2", *extra, cwd=root, timeout=300
+        )
         assert r.returncode == 0, r.stderr[-3000:]
         out[storage] = (d, r)
     return out
@@ -128,8 +139,13 @@ def both(tmp_path_factory):
 def test_the_report_is_the_same_from_chunks_and_from_run_folders(both):
     (dc, _rc), (dr, _) = both["chunks"], both["runs"]
     assert sorted(p.name for p in (dc / "chunks").iterdir()) == [
-        "runs-0000000-0000004.parquet", "runs-0000000-0000004.ts.parquet", "runs-0000005-0000009.parquet",
-        "runs-0000005-0000009.ts.parquet", "runs-0000010-0000011.parquet", "runs-0000010-0000011.ts.parquet"]
+        "runs-0000000-0000004.parquet",
+        "runs-0000000-0000004.ts.parquet",
+        "runs-0000005-0000009.parquet",
+        "runs-0000005-0000009.ts.parquet",
+        "runs-0000010-0000011.parquet",
+        "runs-0000010-0000011.ts.parquet",
+    ]
     assert not any(p.name.isdigit() for p in dc.iterdir())
     a, b = results(dc), results(dr)
     assert list(a.job) == list(b.job) == list(range(12)) and set(a.status) == {"ok"}
@@ -154,8 +170,14 @@ def test_a_chunked_sweep_prints_no_joblib_lines_and_explains_its_folder(both):
 def test_rerun_runs_nothing_and_leadsim_report_reads_chunks(both, tmp_path):
     d, _ = both["chunks"]
     before = chunks.read_rows(d)[["job", "finished"]]
-    r = leadsim_m(d, *SWEEP, "hydra.launcher.storage=chunks", "hydra.launcher.n_jobs=2",
-                  "hydra.launcher.chunk_size=5", cwd=tmp_path)
+    r = leadsim_m(
+        d,
+        *SWEEP,
+        "hydra.launcher.storage=chunks",
+        "hydra.launcher.n_jobs=2",
+        "hydra.launcher.chunk_size=5",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     assert "12 run(s) already stored" in r.stderr
     pd.testing.assert_frame_equal(chunks.read_rows(d)[["job", "finished"]], before)
@@ -166,23 +188,33 @@ def test_rerun_runs_nothing_and_leadsim_report_reads_chunks(both, tmp_path):
 
 # ---------------------------------------------------------------- SIGKILL and resume
 
-KILL_SWEEP = ["coordination=delegation,distributed", "seed=range(20)", "organization=team", "steps=150",
-              "warmup=20", NO_FIGURES, "hydra.launcher.storage=chunks", "hydra.launcher.n_jobs=2",
-              "hydra.launcher.chunk_size=10", "hydra.launcher.flush_every=2"]
+KILL_SWEEP = [
+    "coordination=delegation,distributed",
+    "seed=range(20)",
+    "organization=team",
+    "steps=150",
+    "warmup=20",
+    NO_FIGURES,
+    "hydra.launcher.storage=chunks",
+    "hydra.launcher.n_jobs=2",
+    "hydra.launcher.chunk_size=10",
+    "hydra.launcher.flush_every=2",
+]
 
 
 @pytest.mark.slow
 def test_sigkill_midway_then_rerun_gives_every_run_exactly_once(tmp_path):
     d = tmp_path / "sweep"
     cmd = [sys.executable, "-m", "simulation", "-m", f"hydra.sweep.dir={d}", *KILL_SWEEP]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     deadline = time.monotonic() + 240
     while len(chunks.read_rows(d)) < 6 if (d / "chunks").is_dir() else True:
         assert proc.poll() is None, f"the sweep ended before it could be killed: {proc.stderr.read()}"
         assert time.monotonic() < deadline, "the sweep made no progress"
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)   # the launcher and its workers at once
+    os.killpg(proc.pid, signal.SIGKILL)  # the launcher and its workers at once
     proc.wait(timeout=30)
     for _ in range(100):
         try:
@@ -206,11 +238,14 @@ def test_sigkill_midway_then_rerun_gives_every_run_exactly_once(tmp_path):
     assert len(df) == 40 and set(df.status) == {"ok"}
 
 
-@pytest.mark.parametrize("setting, message", [
-    ("hydra.launcher.storage=parquet", "hydra.launcher.storage: must be one of auto, chunks, runs, got 'parquet'"),
-    ("hydra.launcher.chunk_size=0", "hydra.launcher.chunk_size: must be at least 1, got 0"),
-    ("hydra.launcher.flush_every=often", "hydra.launcher.flush_every: must be an integer, got 'often'"),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("hydra.launcher.storage=parquet", "hydra.launcher.storage: must be one of auto, chunks, runs, got 'parquet'"),
+        ("hydra.launcher.chunk_size=0", "hydra.launcher.chunk_size: must be at least 1, got 0"),
+        ("hydra.launcher.flush_every=often", "hydra.launcher.flush_every: must be an integer, got 'often'"),
+    ],
+)
 def test_bad_launcher_settings_are_one_line_exit_2_and_nothing_written(tmp_path, setting, message):
     r = leadsim_m(tmp_path / "out", "seed=0,1", *SMALL, setting, cwd=tmp_path)
     assert r.returncode == 2 and "Traceback" not in r.stderr

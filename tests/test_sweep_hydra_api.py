@@ -21,8 +21,10 @@ OURS = [*sorted((ROOT / "simulation" / "sweep").glob("*.py")), *sorted((ROOT / "
 
 
 def test_no_private_hydra_or_omegaconf_api_in_the_sweep_path():
-    private = re.compile(r"hydra\._internal|_get_node|hydra_joblib_launcher|hydra_submitit_launcher|"
-                         r"_apply_overrides_to_config|ConfigLoaderImpl|omegaconf\.nodes")
+    private = re.compile(
+        r"hydra\._internal|_get_node|hydra_joblib_launcher|hydra_submitit_launcher|"
+        r"_apply_overrides_to_config|ConfigLoaderImpl|omegaconf\.nodes"
+    )
     for path in OURS:
         hits = private.findall(path.read_text())
         assert not hits, f"{path.relative_to(ROOT)} uses {sorted(set(hits))}"
@@ -48,8 +50,15 @@ def test_the_hydra_interfaces_we_rely_on_are_unchanged():
     assert params(ConfigLoader.load_sweep_config) == ["self", "master_config", "sweep_overrides"]
     assert params(ConfigLoader.list_groups) == ["self", "parent_name"]
     assert params(Plugins.instantiate_launcher)[1:] == ["hydra_context", "task_function", "config"]
-    for name in ("is_sweep_override", "is_discrete_sweep", "sweep_string_iterator", "get_key_element",
-                 "get_value_element_as_str", "is_hydra_override", "value"):
+    for name in (
+        "is_sweep_override",
+        "is_discrete_sweep",
+        "sweep_string_iterator",
+        "get_key_element",
+        "get_value_element_as_str",
+        "is_hydra_override",
+        "value",
+    ):
         assert callable(getattr(Override, name)), name
     assert callable(Singleton.get_state) and callable(Singleton.set_state) and callable(setup_globals)
     r = JobReturn(overrides=["a=1"], status=JobStatus.COMPLETED)
@@ -57,11 +66,14 @@ def test_the_hydra_interfaces_we_rely_on_are_unchanged():
     assert r.return_value == "ok"
 
 
-@pytest.mark.parametrize("lines", [
-    ["coordination=delegation,distributed", "seed=range(3)", "culture.trust=0.2,0.8"],
-    ["+experiment=h1_bottleneck", "seed=0,1"],
-    ["organization=team,department", "workload.arrival_rate=1,2.5", "steps=10"],
-])
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["coordination=delegation,distributed", "seed=range(3)", "culture.trust=0.2,0.8"],
+        ["+experiment=h1_bottleneck", "seed=0,1"],
+        ["organization=team,department", "workload.arrival_rate=1,2.5", "steps=10"],
+    ],
+)
 def test_the_sweep_order_is_hydras_basic_sweeper_order(lines):
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper  # the reference, in the test only
 
@@ -74,8 +86,9 @@ def loader_and_master():
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         gh = GlobalHydra.instance()
-        master = gh.config_loader().load_configuration("config", overrides=["organization=team"],
-                                                       run_mode=__import__("hydra").types.RunMode.MULTIRUN)
+        master = gh.config_loader().load_configuration(
+            "config", overrides=["organization=team"], run_mode=__import__("hydra").types.RunMode.MULTIRUN
+        )
         yield gh.config_loader(), master
     GlobalHydra.instance().clear()
 
@@ -106,9 +119,11 @@ def test_composing_by_values_equals_hydras_full_composition(loader_and_master):
 def test_a_value_set_by_one_job_does_not_leak_into_the_next(loader_and_master):
     loader, master = loader_and_master
     composer = JobComposer(loader, master, verify=False)
-    jobs = [["coordination=delegation", "seed=1", "steps=77", "culture.trust=0.1"],
-            ["coordination=delegation", "seed=2"],
-            ["coordination=delegation", "seed=3", "culture.trust=0.9"]]
+    jobs = [
+        ["coordination=delegation", "seed=1", "steps=77", "culture.trust=0.1"],
+        ["coordination=delegation", "seed=2"],
+        ["coordination=delegation", "seed=3", "culture.trust=0.9"],
+    ]
     for job in jobs:
         fast = OmegaConf.to_container(composer.compose(job)[0], resolve=True)
         assert fast == OmegaConf.to_container(composer.full(job)[0], resolve=True), job
@@ -134,7 +149,7 @@ def test_a_disagreement_with_hydra_is_caught_and_composition_falls_back(loader_a
     composer = JobComposer(loader, master, verify=True)
     real = composer.full
 
-    def tampered(lines):   # as if Hydra changed how it composes
+    def tampered(lines):  # as if Hydra changed how it composes
         cfg, choices = real(lines)
         cfg.steps = 99999
         return cfg, choices
@@ -151,8 +166,9 @@ def test_the_default_sweeper_and_launcher_are_leadsims_and_hydras_stay_available
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         cfg = compose("config", return_hydra_config=True)
-        fallback = compose("config", overrides=["hydra/sweeper=basic", "hydra/launcher=joblib"],
-                           return_hydra_config=True)
+        fallback = compose(
+            "config", overrides=["hydra/sweeper=basic", "hydra/launcher=joblib"], return_hydra_config=True
+        )
     GlobalHydra.instance().clear()
     assert cfg.hydra.launcher._target_ == "hydra_plugins.leadsim_launcher.LeadsimLauncher"
     assert cfg.hydra.sweeper._target_ == "hydra_plugins.leadsim_sweeper.LeadsimSweeper"

@@ -27,8 +27,11 @@ LAUNCHERS = {
     "slurm_local": ["hydra/launcher=slurm_local", "hydra.launcher.storage=chunks"],
     "joblib": ["hydra/sweeper=basic", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
     # submitit_local starts every job of a batch at once: two at a time on small machines.
-    "submitit_local": ["hydra/launcher=submitit_local", "hydra.sweeper.max_batch_size=2",
-                       "hydra.launcher.timeout_min=5"],
+    "submitit_local": [
+        "hydra/launcher=submitit_local",
+        "hydra.sweeper.max_batch_size=2",
+        "hydra.launcher.timeout_min=5",
+    ],
 }
 
 
@@ -71,20 +74,30 @@ def test_slurm_settings_compose_into_an_sbatch_script(tmp_path, monkeypatch):
 
     from simulation.sweep.launch import executor_params
 
-    _cfg, launcher = _slurm_launcher("hydra.launcher.partition=compute", "hydra.launcher.account=proj",
-                                    "hydra.launcher.cpus_per_task=8", "hydra.launcher.seconds_per_run=0.3",
-                                    "hydra.launcher.setup=[source .venv/bin/activate]")
+    _cfg, launcher = _slurm_launcher(
+        "hydra.launcher.partition=compute",
+        "hydra.launcher.account=proj",
+        "hydra.launcher.cpus_per_task=8",
+        "hydra.launcher.seconds_per_run=0.3",
+        "hydra.launcher.setup=[source .venv/bin/activate]",
+    )
     assert type(launcher).__name__ == "LeadsimSubmititLauncher" and callable(launcher.setup)
     params = executor_params(launcher, runs_per_task=2000, chunks_per_task=8)
-    assert params["cpus_per_task"] == 8 and params["mem_gb"] == 5.0          # 1 + 0.5 x 8
-    assert params["timeout_min"] == 2000 * 0.3 / 8 * 2 // 60 + 1 + 10        # ceil(2.5) + 10
+    assert params["cpus_per_task"] == 8 and params["mem_gb"] == 5.0  # 1 + 0.5 x 8
+    assert params["timeout_min"] == 2000 * 0.3 / 8 * 2 // 60 + 1 + 10  # ceil(2.5) + 10
     monkeypatch.setattr(submitit.slurm.slurm.SlurmExecutor, "affinity", classmethod(lambda cls: 1))
     executor = submitit.AutoExecutor(folder=tmp_path, cluster="slurm")
     executor.update_parameters(**params)
     text = executor._executor._make_submission_file_text("python -c pass", "0")
-    for line in ("#SBATCH --partition=compute", "#SBATCH --account=proj", "#SBATCH --time=13",
-                 "#SBATCH --cpus-per-task=8", "#SBATCH --mem=5GB", "#SBATCH --job-name=leadsim",
-                 "source .venv/bin/activate"):
+    for line in (
+        "#SBATCH --partition=compute",
+        "#SBATCH --account=proj",
+        "#SBATCH --time=13",
+        "#SBATCH --cpus-per-task=8",
+        "#SBATCH --mem=5GB",
+        "#SBATCH --job-name=leadsim",
+        "source .venv/bin/activate",
+    ):
         assert line in text, line
 
 
@@ -103,12 +116,28 @@ def test_the_shipped_sbatch_script_is_valid_and_its_command_composes():
     subprocess.run(["bash", "-n", str(SBATCH)], check=True)
     # The command the script runs composes: the same overrides, with --cfg instead of -m.
     overrides = ["hydra.launcher.partition=compute", "coordination=delegation", "seed=3"]
-    out = subprocess.run(["bash", str(SBATCH), "multirun/study", *overrides], capture_output=True, text=True,
-                         env={**os.environ, "LEADSIM": "echo"})
+    out = subprocess.run(
+        ["bash", str(SBATCH), "multirun/study", *overrides],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LEADSIM": "echo"},
+    )
     argv = shlex.split(out.stdout)
     assert argv[0] == "-m" and "hydra/launcher=slurm" in argv and "hydra.sweep.dir=multirun/study" in argv
-    cfg = subprocess.run([sys.executable, "-m", "simulation", "--cfg", "hydra", "--package", "hydra.launcher",
-                          *[a for a in argv if a != "-m"]], capture_output=True, text=True)
+    cfg = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulation",
+            "--cfg",
+            "hydra",
+            "--package",
+            "hydra.launcher",
+            *[a for a in argv if a != "-m"],
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert cfg.returncode == 0, cfg.stderr
     assert "LeadsimSubmititLauncher" in cfg.stdout and "partition: compute" in cfg.stdout
 
@@ -119,9 +148,22 @@ def test_the_sbatch_script_runs_a_sweep_with_the_local_packing(tmp_path):
     (submitit's local executor), chunk files, the report."""
     d = tmp_path / "study"
     env = {**os.environ, "LEADSIM": f"{sys.executable} -m simulation", "LEADSIM_LAUNCHER": "slurm_local"}
-    r = subprocess.run(["bash", str(SBATCH), str(d), "coordination=delegation,distributed", "seed=range(3)", *SMALL,
-                        "hydra.launcher.storage=chunks"], capture_output=True, text=True, env=env, cwd=tmp_path,
-                       timeout=300)
+    r = subprocess.run(
+        [
+            "bash",
+            str(SBATCH),
+            str(d),
+            "coordination=delegation,distributed",
+            "seed=range(3)",
+            *SMALL,
+            "hydra.launcher.storage=chunks",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "2 array task(s)" in r.stderr
     df = results(d)

@@ -11,8 +11,14 @@ from sweep_helpers import NO_FIGURES, SMALL, leadsim_m, results, run_dirs
 def test_a_sweep_gives_the_same_results_as_hydras_basic_sweeper_and_joblib_launcher(tmp_path):
     """The documented fallback (``hydra/sweeper=basic hydra/launcher=joblib``: Hydra's own
     path, a config composed per job) and leadsim's (composed by values, per chunk)."""
-    args = ["coordination=delegation,hybrid", "seed=0,1", "culture.trust=0.3,0.7", *SMALL, NO_FIGURES,
-            "hydra.launcher.n_jobs=2"]
+    args = [
+        "coordination=delegation,hybrid",
+        "seed=0,1",
+        "culture.trust=0.3,0.7",
+        *SMALL,
+        NO_FIGURES,
+        "hydra.launcher.n_jobs=2",
+    ]
     tables = {}
     for name, extra in (("hydra", ["hydra/sweeper=basic", "hydra/launcher=joblib"]), ("leadsim", [])):
         d = tmp_path / name
@@ -34,8 +40,9 @@ def test_sweeps_from_hydra_sweeper_params_are_validated_before_anything_is_writt
     r = leadsim_m(out, "+experiment=headline", "hydra.sweeper.params.seed='0,abc'", cwd=tmp_path)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines() == ["leadsim: error: seed: must be an integer, got 'abc'"]
-    r = leadsim_m(out, "+experiment=headline", "seed=0", "hydra.sweeper.params.coordination='hybrid,anarchy'",
-                  cwd=tmp_path)
+    r = leadsim_m(
+        out, "+experiment=headline", "seed=0", "hydra.sweeper.params.coordination='hybrid,anarchy'", cwd=tmp_path
+    )
     assert r.returncode == 2 and "coordination: unknown option 'anarchy'" in r.stderr
     assert list(tmp_path.iterdir()) == []
 
@@ -60,12 +67,15 @@ def test_the_report_keeps_student_t_intervals_without_importing_scipy_stats(tmp_
     assert got.isna().tolist() == [True, True] + [False] * 6 and got[2] == std[2] * 12.706204736174698 / np.sqrt(2)
 
     d = tmp_path / "s"
-    r = leadsim_m(d, "coordination=delegation,distributed", "seed=0,1", *SMALL, NO_FIGURES, "hydra/launcher=basic",
-                  cwd=tmp_path)
+    r = leadsim_m(
+        d, "coordination=delegation,distributed", "seed=0,1", *SMALL, NO_FIGURES, "hydra/launcher=basic", cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
-    code = ("import sys; from simulation.sweep.report import write_report; "
-            f"info = write_report({str(d)!r}, figures=False); "
-            "print(info['ok'], 'scipy.stats' in sys.modules)")
+    code = (
+        "import sys; from simulation.sweep.report import write_report; "
+        f"info = write_report({str(d)!r}, figures=False); "
+        "print(info['ok'], 'scipy.stats' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["4", "False"]

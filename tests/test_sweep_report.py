@@ -20,8 +20,11 @@ def _table(values: dict[str, list[float]]) -> pd.DataFrame:
 @settings(max_examples=100, deadline=None)
 def test_intervals_are_clipped_to_the_metrics_range(shares, counts):
     n = min(len(shares), len(counts))
-    s = summarize(_table({"success_rate": shares[:n], "throughput": counts[:n]}), ["coordination.name"],
-                  metrics=["success_rate", "throughput"]).iloc[0]
+    s = summarize(
+        _table({"success_rate": shares[:n], "throughput": counts[:n]}),
+        ["coordination.name"],
+        metrics=["success_rate", "throughput"],
+    ).iloc[0]
     assert 0 <= s.success_rate_ci_low <= s.success_rate_mean + 1e-12 and s.success_rate_ci_high <= 1
     assert s.throughput_ci_low >= 0
     assert s.caveat.startswith(f"fewer than {FEW}") == (n < FEW)
@@ -30,7 +33,7 @@ def test_intervals_are_clipped_to_the_metrics_range(shares, counts):
 def test_an_unbounded_metric_keeps_its_student_t_interval():
     x = np.array([-1.0, 0.5, 0.2])
     s = summarize(_table({"competence_gain": list(x)}), ["coordination.name"], metrics=["competence_gain"]).iloc[0]
-    assert s.competence_gain_ci_low < -1   # not clipped: no known range
+    assert s.competence_gain_ci_low < -1  # not clipped: no known range
     assert "competence_gain" not in UNIT | NONNEG
 
 

@@ -14,14 +14,21 @@ import pytest
 from sweep_helpers import NO_FIGURES, check_run_folder, results, run_dirs
 
 N = 8
-ARGS = ["coordination=delegation,distributed", "seed=range(4)", "organization=team", "steps=250",
-        "warmup=50", NO_FIGURES]
+ARGS = [
+    "coordination=delegation,distributed",
+    "seed=range(4)",
+    "organization=team",
+    "steps=250",
+    "warmup=50",
+    NO_FIGURES,
+]
 
 
 def _start(sweep_dir, extra, cwd):
     cmd = [sys.executable, "-m", "simulation", "-m", f"hydra.sweep.dir={sweep_dir}", *ARGS, *extra]
-    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
 
 
 def _complete(sweep_dir) -> list[str]:
@@ -34,7 +41,7 @@ def _kill_midway(proc, sweep_dir, at_least: int = 2, timeout: float = 120) -> No
         assert proc.poll() is None, f"the sweep ended before it could be killed: {proc.stderr.read()}"
         assert time.monotonic() < deadline, "the sweep made no progress"
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)   # the launcher and all its workers, at once
+    os.killpg(proc.pid, signal.SIGKILL)  # the launcher and all its workers, at once
     proc.wait(timeout=30)
     for _ in range(100):  # loky workers die with their group; wait until none is left
         try:
@@ -75,6 +82,7 @@ def test_sigkill_then_rerun_gives_every_run_exactly_once(tmp_path):
     df = results(d)
     assert len(df) == N and list(df.status) == ["ok"] * N
     assert sorted(zip(df["coordination.name"], df.seed)) == sorted(
-        (r, s) for r in ("delegation", "distributed") for s in range(4))
+        (r, s) for r in ("delegation", "distributed") for s in range(4)
+    )
     for p in dirs:
         assert json.loads((p / "status.json").read_text())["job"] == int(p.name)

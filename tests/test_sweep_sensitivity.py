@@ -15,23 +15,31 @@ from simulation.config import field_docs
 from simulation.sweep.sensitivity import DUMMY, UsageError, analyze, make_design, outputs, parse_param, run_table
 
 DOCS = field_docs()
-SENS = [sys.executable, "-m", "simulation.sweep.sensitivity"]   # = leadsim-sensitivity
+SENS = [sys.executable, "-m", "simulation.sweep.sensitivity"]  # = leadsim-sensitivity
 
 
 def test_parse_param_checks_key_and_range():
     assert parse_param("culture.trust=0.1:0.9", DOCS) == ("culture.trust", 0.1, 0.9, False)
     assert parse_param("organization.leader_capacity=1:6", DOCS)[3] is True
-    for bad, msg in [("culture.trust", "KEY=LOW:HIGH"), ("culture.trust=0.9:0.1", "LOW < HIGH"),
-                     ("culture.trust=0:2", "<= 1.0"), ("culture.nope=0:1", "not a numeric parameter"),
-                     ("organization.network=0:1", "not a numeric parameter"), ("culture.trust=a:b", "numbers")]:
+    for bad, msg in [
+        ("culture.trust", "KEY=LOW:HIGH"),
+        ("culture.trust=0.9:0.1", "LOW < HIGH"),
+        ("culture.trust=0:2", "<= 1.0"),
+        ("culture.nope=0:1", "not a numeric parameter"),
+        ("organization.network=0:1", "not a numeric parameter"),
+        ("culture.trust=a:b", "numbers"),
+    ]:
         with pytest.raises(UsageError, match=msg):
             parse_param(bad, DOCS)
 
 
 @pytest.mark.parametrize("method, n, rows", [("morris", 3, 3 * 5), ("sobol", 8, 8 * 6)])
 def test_design_sizes_rounding_and_dummy(method, n, rows):
-    params = [("culture.trust", 0.1, 0.9, False), ("organization.leader_capacity", 1, 6, True),
-              ("organization.clarity", 0.0, 1.0, False)]
+    params = [
+        ("culture.trust", 0.1, 0.9, False),
+        ("organization.leader_capacity", 1, 6, True),
+        ("organization.clarity", 0.0, 1.0, False),
+    ]
     problem, X, table = make_design(method, params, n, 4, 0, dummy=True)
     assert problem["names"][-1] == DUMMY and X.shape == (rows, 4)
     runs = run_table(table, X, problem, method, 4, seeds=3)
@@ -65,8 +73,17 @@ def test_analysis_recovers_a_known_function():
 def test_outputs_pair_regimes_by_seed():
     rows = []
     for job, (_sample, regime, seed, y) in enumerate(
-            [(0, "delegation", 0, 1.0), (0, "delegation", 1, 3.0), (0, "distributed", 0, 2.0), (0, "distributed", 1, 7.0),
-             (1, "delegation", 0, 5.0), (1, "delegation", 1, 5.0), (1, "distributed", 0, 4.0), (1, "distributed", 1, 4.0)]):
+        [
+            (0, "delegation", 0, 1.0),
+            (0, "delegation", 1, 3.0),
+            (0, "distributed", 0, 2.0),
+            (0, "distributed", 1, 7.0),
+            (1, "delegation", 0, 5.0),
+            (1, "delegation", 1, 5.0),
+            (1, "distributed", 0, 4.0),
+            (1, "distributed", 1, 4.0),
+        ]
+    ):
         rows.append({"job": job, "status": "ok", "coordination.name": regime, "seed": seed, "throughput": y})
     Y = outputs(pd.DataFrame(rows), 2, ["delegation", "distributed"], 2, ["throughput"])
     assert Y["throughput[delegation]"].tolist() == [2.0, 5.0]
@@ -77,10 +94,30 @@ def test_outputs_pair_regimes_by_seed():
 @pytest.mark.slow
 def test_morris_through_the_sweep_machinery_and_resume(tmp_path):
     out = tmp_path / "sens"
-    cmd = [*SENS, "--method", "morris", "-n", "2", "--seeds", "1", "--out", str(out),
-           "--param", "culture.trust=0.3:0.9", "--param", "organization.clarity=0:1", "--jobs", "2",
-           "--metrics", "throughput,role_ambiguity", "--publish", str(tmp_path / "pub"),
-           "organization=team", "steps=40", "warmup=5"]
+    cmd = [
+        *SENS,
+        "--method",
+        "morris",
+        "-n",
+        "2",
+        "--seeds",
+        "1",
+        "--out",
+        str(out),
+        "--param",
+        "culture.trust=0.3:0.9",
+        "--param",
+        "organization.clarity=0:1",
+        "--jobs",
+        "2",
+        "--metrics",
+        "throughput,role_ambiguity",
+        "--publish",
+        str(tmp_path / "pub"),
+        "organization=team",
+        "steps=40",
+        "warmup=5",
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "8 samples x 2 regimes x 1 seeds = 16 runs" in r.stderr
@@ -95,8 +132,11 @@ def test_morris_through_the_sweep_machinery_and_resume(tmp_path):
     assert design.groupby(dummy.to_numpy()).seed.nunique().max() == 1
     assert design.seed.nunique() == dummy.nunique() > 1
     idx = pd.read_csv(out / "sensitivity" / "indices.csv")
-    assert set(idx.output) == {f"{m}[{r}]" for m in ("throughput", "role_ambiguity")
-                               for r in ("delegation", "distributed", "distributed-delegation")}
+    assert set(idx.output) == {
+        f"{m}[{r}]"
+        for m in ("throughput", "role_ambiguity")
+        for r in ("delegation", "distributed", "distributed-delegation")
+    }
     assert set(idx.parameter) == {"culture.trust", "organization.clarity", DUMMY}
     assert {"mu", "mu_star", "mu_star_conf", "sigma"} <= set(idx.columns)
     # Re-drawing the seeds moves throughput: the dummy's effect is the noise level.
@@ -111,21 +151,25 @@ def test_morris_through_the_sweep_machinery_and_resume(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(out / "sensitivity" / "indices.csv"), idx)
     # Another design into the same folder is refused.
     n_at = cmd.index("-n") + 1
-    r = subprocess.run([*cmd[:n_at], "3", *cmd[n_at + 1:]], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    r = subprocess.run([*cmd[:n_at], "3", *cmd[n_at + 1 :]], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert r.returncode == 2 and "holds a different design" in r.stderr
     assert json.loads((out / "sensitivity" / "spec.json").read_text())["n"] == 2
 
 
-@pytest.mark.parametrize("args, msg", [
-    (["--param", "culture.trust=0:1"], "at least two"),
-    (["--param", "culture.trust=0:1", "--param", "culture.feedback=0:1", "--metrics", "speed"], "unknown metric"),
-    (["--param", "culture.trust=0:1", "--param", "culture.feedback=0:1", "--method", "sobol", "-n", "10"],
-     "power of two"),
-    (["--param", "culture.trust=0:1", "--param", "culture.feedback=0:1", "--regimes", "anarchy"], "unknown regime"),
-    (["--param", "culture.trust=0:1", "--param", "culture.feedback=0:1", "seed=3"], "seed: set by"),
-])
+@pytest.mark.parametrize(
+    "args, msg",
+    [
+        (["--param", "culture.trust=0:1"], "at least two"),
+        (["--param", "culture.trust=0:1", "--param", "culture.feedback=0:1", "--metrics", "speed"], "unknown metric"),
+        (
+            ["--param", "culture.trust=0:1", "--param", "culture.feedback=0:1", "--method", "sobol", "-n", "10"],
+            "power of two",
+        ),
+        (["--param", "culture.trust=0:1", "--param", "culture.feedback=0:1", "--regimes", "anarchy"], "unknown regime"),
+        (["--param", "culture.trust=0:1", "--param", "culture.feedback=0:1", "seed=3"], "seed: set by"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, msg):
-    r = subprocess.run([*SENS, "--out", str(tmp_path / "o"), *args], capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run([*SENS, "--out", str(tmp_path / "o"), *args], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and msg in r.stderr and r.stderr.strip().count("\n") == 0
     assert not (tmp_path / "o").exists()

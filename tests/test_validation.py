@@ -41,7 +41,7 @@ def test_exact_queue_matches_a_brute_force_lindley_recursion():
 def test_exact_queue_stationary_law_is_a_distribution_and_rejects_instability():
     pi = queueing.stationary_queue(2.7, 3)
     assert pi.sum() == pytest.approx(1.0) and (pi >= 0).all()
-    assert pi[-1] < 1e-12                      # the truncation loses nothing
+    assert pi[-1] < 1e-12  # the truncation loses nothing
     with pytest.raises(ValueError, match="unstable"):
         queueing.stationary_queue(3.0, 3)
 
@@ -58,12 +58,12 @@ def test_leader_queue_is_the_exact_recursion_task_by_task(lam, c):
 
 def test_leader_wait_matches_exact_queue_at_half_load():
     r = checks.queue_check(0.5, c=3, seeds=range(8), steps=1500, warmup=100)
-    assert r["pushbacks"] == 0                   # the pure queue: every decision starts a task
+    assert r["pushbacks"] == 0  # the pure queue: every decision starts a task
     assert r["wait_lo"] <= r["wait_theory"] <= r["wait_hi"], r
     assert r["starts_lo"] <= r["rate_theory"] <= r["starts_hi"], r
     # `throughput` counts successes only: below the decision rate by the failure share.
     assert r["completions"] < r["starts"] and r["ends"] == pytest.approx(r["starts"], rel=0.02)
-    assert r["balance_gap"] < 1e-12                # decisions = arrivals + queue change, exactly
+    assert r["balance_gap"] < 1e-12  # decisions = arrivals + queue change, exactly
 
 
 @pytest.mark.slow
@@ -96,11 +96,22 @@ def test_littles_law_sample_path_identity_is_exact(regime):
     assert wip_sum == time_in_system > 0
 
 
-@pytest.mark.parametrize("overrides", [
-    {"coordination.name": "delegation"}, {"coordination.name": "distributed"}, {"coordination.name": "hybrid"},
-    # backlogs (a leader who does not check loads, people with room for one task) and rework
-    {"coordination.name": "delegation", "coordination.load_awareness": 0.0, "people.capacity": 1,
-     "organization.size": 20, "workload.rework": 1.0}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"coordination.name": "delegation"},
+        {"coordination.name": "distributed"},
+        {"coordination.name": "hybrid"},
+        # backlogs (a leader who does not check loads, people with room for one task) and rework
+        {
+            "coordination.name": "delegation",
+            "coordination.load_awareness": 0.0,
+            "people.capacity": 1,
+            "organization.size": 20,
+            "workload.rework": 1.0,
+        },
+    ],
+)
 def test_wip_counts_every_open_task_including_backlogs_and_rework(overrides):
     model = run_model(config({**overrides, "steps": 300, "warmup": 50}))
     k = checks.wip_per_step(model)
@@ -114,7 +125,7 @@ def test_wip_counts_every_open_task_including_backlogs_and_rework(overrides):
 @pytest.mark.parametrize("regime", REGIMES)
 def test_littles_law_holds_within_the_confidence_interval(regime):
     r = checks.little_check({"coordination.name": regime}, seeds=range(6), steps=1500, warmup=200, drain=300)
-    assert r["open"] == 0                        # the drain lets every task of the window leave
+    assert r["open"] == 0  # the drain lets every task of the window leave
     assert r["diff_lo"] <= 0.0 <= r["diff_hi"], r
     assert abs(r["rel_diff"]) < 0.01
 
@@ -136,12 +147,16 @@ def test_littles_law_residual_is_exactly_the_edge_effect():
 def test_clarity_one_acting_after_contests_means_no_conflict_from_contests(regime):
     # Model 1's rule: clarity is the chance that a shared rule settles a contest.
     k = checks.clarity_check(regime, 1.0, seeds=range(2), steps=300, organization__clarity_acts="after")
-    assert k["contested"] > 50                   # there were contests; the rule settled them all
+    assert k["contested"] > 50  # there were contests; the rule settled them all
     assert k["contests"] == 0 and k["framed"] == 0
-    if regime == "distributed":                  # and nothing else logs CONFLICT there
+    if regime == "distributed":  # and nothing else logs CONFLICT there
         assert k["conflicts"] == 0
-    assert checks.clarity_check("distributed", 0.0, seeds=range(1), steps=300,
-                                organization__clarity_acts="after")["contests"] > 0
+    assert (
+        checks.clarity_check("distributed", 0.0, seeds=range(1), steps=300, organization__clarity_acts="after")[
+            "contests"
+        ]
+        > 0
+    )
 
 
 def test_clarity_acting_before_frames_every_task_at_one_and_none_at_zero():
@@ -154,8 +169,9 @@ def test_clarity_acting_before_frames_every_task_at_one_and_none_at_zero():
 
 @pytest.mark.parametrize("regime", ["distributed", "hybrid"])
 def test_certain_deference_or_full_transparency_leave_no_contest_conflict(regime):
-    sure = checks.clarity_check(regime, 0.0, seeds=range(1), steps=300, coordination__follow_threshold=0.0,
-                                culture__trust_width=0.0)
+    sure = checks.clarity_check(
+        regime, 0.0, seeds=range(1), steps=300, coordination__follow_threshold=0.0, culture__trust_width=0.0
+    )
     assert sure["contested"] > 20 and sure["contests"] == 0
     seen = checks.clarity_check(regime, 0.0, seeds=range(1), steps=300, organization__transparency=1.0)
     assert seen["contested"] == 0 and seen["contests"] == 0
@@ -164,8 +180,17 @@ def test_certain_deference_or_full_transparency_leave_no_contest_conflict(regime
 def test_conflicts_under_a_leader_are_pushbacks_only():
     # Low trust in the leader: assignees push back; those are the only CONFLICT events.
     for regime in ("delegation", "hybrid"):
-        m = run_model(config({"coordination.name": regime, "culture.trust": 0.3, "steps": 300,
-                              "organization.clarity": 1.0, "organization.clarity_acts": "after"}))
+        m = run_model(
+            config(
+                {
+                    "coordination.name": regime,
+                    "culture.trust": 0.3,
+                    "steps": 300,
+                    "organization.clarity": 1.0,
+                    "organization.clarity_acts": "after",
+                }
+            )
+        )
         k = checks.conflict_kinds(m)
         assert k["contests"] == 0 and k["conflicts"] == k["pushbacks"]
         if regime == "delegation":
@@ -176,7 +201,7 @@ def test_no_trust_means_no_claim_is_granted():
     # Hard thresholds (trust_width 0) and no frames (a frame names a person without a grant).
     d = checks.no_trust_check("distributed", seeds=range(2), steps=200)
     assert d["claimed"] > 1000 and d["granted"] == 0 and d["started"] == 0
-    assert d["open"] == d["arrived"]             # nothing ever starts: the pool only grows
+    assert d["open"] == d["arrived"]  # nothing ever starts: the pool only grows
     h0 = checks.no_trust_check("hybrid", feedback=0.0, seeds=range(2), steps=200)
     assert h0["claimed"] > 0 and h0["granted"] == 0
     # With feedback, work the leader assigns earns trust: grants come, but only after outcomes.
@@ -210,61 +235,85 @@ def test_full_forgetting_returns_trust_to_first_impressions_every_step():
 
 
 def test_psychological_safety_is_neutral_at_trust_one_half():
-    assert switches.safety_check(0.5, seeds=range(1), steps=200)[0.5] == \
-        switches.safety_check(0.0, seeds=range(1), steps=200)[0.5]
+    assert (
+        switches.safety_check(0.5, seeds=range(1), steps=200)[0.5]
+        == switches.safety_check(0.0, seeds=range(1), steps=200)[0.5]
+    )
 
 
 def test_identical_people_without_feedback_loops_have_falling_inequality():
-    g = checks.gini_by_length({**checks.PURE, "coordination.name": "distributed"}, (300, 2400),
-                              seeds=range(3))
+    g = checks.gini_by_length({**checks.PURE, "coordination.name": "distributed"}, (300, 2400), seeds=range(3))
     short, long = g[300][0], g[2400][0]
-    assert long < 0.12 and long < 0.6 * short    # noise only: about 1/sqrt(length)
+    assert long < 0.12 and long < 0.6 * short  # noise only: about 1/sqrt(length)
 
 
 def test_identical_people_have_small_falling_inequality():
-    g = checks.gini_by_length({**checks.IDENTICAL, "coordination.name": "distributed"}, (600, 2400),
-                              seeds=range(2))
+    g = checks.gini_by_length({**checks.IDENTICAL, "coordination.name": "distributed"}, (600, 2400), seeds=range(2))
     assert g[2400][0] < 0.1 and g[2400][0] < 0.6 * g[600][0]
 
 
 #: Model 1's switches (configs/mechanisms/model1.yaml), for checks of what Model 2 changed.
-MODEL1 = {"culture.trust_update": "legacy", "culture.trust_width": 0.0, "culture.safety_effect": 0.0,
-          "organization.clarity_acts": "after", "coordination.diffusion": 0.0, "coordination.exploration": 0.0,
-          "coordination.load_awareness": 1.0, "workload.rework": 0.0}
+MODEL1 = {
+    "culture.trust_update": "legacy",
+    "culture.trust_width": 0.0,
+    "culture.safety_effect": 0.0,
+    "organization.clarity_acts": "after",
+    "coordination.diffusion": 0.0,
+    "coordination.exploration": 0.0,
+    "coordination.load_awareness": 1.0,
+    "workload.rework": 0.0,
+}
 
 
 @pytest.mark.slow
 def test_identical_people_with_one_person_tasks_have_falling_inequality():
     # Was a finding of model 1 (below): Model 2's forgetting and smooth grants make
     # exclusion recoverable, so inequality falls with run length like chance.
-    g = checks.gini_by_length({**checks.IDENTICAL, "coordination.name": "distributed",
-                               "workload.team_size_weights": [1.0]}, (1200, 4800), seeds=range(3))
+    g = checks.gini_by_length(
+        {**checks.IDENTICAL, "coordination.name": "distributed", "workload.team_size_weights": [1.0]},
+        (1200, 4800),
+        seeds=range(3),
+    )
     assert g[4800][0] < 0.1 and g[4800][0] < g[1200][0]
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="model 1: exclusion is absorbing without team tasks: colleagues' trust "
-                   "in a person moves only on outcomes of tasks that person leads or follows and never fades; "
-                   "below grant_threshold (a hard threshold) their claims are refused for good")
+@pytest.mark.xfail(
+    strict=True,
+    reason="model 1: exclusion is absorbing without team tasks: colleagues' trust "
+    "in a person moves only on outcomes of tasks that person leads or follows and never fades; "
+    "below grant_threshold (a hard threshold) their claims are refused for good",
+)
 def test_identical_people_with_one_person_tasks_under_model1_have_falling_inequality():
-    g = checks.gini_by_length({**checks.IDENTICAL, **MODEL1, "coordination.name": "distributed",
-                               "workload.team_size_weights": [1.0]}, (1200, 4800), seeds=range(3))
+    g = checks.gini_by_length(
+        {**checks.IDENTICAL, **MODEL1, "coordination.name": "distributed", "workload.team_size_weights": [1.0]},
+        (1200, 4800),
+        seeds=range(3),
+    )
     assert g[4800][0] < 0.1 and g[4800][0] < g[1200][0]
 
 
 def test_followers_among_equals_are_not_chosen_by_index():
     # Was a finding (stable sort on competence: the lowest-indexed colleagues always
     # followed); teams.py _recruits now breaks ties at random.
-    share = checks.follower_concentration({**checks.IDENTICAL, "organization.network": "complete",
-                                           "coordination.name": "distributed"}, steps=600)
-    assert share < 0.2                            # a tenth of the people: about 0.1
+    share = checks.follower_concentration(
+        {**checks.IDENTICAL, "organization.network": "complete", "coordination.name": "distributed"}, steps=600
+    )
+    assert share < 0.2  # a tenth of the people: about 0.1
 
 
 def test_delegation_spreads_work_among_identical_people_when_the_leader_sees_them_alike():
     # Was a finding (the leader's ranking broke ties by index: Gini 0.9); now random.
-    g = checks.gini_by_length({**checks.IDENTICAL, "coordination.name": "delegation",
-                               "coordination.perception_noise": 0.0, "coordination.perception_rate": 0.0},
-                              (300, 1200), seeds=range(2))
+    g = checks.gini_by_length(
+        {
+            **checks.IDENTICAL,
+            "coordination.name": "delegation",
+            "coordination.perception_noise": 0.0,
+            "coordination.perception_rate": 0.0,
+        },
+        (300, 1200),
+        seeds=range(2),
+    )
     assert g[1200][0] < 0.2 and g[1200][0] < 0.7 * g[300][0]
 
 
@@ -286,9 +335,9 @@ def test_leader_capacity_above_arrivals_queue_does_not_grow(lam):
 def test_feedback_off_freezes_all_trust(regime):
     k = checks.feedback_off_check(regime, steps=300, **{"culture.trust": 0.35})
     assert k["ties_equal"] and k["leader_equal"], k
-    assert k["outcomes"] > 100                   # outcomes happened, and would have moved trust
+    assert k["outcomes"] > 100  # outcomes happened, and would have moved trust
     if regime != "hybrid":
-        assert k["conflicts"] > 0                # so did conflicts (contests or pushbacks)
+        assert k["conflicts"] > 0  # so did conflicts (contests or pushbacks)
 
 
 # --------------------------------------------------------------------- replicates and warm-up
@@ -311,14 +360,14 @@ def test_cv_curve_and_its_stabilisation():
     n = replicates.stable_from(cv, 0.01)
     assert 2 < n < 100
     assert replicates.stable_from(replicates.cv_curve(np.full(20, 3.0))) == 2
-    assert replicates.n_for_precision(x, 0.05) in range(14, 19)   # (1.96 * 0.1 / 0.05)^2 ≈ 15.4
+    assert replicates.n_for_precision(x, 0.05) in range(14, 19)  # (1.96 * 0.1 / 0.05)^2 ≈ 15.4
 
 
 def test_wip_leaves_its_transient_within_the_default_warmup():
     for regime in REGIMES:
         s = replicates.warmup_runs(regime, n=3, steps=1000)
         d, ok = replicates.mser(s["wip"].mean(axis=0))
-        assert ok and d <= 200, (regime, d)           # the default warm-up: a third of 600 steps
+        assert ok and d <= 200, (regime, d)  # the default warm-up: a third of 600 steps
 
 
 def test_trust_settles_with_forgetting_but_drifts_under_model1():
@@ -372,7 +421,7 @@ def test_ci_coverage_of_the_exact_queue_is_nominal_at_moderate_load_and_low_near
     ok = queueing.ci_coverage(1.5, 3, reps=10, steps=400, warmup=50, experiments=200, seed=2)
     assert 0.9 <= ok["coverage"] <= 0.99
     skewed = queueing.ci_coverage(0.9, 1, reps=20, steps=2000, warmup=200, experiments=100, seed=3)
-    assert skewed["below"] > skewed["above"]     # skewed means: the CI misses low, not high
+    assert skewed["below"] > skewed["above"]  # skewed means: the CI misses low, not high
 
 
 # --------------------------------------------------------------------- dose-response and bystanders
@@ -391,31 +440,53 @@ class _Log:
 
 def test_unclaimed_share_counts_tasks_nobody_claimed_within_patience_rounds():
     A, C = Event.ARRIVED, Event.CLAIMED
-    log = _Log([(1, 0, A, 0), (1, 0, C, 3),          # claimed in its first round
-                (1, 1, A, 0), (3, 1, C, 2),          # claimed in its third round (steps 1, 2, 3)
-                (1, 2, A, 0), (4, 2, C, 2),          # only after three rounds
-                (2, 3, A, 0),                        # never
-                (9, 4, A, 0)], steps=10)             # its rounds run past the end: not counted
+    log = _Log(
+        [
+            (1, 0, A, 0),
+            (1, 0, C, 3),  # claimed in its first round
+            (1, 1, A, 0),
+            (3, 1, C, 2),  # claimed in its third round (steps 1, 2, 3)
+            (1, 2, A, 0),
+            (4, 2, C, 2),  # only after three rounds
+            (2, 3, A, 0),  # never
+            (9, 4, A, 0),
+        ],
+        steps=10,
+    )  # its rounds run past the end: not counted
     assert dose.unclaimed_share(log) == pytest.approx(2 / 4)
-    assert dose.unclaimed_share(log, patience=1) == pytest.approx(4 / 5)   # task 4's one round is in the run
+    assert dose.unclaimed_share(log, patience=1) == pytest.approx(4 / 5)  # task 4's one round is in the run
     assert dose.first_round_claims(log) == pytest.approx(1 / 5)
 
 
 def test_dose_response_uses_the_same_seeds_for_every_value():
-    df = dose.dose_response("culture.trust", values=(0.6, 0.6), regimes=("distributed",), seeds=range(2),
-                            steps=120, warmup=40, metrics=("throughput", "trust_mean"))
+    df = dose.dose_response(
+        "culture.trust",
+        values=(0.6, 0.6),
+        regimes=("distributed",),
+        seeds=range(2),
+        steps=120,
+        warmup=40,
+        metrics=("throughput", "trust_mean"),
+    )
     a, b = df[df.index % 4 < 2], df[df.index % 4 >= 2]
-    assert np.array_equal(a["mean"].to_numpy(), b["mean"].to_numpy())   # same value, same seeds: same runs
+    assert np.array_equal(a["mean"].to_numpy(), b["mean"].to_numpy())  # same value, same seeds: same runs
     assert set(df.metric) == {"throughput", "trust_mean"} and (df.lo <= df["mean"]).all()
     s = dose.slope_sign(df, "distributed", "throughput")
     assert s["change"] == 0.0 and not s["apart"]
 
 
 def test_leader_capacity_does_not_matter_without_a_leader():
-    df = dose.dose_response("organization.leader_capacity", values=(1, 8), regimes=("distributed",),
-                            seeds=range(2), steps=150, warmup=50, metrics=("throughput", "claims_per_task"))
+    df = dose.dose_response(
+        "organization.leader_capacity",
+        values=(1, 8),
+        regimes=("distributed",),
+        seeds=range(2),
+        steps=150,
+        warmup=50,
+        metrics=("throughput", "claims_per_task"),
+    )
     g = df[df.metric == "throughput"]["mean"].to_numpy()
-    assert g[0] == g[1]                          # the distributed regime never asks the leader
+    assert g[0] == g[1]  # the distributed regime never asks the leader
 
 
 def test_diffusion_one_keeps_first_round_claims_flat_in_the_number_of_bystanders():

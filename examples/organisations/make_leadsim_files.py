@@ -41,8 +41,17 @@ def krackhardt() -> None:
         w.writerow(["id", "team", "manager", "age", "tenure", "level", "department"])
         for a in attrs:
             dept = a["DEPT"]
-            w.writerow([a["ID"], f"dept {dept}" if dept != "0" else "", manager.get(a["ID"], ""),
-                        a["AGE"], a["TENURE"], LEVELS[a["LEVEL"]], dept])
+            w.writerow(
+                [
+                    a["ID"],
+                    f"dept {dept}" if dept != "0" else "",
+                    manager.get(a["ID"], ""),
+                    a["AGE"],
+                    a["TENURE"],
+                    LEVELS[a["LEVEL"]],
+                    dept,
+                ]
+            )
     with open(KRACK / "ties.csv", "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["source", "target", "kind"])
@@ -53,14 +62,15 @@ def krackhardt() -> None:
         "# Made by ../make_leadsim_files.py from the original files (see README.md).\n"
         "# Manager 7 is the CEO: the formal leader.\n"
         "leaders: [7]\n"
-        "# Ties are directed: \"source goes to target for advice\" / \"source calls target a friend\".\n"
+        '# Ties are directed: "source goes to target for advice" / "source calls target a friend".\n'
         "directed: true\n"
         "# Work talk: the advice network plus the reports-to ties of the org chart.\n"
         "communication: [advice]\n"
         "org_chart_ties: true\n"
         "# Seeking advice from someone is read as trusting them (docs/organisations.md).\n"
         "advice_kind: advice\n"
-        "advice_trust: 0.8\n")
+        "advice_trust: 0.8\n"
+    )
 
 
 def synthetic_graphml() -> None:

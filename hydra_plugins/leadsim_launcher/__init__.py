@@ -36,10 +36,17 @@ class _Base(Launcher):
 class LeadsimLauncher(_Base):
     """Chunks of consecutive runs on local worker processes."""
 
-    def __init__(self, n_jobs: int = -1, storage: str = "auto", chunk_size: int | None = None,
-                 timeseries: bool = False, flush_every: int = 25) -> None:
-        super().__init__(n_jobs=n_jobs, storage=storage, chunk_size=chunk_size, timeseries=timeseries,
-                         flush_every=flush_every)
+    def __init__(
+        self,
+        n_jobs: int = -1,
+        storage: str = "auto",
+        chunk_size: int | None = None,
+        timeseries: bool = False,
+        flush_every: int = 25,
+    ) -> None:
+        super().__init__(
+            n_jobs=n_jobs, storage=storage, chunk_size=chunk_size, timeseries=timeseries, flush_every=flush_every
+        )
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int):
         from simulation.sweep.launch import launch_local
@@ -50,14 +57,30 @@ class LeadsimLauncher(_Base):
 class LeadsimSubmititLauncher(_Base):
     """Chunks packed into Slurm array tasks (or submitit's local processes)."""
 
-    def __init__(self, cluster: str = "slurm", storage: str = "auto", chunk_size: int | None = None,
-                 timeseries: bool = False, flush_every: int = 25, max_tasks: int = 50,
-                 max_array_size: int = 1000, array_parallelism: int = 256, cpus_per_task: int = 4,
-                 mem_gb: float | None = None, mem_gb_base: float = 1.0, mem_gb_per_cpu: float = 0.5,
-                 timeout_min: int | None = None, seconds_per_run: float = 1.0, partition: str | None = None,
-                 account: str | None = None, qos: str | None = None, name: str = "leadsim",
-                 setup: Sequence[str] = (), additional_parameters: dict | None = None,
-                 submitit_folder: str = ".submitit/%j") -> None:
+    def __init__(
+        self,
+        cluster: str = "slurm",
+        storage: str = "auto",
+        chunk_size: int | None = None,
+        timeseries: bool = False,
+        flush_every: int = 25,
+        max_tasks: int = 50,
+        max_array_size: int = 1000,
+        array_parallelism: int = 256,
+        cpus_per_task: int = 4,
+        mem_gb: float | None = None,
+        mem_gb_base: float = 1.0,
+        mem_gb_per_cpu: float = 0.5,
+        timeout_min: int | None = None,
+        seconds_per_run: float = 1.0,
+        partition: str | None = None,
+        account: str | None = None,
+        qos: str | None = None,
+        name: str = "leadsim",
+        setup: Sequence[str] = (),
+        additional_parameters: dict | None = None,
+        submitit_folder: str = ".submitit/%j",
+    ) -> None:
         kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__", "setup")}
         super().__init__(shell_setup=list(setup), **kwargs)  # `setup` is the Launcher's method
 

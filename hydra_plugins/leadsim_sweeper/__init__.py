@@ -40,7 +40,8 @@ class LeadsimSweeper(Sweeper):
 
         self.hydra_context, self.config = hydra_context, config
         self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=task_function, config=config)
+            hydra_context=hydra_context, task_function=task_function, config=config
+        )
 
     def jobs(self, arguments: list[str]) -> list[list[str]]:
         from simulation.sweep.compose import expand, parse

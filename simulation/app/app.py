@@ -83,8 +83,8 @@ def Page(run: Run | None = None, search: str | None = None):
 
         ctx = _current_context()
         if ctx is not None:
-            ctx.on_close(own.close)          # belt and braces: the kernel's own shutdown
-        return own.close                     # unmount: Solara closing the session's app
+            ctx.on_close(own.close)  # belt and braces: the kernel's own shutdown
+        return own.close  # unmount: Solara closing the session's app
 
     solara.use_effect(end_with_session, [])
     controls = not shared or is_teacher(search)
@@ -141,7 +141,7 @@ def Controls(run: Run, playing: bool = False, generation: int = 0):
         values = _values(run)
         try:
             model = ClassroomModel(**values)
-        except (ValueError, TypeError) as exc:        # ConfigError is a ValueError
+        except (ValueError, TypeError) as exc:  # ConfigError is a ValueError
             error.set(str(exc))
             return
         error.set(None)
@@ -157,14 +157,36 @@ def Controls(run: Run, playing: bool = False, generation: int = 0):
 
     with solara.Row(justify="space-between"):
         solara.Button(label="Reset", color="primary", on_click=reset)
-        solara.Button(label="❚❚" if playing else "▶", color="primary", disabled=not running,
-                      on_click=lambda: run.pause() if run.playing else run.play())
-        solara.Button(label="Step", color="primary", disabled=playing or not running,
-                      on_click=lambda: run.step(run.steps_per_tick))
-    solara.SliderInt(f"Pause between steps: {interval.value} ms", value=interval, on_value=on_interval,
-                     min=10, max=500, step=10, thumb_label=True)
-    solara.SliderInt(f"Steps per tick: {per_tick.value}", value=per_tick, on_value=on_per_tick,
-                     min=1, max=20, step=1, thumb_label=True)
+        solara.Button(
+            label="❚❚" if playing else "▶",
+            color="primary",
+            disabled=not running,
+            on_click=lambda: run.pause() if run.playing else run.play(),
+        )
+        solara.Button(
+            label="Step",
+            color="primary",
+            disabled=playing or not running,
+            on_click=lambda: run.step(run.steps_per_tick),
+        )
+    solara.SliderInt(
+        f"Pause between steps: {interval.value} ms",
+        value=interval,
+        on_value=on_interval,
+        min=10,
+        max=500,
+        step=10,
+        thumb_label=True,
+    )
+    solara.SliderInt(
+        f"Steps per tick: {per_tick.value}",
+        value=per_tick,
+        on_value=on_per_tick,
+        min=1,
+        max=20,
+        step=1,
+        thumb_label=True,
+    )
     if error.value:
         solara.Error(error.value)
 
@@ -183,6 +205,7 @@ def Parameters(run: Run):
         def on(v):
             values.set({**values.value, name: v})
             run.params[name] = v
+
         return on
 
     off = _overridden(values.value)
@@ -190,13 +213,22 @@ def Parameters(run: Run):
         for name, p in PARAMS.items():
             v = values.value[name]
             if p["type"] == "Select":
-                solara.Select(label=p["label"], value=v, values=p["values"], on_value=setter(name),
-                              disabled=name in off)
+                solara.Select(
+                    label=p["label"], value=v, values=p["values"], on_value=setter(name), disabled=name in off
+                )
             else:
                 shown = f"{v:.2f}" if isinstance(v, float) else str(v)
                 widget = solara.SliderInt if p["type"] == "SliderInt" else solara.SliderFloat
-                widget(f"{p['label']}: {shown}", value=v, min=p["min"], max=p["max"], step=p["step"],
-                       on_value=setter(name), thumb_label=True, disabled=name in off)
+                widget(
+                    f"{p['label']}: {shown}",
+                    value=v,
+                    min=p["min"],
+                    max=p["max"],
+                    step=p["step"],
+                    on_value=setter(name),
+                    thumb_label=True,
+                    disabled=name in off,
+                )
 
 
 def _overridden(values: dict) -> set[str]:

@@ -58,9 +58,13 @@ SLIDERS = {
 MECHANISMS = ("model2", "model1")
 
 #: Classroom ranges where the config allows far more than a live view can show.
-APP_RANGES = {"organization.size": (10, 200), "organization.leader_capacity": (0, 10),
-              "people.capacity": (1, 5), "people.learning_rate": (0.0, 0.2),
-              "workload.arrival_rate": (0.0, 10.0)}
+APP_RANGES = {
+    "organization.size": (10, 200),
+    "organization.leader_capacity": (0, 10),
+    "people.capacity": (1, 5),
+    "people.learning_rate": (0.0, 0.2),
+    "workload.arrival_rate": (0.0, 10.0),
+}
 
 #: Choices the app cannot offer: a network read from files needs a folder (command line).
 APP_EXCLUDED = {"from_files"}
@@ -138,16 +142,27 @@ def check_organisation(path: str) -> None:
     build_config("distributed", 1, organisation_path=str(path))
 
 
-def build_config(regime: str, seed: int, steps: int = STEPS, mechanisms: str = "model2",
-                 organisation: str = GENERATED, organisation_path: str | None = None, **values) -> SimConfig:
+def build_config(
+    regime: str,
+    seed: int,
+    steps: int = STEPS,
+    mechanisms: str = "model2",
+    organisation: str = GENERATED,
+    organisation_path: str | None = None,
+    **values,
+) -> SimConfig:
     """A validated :class:`SimConfig` from the flat slider values (others at defaults).
 
     ``mechanisms=model1`` overrides the Model 2 sliders with model 1's settings; an
     ``organisation`` (a name from :func:`organisations`, or a folder as
     ``organisation_path``) replaces the generated network and size by the files'.
     """
-    nested: dict = {"coordination": {"name": regime}, "seed": int(seed), "steps": int(steps),
-                    "event_log": "on"}          # informal roles are read from the event log
+    nested: dict = {
+        "coordination": {"name": regime},
+        "seed": int(seed),
+        "steps": int(steps),
+        "event_log": "on",
+    }  # informal roles are read from the event log
     nested.setdefault("organization", {})["size"] = DEFAULT_SIZE
     for name, value in values.items():
         if name not in KEYS:
@@ -169,14 +184,15 @@ def build_config(regime: str, seed: int, steps: int = STEPS, mechanisms: str = "
     if organisation_path:
         from ..organisations import load_organisation
 
-        data = load_organisation(organisation_path)      # ConfigError on organization.path
+        data = load_organisation(organisation_path)  # ConfigError on organization.path
         nested["organization"].update(network="from_files", path=str(organisation_path))
         ppl = nested.setdefault("people", {})
-        ppl["domains"] = max(int(ppl.get("domains", field_docs()["people.domains"]["default"])),
-                             data.competence.shape[1])
+        ppl["domains"] = max(
+            int(ppl.get("domains", field_docs()["people.domains"]["default"])), data.competence.shape[1]
+        )
     cfg = from_dict(nested)
     org = cfg.organization
-    if org.network not in ("complete", "from_files") and org.degree >= org.size:   # small teams: fewer ties
+    if org.network not in ("complete", "from_files") and org.degree >= org.size:  # small teams: fewer ties
         org.degree = max(2, org.size // 2)
     return cfg.validate()
 
@@ -190,8 +206,16 @@ class ClassroomModel(LeadershipModel):
     about who leads, and what follows from them, differ.
     """
 
-    def __init__(self, regime: str = "distributed", compare: str = "delegation", seed: int = 1,
-                 steps: int = STEPS, mechanisms: str = "model2", organisation: str = GENERATED, **kwargs):
+    def __init__(
+        self,
+        regime: str = "distributed",
+        compare: str = "delegation",
+        seed: int = 1,
+        steps: int = STEPS,
+        mechanisms: str = "model2",
+        organisation: str = GENERATED,
+        **kwargs,
+    ):
         # ``**kwargs`` are the slider values, named as in ``SLIDERS``; anything else is refused by name.
         cfg = build_config(regime, seed, steps, mechanisms, organisation, **kwargs)
         self.mechanisms, self.organisation_name = mechanisms, organisation
@@ -200,8 +224,7 @@ class ClassroomModel(LeadershipModel):
             raise ValueError(f"compare: must be one of {', '.join(COMPARE_CHOICES)}, got {compare!r}")
         self.twin: LeadershipModel | None = None
         if compare != "none":
-            twin_cfg = dataclasses.replace(
-                cfg, coordination=dataclasses.replace(cfg.coordination, name=compare))
+            twin_cfg = dataclasses.replace(cfg, coordination=dataclasses.replace(cfg.coordination, name=compare))
             self.twin = LeadershipModel(twin_cfg)
 
     def step(self) -> None:
@@ -256,16 +279,18 @@ def live_numbers(model: LeadershipModel) -> dict[str, float]:
     last = rows[-WINDOW:]
     done = sum(r[_COL["completed"]] for r in last) / max(len(last), 1)
     last_row = rows[-1] if rows else None
-    return {"throughput": done,
-            # Lived ambiguity (Model 2): a conflict or no owner past patience.
-            "role ambiguity": float(last_row[_COL["role_ambiguity"]]) if rows else 0.0,
-            "contested or unowned": float(last_row[_COL["contested_or_unowned"]]) if rows else 0.0,
-            "conflicts per task": float(last_row[_COL["conflict_rate"]]) if rows else 0.0,
-            "leader's queue": len(model.leader.queue),
-            "waiting for an owner": len(model.pool) + len(model.leader.queue),
-            "in personal backlogs": int(model.leader.n_backlog),
-            "trust (mean)": float(model.trust.trust.mean()),
-            "engagement (mean)": float(model.engagement.mean())}
+    return {
+        "throughput": done,
+        # Lived ambiguity (Model 2): a conflict or no owner past patience.
+        "role ambiguity": float(last_row[_COL["role_ambiguity"]]) if rows else 0.0,
+        "contested or unowned": float(last_row[_COL["contested_or_unowned"]]) if rows else 0.0,
+        "conflicts per task": float(last_row[_COL["conflict_rate"]]) if rows else 0.0,
+        "leader's queue": len(model.leader.queue),
+        "waiting for an owner": len(model.pool) + len(model.leader.queue),
+        "in personal backlogs": int(model.leader.n_backlog),
+        "trust (mean)": float(model.trust.trust.mean()),
+        "engagement (mean)": float(model.engagement.mean()),
+    }
 
 
 def settings(model: LeadershipModel) -> dict[str, dict[str, object]]:
@@ -290,29 +315,37 @@ def user_params() -> dict:
     """The page's parameters: a regime selector, a comparison, a seed and the sliders."""
     docs = field_docs()
     params: dict = {
-        "regime": {"type": "Select", "value": "distributed", "values": list(REGIMES),
-                   "label": "Regime"},
-        "compare": {"type": "Select", "value": "delegation", "values": list(COMPARE_CHOICES),
-                    "label": "Side by side: compare with"},
-        "seed": {"type": "SliderInt", "value": 1, "min": 0, "max": 99, "step": 1,
-                 "label": "Random seed"},
-        "organisation": {"type": "Select", "value": start_organisation(), "values": list(organisations()),
-                         "label": "Organisation (from files, or generated)"},
-        "mechanisms": {"type": "Select", "value": "model2", "values": list(MECHANISMS),
-                       "label": "Mechanisms: model2, or model1 (leadsim 0.1)"},
+        "regime": {"type": "Select", "value": "distributed", "values": list(REGIMES), "label": "Regime"},
+        "compare": {
+            "type": "Select",
+            "value": "delegation",
+            "values": list(COMPARE_CHOICES),
+            "label": "Side by side: compare with",
+        },
+        "seed": {"type": "SliderInt", "value": 1, "min": 0, "max": 99, "step": 1, "label": "Random seed"},
+        "organisation": {
+            "type": "Select",
+            "value": start_organisation(),
+            "values": list(organisations()),
+            "label": "Organisation (from files, or generated)",
+        },
+        "mechanisms": {
+            "type": "Select",
+            "value": "model2",
+            "values": list(MECHANISMS),
+            "label": "Mechanisms: model2, or model1 (leadsim 0.1)",
+        },
     }
     for level, group in SLIDERS.items():
         for name, (key, step) in group.items():
             d = docs[key]
             label = f"{level.capitalize()}: {name.replace('_', ' ')}"
             if d["choices"]:
-                params[name] = {"type": "Select", "value": _default(key), "values": _choices(d),
-                                "label": label}
+                params[name] = {"type": "Select", "value": _default(key), "values": _choices(d), "label": label}
                 continue
             lo, hi = APP_RANGES.get(key, d["range"])
             kind = "SliderInt" if isinstance(d["default"], int) else "SliderFloat"
-            params[name] = {"type": kind, "value": _default(key), "min": lo, "max": hi,
-                            "step": step, "label": label}
+            params[name] = {"type": kind, "value": _default(key), "min": lo, "max": hi, "step": step, "label": label}
     return params
 
 
@@ -337,9 +370,13 @@ def slider_help() -> list[tuple[str, list[tuple[str, str]]]]:
     return out
 
 
-MECHANISMS_HELP = ("model2 uses the sliders below; model1 sets every Model 2 mechanism "
-                   "to leadsim 0.1's value (mechanisms=model1: hard trust thresholds, no diffusion, "
-                   "clarity only settles contests, a leader who always checks loads, no rework; default model2)")
-ORGANISATION_HELP = ("generated builds the network from the sliders; a named organisation reads its "
-                     "people, teams and ties from files (leadsim-app --organisation DIR adds one), "
-                     "and then size and network come from the files (default generated)")
+MECHANISMS_HELP = (
+    "model2 uses the sliders below; model1 sets every Model 2 mechanism "
+    "to leadsim 0.1's value (mechanisms=model1: hard trust thresholds, no diffusion, "
+    "clarity only settles contests, a leader who always checks loads, no rework; default model2)"
+)
+ORGANISATION_HELP = (
+    "generated builds the network from the sliders; a named organisation reads its "
+    "people, teams and ties from files (leadsim-app --organisation DIR adds one), "
+    "and then size and network come from the files (default generated)"
+)

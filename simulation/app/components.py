@@ -25,7 +25,7 @@ from .informal import who_is_who_html
 from .pictures import REGIME_COLOR, ROLE_STYLE, NetworkPicture, SeriesPicture
 from .session import Run
 
-IMAGE_SIZE = (6.0, 4.7)   # inches at 80 dpi: half a laptop screen each
+IMAGE_SIZE = (6.0, 4.7)  # inches at 80 dpi: half a laptop screen each
 CELL_STYLE = "max-height:370px;overflow-y:auto;padding-right:6px"
 
 
@@ -44,7 +44,7 @@ def live_widget(run: Run, make: Callable, refresh: Callable, key, heavy_only: bo
 
         unsubscribe = run.subscribe(on)
 
-        def cleanup():          # Reset, tab change or session end: stop drawing, free the widget
+        def cleanup():  # Reset, tab change or session end: stop drawing, free the widget
             unsubscribe()
             widget.close()
 
@@ -56,21 +56,32 @@ def live_widget(run: Run, make: Callable, refresh: Callable, key, heavy_only: bo
 
 def live_image(run: Run, key: str, model, make: Callable):
     """A PNG of picture ``make(model)`` for the run's current step."""
+
     def png():
         return run.frame(key, lambda pic, m: pic.png_of(m), make, model=model) or b""
 
-    return live_widget(run, lambda: ipywidgets.Image(value=png(), format="png"),
-                       lambda w: setattr(w, "value", png()), (key, model), heavy_only=True)
+    return live_widget(
+        run,
+        lambda: ipywidgets.Image(value=png(), format="png"),
+        lambda w: setattr(w, "value", png()),
+        (key, model),
+        heavy_only=True,
+    )
 
 
 def live_html(run: Run, key: str, model, text: Callable, style: str = ""):
     """HTML that ``text(model)`` writes for the run's current step."""
+
     def out():
         return run.frame(key, lambda _, m: text(m), model=model) or ""
 
-    return live_widget(run, lambda: solara.widgets.HTML(tag="div", unsafe_innerHTML=out(),
-                                                        attributes={"style": style}),
-                       lambda w: setattr(w, "unsafe_innerHTML", out()), (key, model), heavy_only=False)
+    return live_widget(
+        run,
+        lambda: solara.widgets.HTML(tag="div", unsafe_innerHTML=out(), attributes={"style": style}),
+        lambda w: setattr(w, "unsafe_innerHTML", out()),
+        (key, model),
+        heavy_only=False,
+    )
 
 
 def _format(v) -> str:
@@ -89,8 +100,10 @@ def step_text(model) -> str:
 def role_line(model) -> str:
     """'Step 12 · idle 40 · leading 9 ...' with the picture's colours."""
     counts = np.bincount(role_codes(model), minlength=len(ROLE_NAMES))
-    dots = [f'<span style="color:{ROLE_STYLE[name][0]};font-size:1.3em">&#9679;</span> {name} <b>{n}</b>'
-            for name, n in zip(ROLE_NAMES, counts)]
+    dots = [
+        f'<span style="color:{ROLE_STYLE[name][0]};font-size:1.3em">&#9679;</span> {name} <b>{n}</b>'
+        for name, n in zip(ROLE_NAMES, counts)
+    ]
     return f"<b>Step {model.steps}</b> &nbsp; " + " &nbsp; ".join(dots)
 
 
@@ -104,11 +117,16 @@ def settings_text(model) -> str:
 
 def numbers_table(models) -> str:
     stats = [live_numbers(m) for m in models]
-    head = "".join(f"<th style='color:{REGIME_COLOR[m.cfg.coordination.name]};padding-left:14px'>"
-                   f"{m.cfg.coordination.name}</th>" for m in models)
-    rows = "".join(f"<tr><td>{k}</td>" + "".join(
-        f"<td style='text-align:right'><b>{_format(s[k])}</b></td>" for s in stats) + "</tr>"
-        for k in stats[0])
+    head = "".join(
+        f"<th style='color:{REGIME_COLOR[m.cfg.coordination.name]};padding-left:14px'>{m.cfg.coordination.name}</th>"
+        for m in models
+    )
+    rows = "".join(
+        f"<tr><td>{k}</td>"
+        + "".join(f"<td style='text-align:right'><b>{_format(s[k])}</b></td>" for s in stats)
+        + "</tr>"
+        for k in stats[0]
+    )
     return f"<table style='margin-top:6px'><tr><th></th>{head}</tr>{rows}</table>"
 
 
@@ -128,8 +146,7 @@ def NetworkView(run: Run, model, key: str):
 def SeriesView(run: Run, model, both: bool):
     """Live plots of throughput, role ambiguity and conflicts per task (one or both regimes)."""
     models = _models(model) if both else [model]
-    live_image(run, "series:both" if both else "series:main", model,
-               lambda m: SeriesPicture(models, size=IMAGE_SIZE))
+    live_image(run, "series:both" if both else "series:main", model, lambda m: SeriesPicture(models, size=IMAGE_SIZE))
 
 
 @solara.component
@@ -146,9 +163,12 @@ def CompareView(run: Run, model):
     with solara.Columns([1, 1]):
         SeriesView(run, model, True)
         with solara.Column(gap="0px", style=CELL_STYLE):
-            solara.HTML(unsafe_innerHTML=(
-                "Same settings, same seed: the same network, the same people and the same tasks "
-                "arriving at the same steps. Only who decides who leads differs."))
+            solara.HTML(
+                unsafe_innerHTML=(
+                    "Same settings, same seed: the same network, the same people and the same tasks "
+                    "arriving at the same steps. Only who decides who leads differs."
+                )
+            )
             live_html(run, "numbers:both", model, lambda m: numbers_table(_models(m)))
 
 
@@ -160,16 +180,22 @@ def SingleView(run: Run, model):
         NetworkView(run, model, "main")
         SeriesView(run, model, False)
     with solara.Column(gap="0px"):
-        solara.HTML(unsafe_innerHTML=(
-            f"<b style='color:{REGIME_COLOR[name]}'>{name}</b>, {model.cfg.organization.size} people, "
-            f"seed {model.cfg.seed}"))
+        solara.HTML(
+            unsafe_innerHTML=(
+                f"<b style='color:{REGIME_COLOR[name]}'>{name}</b>, {model.cfg.organization.size} people, "
+                f"seed {model.cfg.seed}"
+            )
+        )
         live_html(run, "numbers:main", model, lambda m: numbers_table([m]))
-        solara.HTML(unsafe_innerHTML=(
-            "<p style='margin-top:8px'>Throughput: tasks done per step over the last 10 steps. "
-            "Role ambiguity (lived: a conflict, or no owner past patience), contested or unowned "
-            "(model 1's measure) and conflicts: per task that has arrived so far.</p>"
-            f"<p style='font-size:0.9em'><b>Settings of this run</b> (applied by Reset): "
-            f"{settings_text(model)}</p>"))
+        solara.HTML(
+            unsafe_innerHTML=(
+                "<p style='margin-top:8px'>Throughput: tasks done per step over the last 10 steps. "
+                "Role ambiguity (lived: a conflict, or no owner past patience), contested or unowned "
+                "(model 1's measure) and conflicts: per task that has arrived so far.</p>"
+                f"<p style='font-size:0.9em'><b>Settings of this run</b> (applied by Reset): "
+                f"{settings_text(model)}</p>"
+            )
+        )
 
 
 @solara.component
@@ -194,8 +220,10 @@ def SliderHelp():
     with solara.Card("What the sliders mean"):
         for level, rows in slider_help():
             items = "".join(f"<li><b>{html.escape(n)}</b>: {html.escape(d)}</li>" for n, d in rows)
-            solara.Details(summary=level, children=[solara.HTML(
-                unsafe_innerHTML=f"<ul style='font-size:0.85em;padding-left:16px'>{items}</ul>")])
+            solara.Details(
+                summary=level,
+                children=[solara.HTML(unsafe_innerHTML=f"<ul style='font-size:0.85em;padding-left:16px'>{items}</ul>")],
+            )
 
 
 #: The tabs, in order: the class sees the first one first.

@@ -47,8 +47,8 @@ class Informal:
     """A model's informal roles as of ``step``."""
 
     step: int
-    held: dict[int, list[str]] = field(default_factory=dict)   # person -> roles, in ROLES order
-    top: pd.DataFrame | None = None                            # who_is_who's table
+    held: dict[int, list[str]] = field(default_factory=dict)  # person -> roles, in ROLES order
+    top: pd.DataFrame | None = None  # who_is_who's table
 
 
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -60,7 +60,7 @@ def informal_roles(model) -> Informal:
     with _lock:
         got = _cache.get(model)
     if got is not None and 0 <= model.steps - got.step < EVERY and (got.top is not None or model.steps == got.step):
-        return got                  # (a step-0 answer, empty, is replaced at the first step)
+        return got  # (a step-0 answer, empty, is replaced at the first step)
     got = Informal(model.steps)
     if model.steps > 0:
         table = role_table(model, WINDOW)
@@ -88,8 +88,10 @@ def _value(role: str, v) -> str:
 def who_is_who_html(model) -> str:
     """The panel: per role, the people most marked for it and the count behind it."""
     info = informal_roles(model)
-    head = (f"<div style='font-size:0.8em;color:#555'>{html.escape(model.cfg.coordination.name)}, "
-            f"last {min(WINDOW, info.step)} steps (as of step {info.step}; updated every {EVERY} steps)</div>")
+    head = (
+        f"<div style='font-size:0.8em;color:#555'>{html.escape(model.cfg.coordination.name)}, "
+        f"last {min(WINDOW, info.step)} steps (as of step {info.step}; updated every {EVERY} steps)</div>"
+    )
     if info.top is None:
         return head + "<p style='font-size:0.9em'>Nobody yet: press Step or ▶.</p>"
     rows = []
@@ -97,13 +99,24 @@ def who_is_who_html(model) -> str:
         label, colour, marker, measure = style(role)
         people = info.top[info.top.role == role]
         n = sum(role in r for r in info.held.values())
-        who = ", ".join(f"<b>{html.escape(person_name(model, p))}</b> ({_value(role, v)})"
-                        for p, v in zip(people.person, people.value)) or "nobody"
-        rows.append(f"<tr><td style='color:{colour};font-size:1.2em;padding-right:4px'>{_glyph(marker)}</td>"
-                    f"<td title='{html.escape(measure)}'>{label} ({n})</td><td>{who}</td></tr>")
-    return (head + "<table class='who-is-who' style='font-size:0.85em;margin-top:4px'>" + "".join(rows)
-            + "</table><div style='font-size:0.75em;color:#555'>in brackets: how many hold the role; "
-            "after a name, what marks them (hover the role)</div>")
+        who = (
+            ", ".join(
+                f"<b>{html.escape(person_name(model, p))}</b> ({_value(role, v)})"
+                for p, v in zip(people.person, people.value)
+            )
+            or "nobody"
+        )
+        rows.append(
+            f"<tr><td style='color:{colour};font-size:1.2em;padding-right:4px'>{_glyph(marker)}</td>"
+            f"<td title='{html.escape(measure)}'>{label} ({n})</td><td>{who}</td></tr>"
+        )
+    return (
+        head
+        + "<table class='who-is-who' style='font-size:0.85em;margin-top:4px'>"
+        + "".join(rows)
+        + "</table><div style='font-size:0.75em;color:#555'>in brackets: how many hold the role; "
+        "after a name, what marks them (hover the role)</div>"
+    )
 
 
 def _glyph(marker: str) -> str:

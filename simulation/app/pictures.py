@@ -30,8 +30,12 @@ from .informal import informal_roles, style
 
 DPI = 80
 #: role -> (colour, marker); markers differ too, for colour-blind readers.
-ROLE_STYLE = {"idle": ("#c8c8c8", "o"), "leading": ("#f07f09", "^"),
-              "following": ("#2c7bb6", "o"), "in conflict": ("#d7191c", "X")}
+ROLE_STYLE = {
+    "idle": ("#c8c8c8", "o"),
+    "leading": ("#f07f09", "^"),
+    "following": ("#2c7bb6", "o"),
+    "in conflict": ("#d7191c", "X"),
+}
 LEADER_COLOR = "#222222"
 REGIME_COLOR = {"delegation": "#7b3294", "distributed": "#1a9850", "hybrid": "#e08214"}
 TRUST_CMAP = LinearSegmentedColormap.from_list("trust", ["#f7fcf5", "#a1d99b", "#238b45", "#00441b"])
@@ -46,7 +50,7 @@ class BlitPicture:
         self.dynamic: list = []
         self._bg = None
         self._bg_key = None
-        self._lock = threading.Lock()   # Play steps and redraws from a worker thread
+        self._lock = threading.Lock()  # Play steps and redraws from a worker thread
 
     def background_key(self):
         """Anything that changes the static background (e.g. axes limits)."""
@@ -147,7 +151,7 @@ class NetworkPicture(BlitPicture):
     def __init__(self, model: LeadershipModel, size=(5.6, 5.6)):
         super().__init__(size)
         fig = self.fig
-        ax = fig.add_axes(AXES)      # the right margin holds the informal roles' legend
+        ax = fig.add_axes(AXES)  # the right margin holds the informal roles' legend
         ax.set_axis_off()
         ax.set_aspect("equal")
         lim = 1.45 if model.cfg.organization.network == "team_clustered" else 1.1
@@ -159,58 +163,126 @@ class NetworkPicture(BlitPicture):
         self.fwd = np.flatnonzero(tn.src < tn.dst)
         self.rev = tn.edge_ids(tn.dst[self.fwd], tn.src[self.fwd])
         segs = np.stack((self.pos[tn.src[self.fwd]], self.pos[tn.dst[self.fwd]]), axis=1)
-        dense = len(segs) > 1500            # e.g. a complete network: thin, see-through ties
-        self.ties = LineCollection(segs, cmap=TRUST_CMAP, norm=Normalize(0, 1), linewidths=0.4 if dense else 0.9,
-                                   alpha=0.35 if dense else None, zorder=1)
+        dense = len(segs) > 1500  # e.g. a complete network: thin, see-through ties
+        self.ties = LineCollection(
+            segs,
+            cmap=TRUST_CMAP,
+            norm=Normalize(0, 1),
+            linewidths=0.4 if dense else 0.9,
+            alpha=0.35 if dense else None,
+            zorder=1,
+        )
         ax.add_collection(self.ties)
-        self.spokes = LineCollection([], colors=LEADER_COLOR, linewidths=0.7, linestyles=(0, (2, 2)),
-                                     alpha=0.7, zorder=2)
+        self.spokes = LineCollection(
+            [], colors=LEADER_COLOR, linewidths=0.7, linestyles=(0, (2, 2)), alpha=0.7, zorder=2
+        )
         ax.add_collection(self.spokes)
         s = float(np.clip(4000 / len(self.pos), 14, 90))
         self.roles = {}
         for name in ROLE_NAMES:
             colour, marker = ROLE_STYLE[name]
-            self.roles[name] = ax.scatter(self.pos[:0, 0], self.pos[:0, 1], s=s * (1.6 if marker in "^X" else 1),
-                                          c=colour, marker=marker, edgecolors="#555555", linewidths=0.4,
-                                          zorder=3)
+            self.roles[name] = ax.scatter(
+                self.pos[:0, 0],
+                self.pos[:0, 1],
+                s=s * (1.6 if marker in "^X" else 1),
+                c=colour,
+                marker=marker,
+                edgecolors="#555555",
+                linewidths=0.4,
+                zorder=3,
+            )
         # Informal roles: a small marker per role held, stacked outwards from the person.
         self.out = self.pos / np.maximum(np.hypot(self.pos[:, 0], self.pos[:, 1]), 1e-9)[:, None]
         w, h = self.fig.get_size_inches()
-        per_unit = min(AXES[2] * w, AXES[3] * h) * 72 / (2 * lim)       # points per data unit (equal aspect)
-        self.gap = (0.5 * math.sqrt(s) + 4) / per_unit              # just outside the person's dot
+        per_unit = min(AXES[2] * w, AXES[3] * h) * 72 / (2 * lim)  # points per data unit (equal aspect)
+        self.gap = (0.5 * math.sqrt(s) + 4) / per_unit  # just outside the person's dot
         self.informal = {}
         for role in ROLES:
             _, colour, marker, _ = style(role)
-            self.informal[role] = ax.scatter(self.pos[:0, 0], self.pos[:0, 1], s=46 if marker == "*" else 22,
-                                             c=colour, marker=marker, edgecolors="white", linewidths=0.3,
-                                             zorder=3.5)
+            self.informal[role] = ax.scatter(
+                self.pos[:0, 0],
+                self.pos[:0, 1],
+                s=46 if marker == "*" else 22,
+                c=colour,
+                marker=marker,
+                edgecolors="white",
+                linewidths=0.3,
+                zorder=3.5,
+            )
         self.leader_mark = ax.scatter([0], [0], s=420, marker="s", c=LEADER_COLOR, zorder=4)
-        self.leader_text = ax.text(0, -0.12, "", ha="center", va="top", fontsize=10, zorder=5,
-                                   bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
+        self.leader_text = ax.text(
+            0,
+            -0.12,
+            "",
+            ha="center",
+            va="top",
+            fontsize=10,
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
         name = model.cfg.coordination.name
         where = getattr(model, "organisation_name", "generated")
         where = "" if where == "generated" else f"{where}, "
-        fig.text(AXES[0] + AXES[2] / 2, 0.985, f"{name}: {where}{model.cfg.organization.size} people", ha="center", va="top",
-                 fontsize=13, weight="bold", color=REGIME_COLOR[name])
-        marks = [Line2D([], [], ls="", marker=style(r)[2], color=style(r)[1], markersize=8 if style(r)[2] == "*" else 6)
-                 for r in ROLES]
-        fig.legend(marks, [style(r)[0] for r in ROLES], loc="upper right", bbox_to_anchor=(1.0, 0.93),
-                   ncol=1, fontsize=8, frameon=False, handletextpad=0.2, labelspacing=0.3,
-                   title="informal roles", title_fontsize=8, alignment="left")
-        handles = [Line2D([], [], ls="", marker=ROLE_STYLE[r][1], color=ROLE_STYLE[r][0],
-                          markeredgecolor="#555555", markersize=8) for r in ROLE_NAMES]
+        fig.text(
+            AXES[0] + AXES[2] / 2,
+            0.985,
+            f"{name}: {where}{model.cfg.organization.size} people",
+            ha="center",
+            va="top",
+            fontsize=13,
+            weight="bold",
+            color=REGIME_COLOR[name],
+        )
+        marks = [
+            Line2D([], [], ls="", marker=style(r)[2], color=style(r)[1], markersize=8 if style(r)[2] == "*" else 6)
+            for r in ROLES
+        ]
+        fig.legend(
+            marks,
+            [style(r)[0] for r in ROLES],
+            loc="upper right",
+            bbox_to_anchor=(1.0, 0.93),
+            ncol=1,
+            fontsize=8,
+            frameon=False,
+            handletextpad=0.2,
+            labelspacing=0.3,
+            title="informal roles",
+            title_fontsize=8,
+            alignment="left",
+        )
+        handles = [
+            Line2D(
+                [], [], ls="", marker=ROLE_STYLE[r][1], color=ROLE_STYLE[r][0], markeredgecolor="#555555", markersize=8
+            )
+            for r in ROLE_NAMES
+        ]
         handles.append(Line2D([], [], ls="", marker="s", color=LEADER_COLOR, markersize=9))
         handles.append(Line2D([], [], color=LEADER_COLOR, ls=(0, (2, 2)), lw=1))
-        fig.legend(handles, [*ROLE_NAMES, "formal leader", "leader's assignment"], loc="lower left",
-                   bbox_to_anchor=(0.0, 0.0), ncol=3, fontsize=9, frameon=False, handletextpad=0.3,
-                   columnspacing=0.8)
+        fig.legend(
+            handles,
+            [*ROLE_NAMES, "formal leader", "leader's assignment"],
+            loc="lower left",
+            bbox_to_anchor=(0.0, 0.0),
+            ncol=3,
+            fontsize=9,
+            frameon=False,
+            handletextpad=0.3,
+            columnspacing=0.8,
+        )
         cax = fig.add_axes((0.72, 0.075, 0.25, 0.018))
         bar = fig.colorbar(ScalarMappable(Normalize(0, 1), TRUST_CMAP), cax=cax, orientation="horizontal")
         bar.set_ticks([0, 0.5, 1])
         bar.ax.tick_params(labelsize=8)
         cax.set_title("trust on a tie", fontsize=9, pad=2)
-        self.dynamic = [self.ties, self.spokes, *self.roles.values(), *self.informal.values(),
-                        self.leader_mark, self.leader_text]
+        self.dynamic = [
+            self.ties,
+            self.spokes,
+            *self.roles.values(),
+            *self.informal.values(),
+            self.leader_mark,
+            self.leader_text,
+        ]
         self.update(model)
 
     def update(self, model: LeadershipModel) -> dict[str, int]:
@@ -245,9 +317,11 @@ class NetworkPicture(BlitPicture):
         return {r: np.array(h, dtype=np.int64) for r, h in holders.items()}
 
 
-PLOTS = (("throughput", "Throughput: tasks done per step (mean of last 10)"),
-         ("role_ambiguity", "Role ambiguity (lived): share of tasks with a conflict or left unowned"),
-         ("conflict_rate", "Conflicts per task"))
+PLOTS = (
+    ("throughput", "Throughput: tasks done per step (mean of last 10)"),
+    ("role_ambiguity", "Role ambiguity (lived): share of tasks with a conflict or left unowned"),
+    ("conflict_rate", "Conflicts per task"),
+)
 
 
 def _ceiling(x: float) -> float:
@@ -273,8 +347,9 @@ class SeriesPicture(BlitPicture):
             ax.grid(alpha=0.3)
             for i, m in enumerate(models):
                 name = m.cfg.coordination.name
-                (self.lines[i, key],) = ax.plot([], [], "-" if i == 0 else "--", color=REGIME_COLOR[name],
-                                                lw=1.6, label=name)
+                (self.lines[i, key],) = ax.plot(
+                    [], [], "-" if i == 0 else "--", color=REGIME_COLOR[name], lw=1.6, label=name
+                )
         axes[-1].set_xlabel("step", fontsize=9)
         w, org = models[0].cfg.workload, models[0].cfg.organization
         ax = self.axes["throughput"]

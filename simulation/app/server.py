@@ -25,9 +25,9 @@ from .supervise import wait_until_up
 
 APP_MODULE = "simulation.app.app"
 DEFAULT_PORT = 8765
-SIZE_ENV = "LEADSIM_APP_SIZE"          # read by classroom.start_size()
-SIZE_RANGE = (10, 200)                 # the size slider's range (classroom.APP_RANGES, tested)
-ORGANISATION_ENV = "LEADSIM_APP_ORGANISATION"   # read by classroom.organisations()
+SIZE_ENV = "LEADSIM_APP_SIZE"  # read by classroom.start_size()
+SIZE_RANGE = (10, 200)  # the size slider's range (classroom.APP_RANGES, tested)
+ORGANISATION_ENV = "LEADSIM_APP_ORGANISATION"  # read by classroom.organisations()
 MAX_WORKERS = 8
 #: A session whose page lost its connection (network gone, laptop asleep) keeps its
 #: run, paused, this long; then Solara ends it (Solara's own default is 24 hours).
@@ -48,25 +48,47 @@ def _int_in(lo: int, hi: int):
         if not lo <= n <= hi:
             raise argparse.ArgumentTypeError(f"must be an integer in [{lo}, {hi}], got {text!r}")
         return n
+
     return parse
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = _Parser(prog="leadsim-app", description="Serve the leadsim classroom app.")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="interface to listen on (default 127.0.0.1; 0.0.0.0 lets a classroom network in)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1; 0.0.0.0 lets a classroom network in)",
+    )
     p.add_argument("--port", type=_int_in(1, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    p.add_argument("--size", type=_int_in(*SIZE_RANGE), default=None,
-                   help=f"people in the organisation when the page opens ({SIZE_RANGE[0]}-{SIZE_RANGE[1]}; "
-                        "default 60; the slider changes it later)")
-    p.add_argument("--class", dest="class_mode", action="store_true",
-                   help="class mode: one shared run that the teacher drives and every student watches")
-    p.add_argument("--workers", type=_int_in(1, MAX_WORKERS), default=1,
-                   help=f"server processes for one run per student (1-{MAX_WORKERS}; default 1); worker k "
-                        "listens on port+k and the given port hands each new visitor to the next one")
-    p.add_argument("--organisation", "--organization", dest="organisation", default=None, metavar="DIR",
-                   help="open with a real organisation read from the folder DIR (people.csv and ties; "
-                        "docs/organisations.md); the page's organisation select also offers it")
+    p.add_argument(
+        "--size",
+        type=_int_in(*SIZE_RANGE),
+        default=None,
+        help=f"people in the organisation when the page opens ({SIZE_RANGE[0]}-{SIZE_RANGE[1]}; "
+        "default 60; the slider changes it later)",
+    )
+    p.add_argument(
+        "--class",
+        dest="class_mode",
+        action="store_true",
+        help="class mode: one shared run that the teacher drives and every student watches",
+    )
+    p.add_argument(
+        "--workers",
+        type=_int_in(1, MAX_WORKERS),
+        default=1,
+        help=f"server processes for one run per student (1-{MAX_WORKERS}; default 1); worker k "
+        "listens on port+k and the given port hands each new visitor to the next one",
+    )
+    p.add_argument(
+        "--organisation",
+        "--organization",
+        dest="organisation",
+        default=None,
+        metavar="DIR",
+        help="open with a real organisation read from the folder DIR (people.csv and ties; "
+        "docs/organisations.md); the page's organisation select also offers it",
+    )
     args = p.parse_args(argv)
     if args.organisation is not None:
         args.organisation = _organisation(p, args.organisation)
@@ -102,12 +124,24 @@ def port_free(host: str, port: int) -> bool:
 
 
 def command(host: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "solara", "run", APP_MODULE, "--host", host, "--port", str(port),
-            "--production", "--no-open"]
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        APP_MODULE,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+    ]
 
 
-def environment(size: int | None = None, class_key: str | None = None,
-                organisation: str | None = None) -> dict[str, str]:
+def environment(
+    size: int | None = None, class_key: str | None = None, organisation: str | None = None
+) -> dict[str, str]:
     """What the server processes get on top of this environment."""
     env = {}
     if size is not None:
@@ -116,7 +150,7 @@ def environment(size: int | None = None, class_key: str | None = None,
         env[ORGANISATION_ENV] = organisation
     if class_key:
         env["LEADSIM_APP_MODE"], env["LEADSIM_APP_KEY"] = "class", class_key
-    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"   # no phoning home from a classroom
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"  # no phoning home from a classroom
     env["SOLARA_KERNEL_CULL_TIMEOUT"] = os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
     return env
 
@@ -128,10 +162,17 @@ def plan(args: argparse.Namespace) -> dict:
     url = f"http://{args.host}:{args.port}"
     ready = [f"leadsim-app: ready, open {url} in a browser"]
     if key:
-        ready = [f"leadsim-app: class mode. Teacher (controls): {url}/?teacher={key}",
-                 f"leadsim-app: students (watch only): {url}"]
-    return {"host": args.host, "port": args.port, "env": environment(args.size, key, getattr(args, "organisation", None)),
-            "workers": [{"port": p, "command": command(args.host, p)} for p in ports], "ready": ready}
+        ready = [
+            f"leadsim-app: class mode. Teacher (controls): {url}/?teacher={key}",
+            f"leadsim-app: students (watch only): {url}",
+        ]
+    return {
+        "host": args.host,
+        "port": args.port,
+        "env": environment(args.size, key, getattr(args, "organisation", None)),
+        "workers": [{"port": p, "command": command(args.host, p)} for p in ports],
+        "ready": ready,
+    }
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -182,16 +223,17 @@ def serving(port: int | None = None, size: int | None = None, timeout: float = 9
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    for module in ("solara", "solara_assets"):     # without solara_assets the page is blank offline
+    for module in ("solara", "solara_assets"):  # without solara_assets the page is blank offline
         if importlib.util.find_spec(module) is None:
-            print(f"leadsim-app: error: {module} is missing; install the app extra: "
-                  "pip install 'leadsim[app]'", file=sys.stderr)
+            print(
+                f"leadsim-app: error: {module} is missing; install the app extra: pip install 'leadsim[app]'",
+                file=sys.stderr,
+            )
             return 2
     p = plan(args)
     for port in sorted({args.port, *(w["port"] for w in p["workers"])}):
         if not port_free(args.host, port):
-            print(f"leadsim-app: error: --port: {port} is in use on {args.host}; choose another",
-                  file=sys.stderr)
+            print(f"leadsim-app: error: --port: {port} is in use on {args.host}; choose another", file=sys.stderr)
             return 2
     print(f"leadsim-app: starting on http://{args.host}:{args.port} (Ctrl+C stops it)", flush=True)
     script = str(Path(__file__).with_name("supervise.py"))

@@ -36,7 +36,7 @@ TRACE_ENV = "LEADSIM_APP_TRACE"
 
 _playing: set[Run] = set()
 _playing_lock = threading.Lock()
-_all: weakref.WeakSet = weakref.WeakSet()     # every run not yet garbage (tests, diagnostics)
+_all: weakref.WeakSet = weakref.WeakSet()  # every run not yet garbage (tests, diagnostics)
 
 
 def live_runs() -> list[Run]:
@@ -76,7 +76,7 @@ def _current_context():
     """Solara's kernel context of the calling thread, or None (plain ``solara.render``)."""
     try:
         from solara.server import kernel_context
-    except ImportError:         # pragma: no cover
+    except ImportError:  # pragma: no cover
         return None
     return kernel_context.get_current_context() if kernel_context.has_current_context() else None
 
@@ -104,23 +104,23 @@ class Run:
         self.shared = shared
         self.owner = None if shared else _current_context()
         self.min_heavy = min_heavy
-        self.interval = 0.1            # seconds between ticks while playing
+        self.interval = 0.1  # seconds between ticks while playing
         self.steps_per_tick = 1
-        self.params: dict = {}         # slider values chosen for the next Reset
+        self.params: dict = {}  # slider values chosen for the next Reset
         self.playing = False
         self.closed = False
-        self.generation = 0            # bumped by reset: views rebuild their pictures
+        self.generation = 0  # bumped by reset: views rebuild their pictures
         self.lock = threading.RLock()  # one step or one redraw at a time
         self._listeners: dict[int, tuple[Callable, object]] = {}
         self._next_id = 0
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
-        self._heavy_cost = 0.05        # seconds per heavy refresh, a running estimate
+        self._heavy_cost = 0.05  # seconds per heavy refresh, a running estimate
         self._last_heavy = self._last_light = 0.0
         _all.add(self)
-        self._watchers: dict[int, tuple[Callable, object]] = {}   # told when playing or the model changes
-        self._pictures: dict[str, tuple[object, object]] = {}     # key -> (model, picture)
-        self._frames: dict[str, tuple[tuple, object]] = {}        # key -> ((model id, step), output)
+        self._watchers: dict[int, tuple[Callable, object]] = {}  # told when playing or the model changes
+        self._pictures: dict[str, tuple[object, object]] = {}  # key -> (model, picture)
+        self._frames: dict[str, tuple[tuple, object]] = {}  # key -> ((model id, step), output)
 
     # ------------------------------------------------------------------ listeners
     def _add(self, table: dict, fn: Callable) -> Callable[[], None]:
@@ -132,6 +132,7 @@ class Run:
         def remove():
             with self.lock:
                 table.pop(key, None)
+
         return remove
 
     def subscribe(self, fn: Callable[[bool], None]) -> Callable[[], None]:
@@ -158,7 +159,7 @@ class Run:
         t0 = time.perf_counter()
         with self.lock:
             for k in [k for k, (_, c) in self._listeners.items() if c is not None and c.closed_event.is_set()]:
-                del self._listeners[k]          # sessions that ended without cleaning up
+                del self._listeners[k]  # sessions that ended without cleaning up
             targets = list(self._listeners.values())
         for fn, ctx in targets:
             try:
@@ -227,7 +228,7 @@ class Run:
             self.playing = True
             with _playing_lock:
                 _playing.add(self)
-            self._wake = threading.Event()         # a fresh one: the old thread may still wake
+            self._wake = threading.Event()  # a fresh one: the old thread may still wake
             self._thread = threading.Thread(target=self._loop, name="leadsim-play", daemon=True)
             self._thread.start()
         self._changed()
@@ -261,8 +262,8 @@ class Run:
         with self.lock:
             if self.closed:
                 return
-            self.closed = True               # from here on frame() draws nothing
-            self._listeners.clear()          # and nobody is told: the page is going away
+            self.closed = True  # from here on frame() draws nothing
+            self._listeners.clear()  # and nobody is told: the page is going away
             self._watchers.clear()
         self.pause()
         with self.lock:
@@ -293,9 +294,9 @@ class Run:
         tick = time.perf_counter()
         try:
             while self._thread is me and self._alive():
-                tick = max(tick + self.interval, time.perf_counter())   # drawing eats into the wait
+                tick = max(tick + self.interval, time.perf_counter())  # drawing eats into the wait
                 if wake.wait(max(0.0, tick - time.perf_counter())):
-                    break                               # paused or closed
+                    break  # paused or closed
                 with self.lock:
                     if self._thread is not me or self.model is None:
                         break
@@ -311,7 +312,7 @@ class Run:
         finally:
             with self.lock:
                 mine = self._thread is me
-                if mine:                                # ended by itself: show Play again
+                if mine:  # ended by itself: show Play again
                     self.playing = False
                     self._thread = None
             if mine:

@@ -58,7 +58,7 @@ def redirector(host: str, port: int, targets: list[int]) -> ThreadingHTTPServer:
 
         do_HEAD = do_GET
 
-        def log_message(self, *args):     # quiet: the teacher's terminal stays readable
+        def log_message(self, *args):  # quiet: the teacher's terminal stays readable
             pass
 
     server = ThreadingHTTPServer((host, port), Handler)

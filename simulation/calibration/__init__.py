@@ -14,5 +14,13 @@ from .abc import posterior, summary, weighted_quantile
 from .run import CalibrationResult, calibrate
 from .spec import Spec, UsageError, load_spec
 
-__all__ = ["calibrate", "CalibrationResult", "load_spec", "Spec", "UsageError", "posterior", "summary",
-           "weighted_quantile"]
+__all__ = [
+    "calibrate",
+    "CalibrationResult",
+    "load_spec",
+    "Spec",
+    "UsageError",
+    "posterior",
+    "summary",
+    "weighted_quantile",
+]

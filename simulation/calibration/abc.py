@@ -55,7 +55,7 @@ class ScaledDistance:
 
     def __call__(self, x: dict, x0: dict) -> float:
         d = sum(((x[k] - x0[k]) / s) ** 2 for k, s in self.sd.items())
-        return d ** 0.5 if math.isfinite(d) else math.inf
+        return d**0.5 if math.isfinite(d) else math.inf
 
 
 def prior(spec: Spec):
@@ -83,8 +83,13 @@ def run_abc(spec: Spec, base, out, *, cores=None, dask=None, log=print):
     import pyabc
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
-    abc = pyabc.ABCSMC(LeadsimModel(base, spec), prior(spec), ScaledDistance(spec.targets),
-                       population_size=spec.abc["population"], sampler=sampler(cores, dask))
+    abc = pyabc.ABCSMC(
+        LeadsimModel(base, spec),
+        prior(spec),
+        ScaledDistance(spec.targets),
+        population_size=spec.abc["population"],
+        sampler=sampler(cores, dask),
+    )
     db = "sqlite:///" + str((out / DB).resolve())
     observed = {k: v for k, (v, _) in spec.targets.items()}
     if (out / DB).is_file():
@@ -96,8 +101,11 @@ def run_abc(spec: Spec, base, out, *, cores=None, dask=None, log=print):
         done = 0
     left = spec.abc["generations"] - done
     if left > 0 and not _converged(abc.history, spec):
-        abc.run(minimum_epsilon=spec.abc["min_epsilon"], max_nr_populations=left,
-                min_acceptance_rate=spec.abc["min_acceptance"])
+        abc.run(
+            minimum_epsilon=spec.abc["min_epsilon"],
+            max_nr_populations=left,
+            min_acceptance_rate=spec.abc["min_acceptance"],
+        )
     return abc.history
 
 
@@ -146,9 +154,19 @@ def summary(post: pd.DataFrame, spec: Spec) -> pd.DataFrame:
         x, w = post[k].to_numpy(), post.weight.to_numpy()
         q = weighted_quantile(x, w, [0.025, 0.5, 0.975])
         mean = float(np.sum(w * x))
-        rows.append({"parameter": k, "prior_low": lo, "prior_high": hi, "median": q[1], "ci_low": q[0],
-                     "ci_high": q[2], "mean": mean, "sd": float(np.sqrt(np.sum(w * (x - mean) ** 2))),
-                     "integer": is_int})
+        rows.append(
+            {
+                "parameter": k,
+                "prior_low": lo,
+                "prior_high": hi,
+                "median": q[1],
+                "ci_low": q[0],
+                "ci_high": q[2],
+                "mean": mean,
+                "sd": float(np.sqrt(np.sum(w * (x - mean) ** 2))),
+                "integer": is_int,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -19,8 +19,17 @@ from .abc import resample
 from .spec import Spec, configure
 
 #: Metrics always compared across regimes (the targets are added).
-HEADLINE = ("throughput", "lead_time_mean", "success_rate", "role_ambiguity", "conflict_rate",
-            "unowned_share", "workload_gini", "engagement_mean", "trust_mean")
+HEADLINE = (
+    "throughput",
+    "lead_time_mean",
+    "success_rate",
+    "role_ambiguity",
+    "conflict_rate",
+    "unowned_share",
+    "workload_gini",
+    "engagement_mean",
+    "trust_mean",
+)
 PAIRS = (("distributed", "delegation"), ("hybrid", "delegation"), ("hybrid", "distributed"))
 
 
@@ -65,14 +74,22 @@ def predictive_summary(pred: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     for k, (value, sd) in spec.targets.items():
         x = pred[k].dropna().to_numpy()
         q = np.quantile(x, [0.025, 0.5, 0.975]) if len(x) else [np.nan] * 3
-        rows.append({"target": k, "observed": value, "sd": sd, "sim_median": q[1], "sim_low": q[0],
-                     "sim_high": q[2], "share_below": float(np.mean(x < value)) if len(x) else np.nan,
-                     "within_2sd": float(np.mean(np.abs(x - value) <= 2 * sd)) if len(x) else np.nan})
+        rows.append(
+            {
+                "target": k,
+                "observed": value,
+                "sd": sd,
+                "sim_median": q[1],
+                "sim_low": q[0],
+                "sim_high": q[2],
+                "share_below": float(np.mean(x < value)) if len(x) else np.nan,
+                "within_2sd": float(np.mean(np.abs(x - value) <= 2 * sd)) if len(x) else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def compare_regimes(post: pd.DataFrame, spec: Spec, bases: dict, cores=None, dask=None,
-                    metrics=None) -> pd.DataFrame:
+def compare_regimes(post: pd.DataFrame, spec: Spec, bases: dict, cores=None, dask=None, metrics=None) -> pd.DataFrame:
     """Every regime at the same posterior draws and seeds: one row per (draw, regime)."""
     n, seed = spec.abc["compare"], spec.abc["seed"]
     keep = list(dict.fromkeys([*(metrics or HEADLINE), *spec.targets]))
@@ -90,8 +107,11 @@ def compare_regimes(post: pd.DataFrame, spec: Spec, bases: dict, cores=None, das
 def regime_summary(runs: pd.DataFrame, metrics=None) -> pd.DataFrame:
     """Per metric: each regime's median and 95 % interval, and each paired difference's
     median, 95 % interval and the share of draws in which it is positive."""
-    keep = [m for m in (metrics or runs.columns) if m in runs.columns and m not in
-            ("draw", "regime", "seed") and "." not in m]
+    keep = [
+        m
+        for m in (metrics or runs.columns)
+        if m in runs.columns and m not in ("draw", "regime", "seed") and "." not in m
+    ]
     wide = runs.pivot(index="draw", columns="regime", values=keep)
     out = []
     for m in keep:

@@ -25,19 +25,36 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="leadsim-calibrate", description=__doc__.split("\n\n")[0],
-                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _Parser(
+        prog="leadsim-calibrate",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("targets", help="targets.yaml: observed metrics {value, sd}; priors, overrides, abc settings")
     p.add_argument("overrides", nargs="*", help="leadsim overrides of the base run (e.g. steps=400)")
     p.add_argument("--out", default="outputs/calibration", help="output folder (default: %(default)s)")
-    p.add_argument("--prior", action="append", default=[], metavar="KEY=LOW:HIGH",
-                   help="a uniform prior (repeatable; adds to or replaces those of the file)")
+    p.add_argument(
+        "--prior",
+        action="append",
+        default=[],
+        metavar="KEY=LOW:HIGH",
+        help="a uniform prior (repeatable; adds to or replaces those of the file)",
+    )
     for k, (default, lo, hi, integer) in ABC_SETTINGS.items():
-        p.add_argument(f"--{k.replace('_', '-')}", dest=k, type=int if integer else float, default=None,
-                       help=f"[{lo}, {hi}], default {default} (or the file's abc.{k})")
+        p.add_argument(
+            f"--{k.replace('_', '-')}",
+            dest=k,
+            type=int if integer else float,
+            default=None,
+            help=f"[{lo}, {hi}], default {default} (or the file's abc.{k})",
+        )
     p.add_argument("--cores", type=int, default=None, help="local processes (default: all cores)")
-    p.add_argument("--dask", default=None, metavar="ADDRESS",
-                   help="run on a Dask cluster whose scheduler is at ADDRESS (docs/organisations.md)")
+    p.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask cluster whose scheduler is at ADDRESS (docs/organisations.md)",
+    )
     p.add_argument("--no-compare", action="store_true", help="skip the regime comparison")
     return p
 
@@ -47,12 +64,22 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.cores is not None and args.cores < 1:
             raise UsageError(f"--cores: must be at least 1, got {args.cores}")
-        spec = load_spec(args.targets, priors=args.prior, overrides=args.overrides,
-                         settings={k: getattr(args, k) for k in ABC_SETTINGS})
+        spec = load_spec(
+            args.targets,
+            priors=args.prior,
+            overrides=args.overrides,
+            settings={k: getattr(args, k) for k in ABC_SETTINGS},
+        )
         from .run import calibrate
 
-        result = calibrate(spec, args.out, cores=args.cores, dask=args.dask, compare=not args.no_compare,
-                           log=lambda s: print(s, file=sys.stderr))
+        result = calibrate(
+            spec,
+            args.out,
+            cores=args.cores,
+            dask=args.dask,
+            compare=not args.no_compare,
+            log=lambda s: print(s, file=sys.stderr),
+        )
     except (UsageError, ConfigError) as exc:
         print(f"leadsim-calibrate: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -36,8 +36,16 @@ def posterior_figure(post: pd.DataFrame, summary: pd.DataFrame, truth: dict | No
     fig, axes = _grid(len(summary))
     for ax, row in zip(axes, summary.itertuples()):
         x, w = post[row.parameter].to_numpy(), post.weight.to_numpy()
-        ax.hist(x, bins=20, range=(row.prior_low, row.prior_high), weights=w, density=True,
-                color="tab:blue", alpha=0.6, label="posterior")
+        ax.hist(
+            x,
+            bins=20,
+            range=(row.prior_low, row.prior_high),
+            weights=w,
+            density=True,
+            color="tab:blue",
+            alpha=0.6,
+            label="posterior",
+        )
         ax.axhline(1 / (row.prior_high - row.prior_low), color="grey", ls=":", label="prior")
         ax.axvline(row.median, color="tab:blue", label="median")
         ax.axvspan(row.ci_low, row.ci_high, color="tab:blue", alpha=0.1, label="95 % interval")
@@ -72,8 +80,14 @@ def regimes_figure(table: pd.DataFrame, metrics=None):
     for ax, m in zip(axes, metrics):
         d = diffs[diffs.metric == m].reset_index(drop=True)
         y = np.arange(len(d))
-        ax.errorbar(d["median"], y, xerr=[d["median"] - d.ci_low, d.ci_high - d["median"]], fmt="o",
-                    color="tab:purple", capsize=3)
+        ax.errorbar(
+            d["median"],
+            y,
+            xerr=[d["median"] - d.ci_low, d.ci_high - d["median"]],
+            fmt="o",
+            color="tab:purple",
+            capsize=3,
+        )
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, d.regime)
         ax.set(title=m, xlabel="difference (metric units)", ylabel="comparison")

@@ -44,8 +44,20 @@ def observe(base, truth: dict, priors: dict, metrics, seeds: int, seed: int) -> 
     return out
 
 
-def study(replicates: int, *, population=40, generations=3, seeds=5, cores=None, seed=0, out=None,
-          priors=None, metrics=METRICS, overrides=OVERRIDES, log=print) -> pd.DataFrame:
+def study(
+    replicates: int,
+    *,
+    population=40,
+    generations=3,
+    seeds=5,
+    cores=None,
+    seed=0,
+    out=None,
+    priors=None,
+    metrics=METRICS,
+    overrides=OVERRIDES,
+    log=print,
+) -> pd.DataFrame:
     """One row per (replicate, parameter): truth, median, interval, whether it is covered."""
     from .run import calibrate
 
@@ -64,9 +76,19 @@ def study(replicates: int, *, population=40, generations=3, seeds=5, cores=None,
             hit = coverage(res.posterior, truth)
             for _, row in res.summary.iterrows():
                 k = row.parameter
-                rows.append({"replicate": r, "parameter": k, "truth": truth[k], "median": row["median"],
-                             "ci_low": row.ci_low, "ci_high": row.ci_high, "covered": hit[k],
-                             "generations": len(res.generations), "epsilon": res.generations.epsilon.iloc[-1]})
+                rows.append(
+                    {
+                        "replicate": r,
+                        "parameter": k,
+                        "truth": truth[k],
+                        "median": row["median"],
+                        "ci_low": row.ci_low,
+                        "ci_high": row.ci_high,
+                        "covered": hit[k],
+                        "generations": len(res.generations),
+                        "epsilon": res.generations.epsilon.iloc[-1],
+                    }
+                )
             log(f"replicate {r + 1}/{replicates}: " + ", ".join(f"{k} {'in' if v else 'OUT'}" for k, v in hit.items()))
     finally:
         if out is None:
@@ -84,8 +106,15 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="outputs/recovery")
     a = p.parse_args(argv)
-    df = study(a.replicates, population=a.population, generations=a.generations, seeds=a.seeds, cores=a.cores,
-               seed=a.seed, out=a.out)
+    df = study(
+        a.replicates,
+        population=a.population,
+        generations=a.generations,
+        seeds=a.seeds,
+        cores=a.cores,
+        seed=a.seed,
+        out=a.out,
+    )
     Path(a.out).mkdir(parents=True, exist_ok=True)
     df.to_csv(Path(a.out) / "recovery.csv", index=False)
     cov = df.groupby("parameter").covered.agg(["mean", "sum", "count"])

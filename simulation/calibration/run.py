@@ -24,8 +24,20 @@ from . import checks, plots
 from .spec import Spec, UsageError, base_configs, configure
 
 SETTINGS = "calibration.yaml"
-OURS = {SETTINGS, _abc.DB, "posterior.parquet", "summary.csv", "generations.csv", "posterior.png",
-        "predictive.parquet", "predictive.csv", "predictive.png", "regimes.parquet", "regimes.csv", "regimes.png"}
+OURS = {
+    SETTINGS,
+    _abc.DB,
+    "posterior.parquet",
+    "summary.csv",
+    "generations.csv",
+    "posterior.png",
+    "predictive.parquet",
+    "predictive.csv",
+    "predictive.png",
+    "regimes.parquet",
+    "regimes.csv",
+    "regimes.png",
+}
 
 
 @dataclass
@@ -55,8 +67,10 @@ def prepare(spec: Spec, out) -> dict:
     if stored.is_file():
         old = yaml.safe_load(stored.read_text()) or {}
         if old.get("identity") != _plain(spec.identity()):
-            raise UsageError(f"--out {out}: holds a calibration with other targets, priors, overrides or "
-                             "population; choose another folder to start a new one")
+            raise UsageError(
+                f"--out {out}: holds a calibration with other targets, priors, overrides or "
+                "population; choose another folder to start a new one"
+            )
     elif out.is_dir() and any(p.name not in OURS for p in out.iterdir()):
         raise UsageError(f"--out {out}: not empty and not a calibration folder; choose a new folder")
     return bases
@@ -67,8 +81,9 @@ def _plain(x):
     return yaml.safe_load(yaml.safe_dump(x))
 
 
-def calibrate(spec: Spec, out, *, cores: int | None = None, dask: str | None = None, compare: bool = True,
-              log=print) -> CalibrationResult:
+def calibrate(
+    spec: Spec, out, *, cores: int | None = None, dask: str | None = None, compare: bool = True, log=print
+) -> CalibrationResult:
     """Run or continue the calibration described by ``spec`` in the folder ``out``."""
     if not compare:
         spec.abc["compare"] = 0
@@ -105,8 +120,7 @@ def calibrate(spec: Spec, out, *, cores: int | None = None, dask: str | None = N
 
 
 def _write_settings(out: Path, spec: Spec, status: str) -> None:
-    data = {"leadsim_version": __version__, "status": status, **spec.to_dict(),
-            "identity": _plain(spec.identity())}
+    data = {"leadsim_version": __version__, "status": status, **spec.to_dict(), "identity": _plain(spec.identity())}
     _atomic_write(out / SETTINGS, yaml.safe_dump(_plain(data), sort_keys=False))
 
 

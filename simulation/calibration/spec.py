@@ -18,14 +18,14 @@ from ..metrics import METRICS
 
 #: ABC settings: key -> (default, low, high, is_integer). Defaults fit 2 cores in minutes.
 ABC_SETTINGS = {
-    "population": (100, 10, 1_000_000, True),       # particles per generation
-    "generations": (5, 1, 100, True),               # at most this many generations
-    "min_epsilon": (1.0, 0.0, 1e9, False),          # stop when the distance threshold is this small
-    "min_acceptance": (0.02, 0.0, 1.0, False),      # stop when fewer particles are accepted
-    "replicates": (1, 1, 100, True),                # seeds averaged per particle
-    "predictive": (100, 0, 100_000, True),          # posterior-predictive runs
-    "compare": (40, 0, 100_000, True),              # posterior draws for the regime comparison
-    "seed": (0, 0, 2**31 - 1, True),                # resampling and seeds of the checks
+    "population": (100, 10, 1_000_000, True),  # particles per generation
+    "generations": (5, 1, 100, True),  # at most this many generations
+    "min_epsilon": (1.0, 0.0, 1e9, False),  # stop when the distance threshold is this small
+    "min_acceptance": (0.02, 0.0, 1.0, False),  # stop when fewer particles are accepted
+    "replicates": (1, 1, 100, True),  # seeds averaged per particle
+    "predictive": (100, 0, 100_000, True),  # posterior-predictive runs
+    "compare": (40, 0, 100_000, True),  # posterior draws for the regime comparison
+    "seed": (0, 0, 2**31 - 1, True),  # resampling and seeds of the checks
 }
 FIXED = ("seed", "steps", "warmup", "record_every")
 
@@ -36,22 +36,28 @@ class UsageError(ValueError):
 
 @dataclass
 class Spec:
-    targets: dict[str, tuple[float, float]]           # metric -> (observed value, sd)
-    priors: dict[str, tuple[float, float, bool]]      # parameter -> (low, high, is_integer)
+    targets: dict[str, tuple[float, float]]  # metric -> (observed value, sd)
+    priors: dict[str, tuple[float, float, bool]]  # parameter -> (low, high, is_integer)
     overrides: list[str] = field(default_factory=list)
     abc: dict = field(default_factory=lambda: {k: v[0] for k, v in ABC_SETTINGS.items()})
 
     def identity(self) -> dict:
         """What a resumed calibration must share with the stored one."""
-        return {"targets": {k: list(v) for k, v in self.targets.items()},
-                "priors": {k: list(v[:2]) for k, v in self.priors.items()},
-                "overrides": list(self.overrides), "population": self.abc["population"],
-                "replicates": self.abc["replicates"]}
+        return {
+            "targets": {k: list(v) for k, v in self.targets.items()},
+            "priors": {k: list(v[:2]) for k, v in self.priors.items()},
+            "overrides": list(self.overrides),
+            "population": self.abc["population"],
+            "replicates": self.abc["replicates"],
+        }
 
     def to_dict(self) -> dict:
-        return {"targets": {k: {"value": v, "sd": s} for k, (v, s) in self.targets.items()},
-                "priors": {k: [lo, hi] for k, (lo, hi, _) in self.priors.items()},
-                "overrides": list(self.overrides), "abc": dict(self.abc)}
+        return {
+            "targets": {k: {"value": v, "sd": s} for k, (v, s) in self.targets.items()},
+            "priors": {k: [lo, hi] for k, (lo, hi, _) in self.priors.items()},
+            "overrides": list(self.overrides),
+            "abc": dict(self.abc),
+        }
 
 
 def load_spec(path=None, *, priors=(), overrides=(), settings=None) -> Spec:
@@ -129,8 +135,11 @@ def _targets(raw, name) -> dict:
 def _prior(key, bounds, docs, where) -> tuple[float, float, bool]:
     d = docs.get(key)
     if d is None or d["choices"] is not None or d["range"] in (None, (None, None)) or key in FIXED:
-        numeric = [k for k, x in docs.items() if x["choices"] is None and x["range"] not in (None, (None, None))
-                   and k not in FIXED]
+        numeric = [
+            k
+            for k, x in docs.items()
+            if x["choices"] is None and x["range"] not in (None, (None, None)) and k not in FIXED
+        ]
         raise UsageError(f"{where} {key}: not a numeric parameter; allowed: {', '.join(numeric)}")
     try:
         lo, hi = (float(b) for b in bounds)

@@ -16,18 +16,31 @@ import pandas as pd
 
 from .core import ROLES, RoleRules, attempts, halves, role_table, window_of
 
-DEFAULT_RULES = RoleRules()   #: frozen: safe to share as a default
+DEFAULT_RULES = RoleRules()  #: frozen: safe to share as a default
 
-__all__ = ["ROLES", "ROLE_METRICS", "RoleRules", "analyse", "current_roles", "role_metrics",
-           "role_table", "top_people", "who_is_who", "window_of"]
+__all__ = [
+    "ROLES",
+    "ROLE_METRICS",
+    "RoleRules",
+    "analyse",
+    "current_roles",
+    "role_metrics",
+    "role_table",
+    "top_people",
+    "who_is_who",
+    "window_of",
+]
 
 #: Metric names, in the order they are written into metrics.json.
 ROLE_METRICS = (
     *(f"roles_{r}_{x}" for r in ROLES for x in ("n", "share")),
     "roles_informal_leader_lead_share",
     *(f"roles_{r}_stability" for r in ROLES),
-    "roles_stability", "roles_lead_rank_stability",
-    "roles_leads_competence_rho", "roles_leads_initiative_rho", "roles_leads_trust_rho",
+    "roles_stability",
+    "roles_lead_rank_stability",
+    "roles_leads_competence_rho",
+    "roles_leads_initiative_rho",
+    "roles_leads_trust_rho",
 )
 
 #: What the columns of roles.csv mean (docs/ODD.md repeats this).
@@ -35,11 +48,15 @@ COLUMNS = {
     "group": "team, or home domain when the organisation has no teams (brokerage is across groups)",
     "leads": "attempts led (started in the window)",
     "self_leads": "leads the person chose (named neither by the leader nor by a frame)",
-    "assigned_leads": "leads the formal leader named", "framed_leads": "leads a clear frame named", "joins": "tasks joined as a follower",
+    "assigned_leads": "leads the formal leader named",
+    "framed_leads": "leads a clear frame named",
+    "joins": "tasks joined as a follower",
     "pickups": "self-chosen leads of tasks that waited past patience or were unowned",
     "sought": "times recruited as a follower or named by the leader or a frame, summed over the task's domains",
-    "sought_max": "the same in the person's most sought domain", "sought_domain": "that domain",
-    "partners": "distinct people worked with", "partners_across": "of them in another group",
+    "sought_max": "the same in the person's most sought domain",
+    "sought_domain": "that domain",
+    "partners": "distinct people worked with",
+    "partners_across": "of them in another group",
     "betweenness": "normalised betweenness in the who-worked-with-whom network",
     "spare_capacity": "share of capacity unused in the window",
 }
@@ -62,7 +79,9 @@ def role_metrics(table: pd.DataFrame, first: dict, second: dict) -> dict[str, fl
         out[f"roles_{r}_share"] = float(table[r].sum()) / n
     leads = table["leads"].sum()
     il = table["informal_leader"].to_numpy()
-    out["roles_informal_leader_lead_share"] = float(table["leads"].to_numpy()[il].sum() / leads) if leads else float("nan")
+    out["roles_informal_leader_lead_share"] = (
+        float(table["leads"].to_numpy()[il].sum() / leads) if leads else float("nan")
+    )
     stab = [jaccard(first[r], second[r]) for r in ROLES]
     for r, s in zip(ROLES, stab):
         out[f"roles_{r}_stability"] = s
@@ -115,16 +134,30 @@ def current_roles(model, window: int | None = None, rules: RoleRules = DEFAULT_R
 def top_people(table: pd.DataFrame, k: int = 3) -> pd.DataFrame:
     """The ``k`` people most marked for each role, with the count behind it and their
     traits: compare the informal leader with the most competent, initiative, trusted."""
-    key = {"informal_leader": "self_leads", "broker": "betweenness", "knowledge_holder": "sought_max",
-           "pusher": "pickups", "sidelines": "spare_capacity"}
+    key = {
+        "informal_leader": "self_leads",
+        "broker": "betweenness",
+        "knowledge_holder": "sought_max",
+        "pusher": "pickups",
+        "sidelines": "spare_capacity",
+    }
     rows = []
     for r in ROLES:
         holders = table[table[r]]
         ranked = holders.sort_values([key[r], "competence"], ascending=[False, False], kind="stable").head(k)
         for person, row in ranked.iterrows():
-            rows.append({"role": r, "person": int(person), "measure": key[r], "value": row[key[r]],
-                         "competence": row["competence"], "initiative": row["initiative"],
-                         "trust_received": row["trust_received"], "roles": row["roles"]})
+            rows.append(
+                {
+                    "role": r,
+                    "person": int(person),
+                    "measure": key[r],
+                    "value": row[key[r]],
+                    "competence": row["competence"],
+                    "initiative": row["initiative"],
+                    "trust_received": row["trust_received"],
+                    "roles": row["roles"],
+                }
+            )
     cols = ["role", "person", "measure", "value", "competence", "initiative", "trust_received", "roles"]
     return pd.DataFrame(rows, columns=cols)
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-BLOCK = 64        #: sources per block: bounds memory at (BLOCK x people) per matrix
-DENSE_MAX = 200   #: up to this many people, all sources at once with dense matrices
+BLOCK = 64  #: sources per block: bounds memory at (BLOCK x people) per matrix
+DENSE_MAX = 200  #: up to this many people, all sources at once with dense matrices
 
 
-def betweenness(n: int, pairs: np.ndarray, *, exact_max: int = 500, samples: int = 128,
-                seed: int = 0) -> np.ndarray:
+def betweenness(n: int, pairs: np.ndarray, *, exact_max: int = 500, samples: int = 128, seed: int = 0) -> np.ndarray:
     """Normalised betweenness of ``n`` people joined by undirected ``pairs`` (k x 2).
 
     People without ties have 0. Normalised as networkx does for undirected graphs:
@@ -36,7 +35,7 @@ def betweenness(n: int, pairs: np.ndarray, *, exact_max: int = 500, samples: int
         return out
     a, b = np.searchsorted(nodes, pairs[:, 0]), np.searchsorted(nodes, pairs[:, 1])
     adj = sparse.coo_matrix((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(m, m)).tocsr()
-    adj.data[:] = 1.0                                   # repeated pairs are one tie
+    adj.data[:] = 1.0  # repeated pairs are one tie
     if m <= exact_max:
         sources, scale = np.arange(m), 1.0
     else:
@@ -47,8 +46,8 @@ def betweenness(n: int, pairs: np.ndarray, *, exact_max: int = 500, samples: int
     else:
         bc = np.zeros(m)
         for lo in range(0, len(sources), BLOCK):
-            bc += _dependencies(adj, sources[lo:lo + BLOCK])
-    bc *= scale / 2.0                                   # each pair counted from both ends
+            bc += _dependencies(adj, sources[lo : lo + BLOCK])
+    bc *= scale / 2.0  # each pair counted from both ends
     bc *= 2.0 / ((m - 1) * (m - 2))
     out[nodes] = bc
     return out
@@ -70,7 +69,7 @@ def _dependencies(adj, sources: np.ndarray) -> np.ndarray:
     while True:
         r, c = levels[-1]
         frontier = sparse.csr_matrix((sigma[r, c], (r, c)), shape=(k, m))
-        reach = (frontier @ adj).tocoo()                # paths into each neighbour
+        reach = (frontier @ adj).tocoo()  # paths into each neighbour
         new = dist[reach.row, reach.col] < 0
         if not new.any():
             break

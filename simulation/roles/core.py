@@ -32,15 +32,15 @@ class RoleRules:
     naming anyone.
     """
 
-    lead_factor: float = 2.0        #: informal leader: self-chosen leads >= factor x equal share
-    broker_factor: float = 3.0      #: broker: betweenness >= factor x the mean betweenness
-    knowledge_factor: float = 2.0   #: knowledge holder: sought for a domain >= factor x the domain's typical
-    push_factor: float = 2.0        #: pusher: late or unowned tasks picked up >= factor x equal share
-    sideline_factor: float = 0.25   #: sidelines: leads + joins <= factor x the mean ...
-    sideline_spare: float = 0.5     #: ... while at least this share of capacity stayed unused
-    min_count: int = 3              #: acts a role needs at the least (leads, pickups, partners, ...)
-    exact_max: int = 500            #: exact betweenness up to this many people in the network
-    samples: int = 128              #: sampled sources above it
+    lead_factor: float = 2.0  #: informal leader: self-chosen leads >= factor x equal share
+    broker_factor: float = 3.0  #: broker: betweenness >= factor x the mean betweenness
+    knowledge_factor: float = 2.0  #: knowledge holder: sought for a domain >= factor x the domain's typical
+    push_factor: float = 2.0  #: pusher: late or unowned tasks picked up >= factor x equal share
+    sideline_factor: float = 0.25  #: sidelines: leads + joins <= factor x the mean ...
+    sideline_spare: float = 0.5  #: ... while at least this share of capacity stayed unused
+    min_count: int = 3  #: acts a role needs at the least (leads, pickups, partners, ...)
+    exact_max: int = 500  #: exact betweenness up to this many people in the network
+    samples: int = 128  #: sampled sources above it
 
 
 def window_of(model, window: int | None = None) -> tuple[int, int]:
@@ -81,12 +81,18 @@ def attempts(model) -> dict[str, np.ndarray]:
         start = T.start[:n_t]
         if hasattr(T, "began"):
             start = np.where(T.began[:n_t] >= 0, T.began[:n_t], start)
-        task = np.flatnonzero((start >= 0) & (T.lead[:n_t] >= 0))   # a reworked task waiting has no lead
+        task = np.flatnonzero((start >= 0) & (T.lead[:n_t] >= 0))  # a reworked task waiting has no lead
         ready = T.ready[task] if hasattr(T, "ready") else T.arrival[task]
-        return {"task": task, "lead": T.lead[task], "start": start[task], "end": T.end[task],
-                "ready": np.where(ready >= 0, ready, T.arrival[task]), "via": T.via_leader[task].astype(bool),
-                "members": T.members[task]}
-    big = int(ev[:, 0].max()) + 2                       # (task, step) as one sortable key
+        return {
+            "task": task,
+            "lead": T.lead[task],
+            "start": start[task],
+            "end": T.end[task],
+            "ready": np.where(ready >= 0, ready, T.arrival[task]),
+            "via": T.via_leader[task].astype(bool),
+            "members": T.members[task],
+        }
+    big = int(ev[:, 0].max()) + 2  # (task, step) as one sortable key
     task, start, lead = started[:, 1], started[:, 0], started[:, 3]
     key = task * big + start
     assigned = ev[(kind == Event.ASSIGNED) | (kind == Event.BACKLOGGED)]
@@ -115,11 +121,12 @@ def attempts(model) -> dict[str, np.ndarray]:
     place = np.arange(len(by)) - np.searchsorted(j_att[by], j_att[by]) + 1
     keep = place < width
     members[j_att[by][keep], place[keep]] = joined[by, 3][keep]
-    return {"task": task, "lead": lead, "start": start, "end": end, "ready": ready, "via": via,
-            "members": members}
+    return {"task": task, "lead": lead, "start": start, "end": end, "ready": ready, "via": via, "members": members}
 
 
-def counts(model, lo: int, hi: int, rules: RoleRules = RoleRules(), tries=None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def counts(
+    model, lo: int, hi: int, rules: RoleRules = RoleRules(), tries=None
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Per person, the acts behind each rule over attempts started in steps ``(lo, hi]``;
     and how often each person was sought for each domain (people x domains)."""
     T = model.tasks
@@ -169,10 +176,13 @@ def counts(model, lo: int, hi: int, rules: RoleRules = RoleRules(), tries=None) 
 def _pairs(rows: np.ndarray, n: int) -> np.ndarray:
     """Distinct unordered pairs of people who were members of one task."""
     n_col = rows.shape[1]
-    keys = [np.minimum(rows[:, i], rows[:, j]) * n + np.maximum(rows[:, i], rows[:, j])
-            for i in range(n_col) for j in range(i + 1, n_col)]
+    keys = [
+        np.minimum(rows[:, i], rows[:, j]) * n + np.maximum(rows[:, i], rows[:, j])
+        for i in range(n_col)
+        for j in range(i + 1, n_col)
+    ]
     keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-    keys = np.unique(keys[keys >= 0])                  # -1 padding makes a key negative
+    keys = np.unique(keys[keys >= 0])  # -1 padding makes a key negative
     return np.stack((keys // n, keys % n), axis=1)
 
 
@@ -208,8 +218,9 @@ def assign(c: dict, sought: np.ndarray, rules: RoleRules = RoleRules()) -> tuple
         "broker": (bt > 0) & (bt >= rules.broker_factor * bt.mean()) & (c["partners_across"] >= k),
         "knowledge_holder": holds.any(axis=1),
         "pusher": above(c["pickups"], rules.push_factor),
-        "sidelines": (part.mean() > 0) & (part <= rules.sideline_factor * part.mean())
-                     & (c["spare_capacity"] >= rules.sideline_spare),
+        "sidelines": (part.mean() > 0)
+        & (part <= rules.sideline_factor * part.mean())
+        & (c["spare_capacity"] >= rules.sideline_spare),
     }
     return roles, holds
 
@@ -218,13 +229,16 @@ def traits(model) -> pd.DataFrame:
     """The people's traits next to their roles: who are the informal leaders?"""
     n = len(model.capacity)
     people = np.arange(n)
-    return pd.DataFrame({
-        "competence": model.competence.mean(axis=1),
-        "competence_best": model.competence.max(axis=1),
-        "initiative": model.initiative,
-        "trust_received": model.trust.in_mean(people),
-        "engagement": model.engagement,
-    }, index=pd.RangeIndex(n, name="person"))
+    return pd.DataFrame(
+        {
+            "competence": model.competence.mean(axis=1),
+            "competence_best": model.competence.max(axis=1),
+            "initiative": model.initiative,
+            "trust_received": model.trust.in_mean(people),
+            "engagement": model.engagement,
+        },
+        index=pd.RangeIndex(n, name="person"),
+    )
 
 
 def role_table(model, window: int | None = None, rules: RoleRules = RoleRules(), tries=None) -> pd.DataFrame:
@@ -235,8 +249,9 @@ def role_table(model, window: int | None = None, rules: RoleRules = RoleRules(),
     groups, _ = groups_of(model)
     table = pd.concat([pd.DataFrame({"group": groups, **c, **roles}), traits(model)], axis=1)
     table.index.name = "person"
-    table["roles"] = [";".join(r for r, on in zip(ROLES, row) if on)
-                      for row in np.stack([roles[r] for r in ROLES], axis=1)]
+    table["roles"] = [
+        ";".join(r for r, on in zip(ROLES, row) if on) for row in np.stack([roles[r] for r in ROLES], axis=1)
+    ]
     table["knowledge_domains"] = [";".join(map(str, np.flatnonzero(h))) for h in holds]
     return table
 

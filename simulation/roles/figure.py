@@ -28,7 +28,7 @@ def collaboration_graph(model) -> nx.Graph:
     for row in rows.tolist():
         team = [p for p in row if p >= 0]
         for i, a in enumerate(team):
-            for b in team[i + 1:]:
+            for b in team[i + 1 :]:
                 w = g.get_edge_data(a, b, {"weight": 0})["weight"]
                 g.add_edge(a, b, weight=w + 1)
     return g
@@ -61,8 +61,15 @@ def plot_network(model, table=None, ax=None, title: str | None = None):
     for k, r in enumerate(ROLES):
         on = first == k
         if on.any():
-            ax.scatter(*xy[on].T, s=size[on], c=STYLE[r][0], zorder=3, label=STYLE[r][1],
-                       edgecolors=np.where(many[on], "black", "white").tolist(), linewidths=1.5)
+            ax.scatter(
+                *xy[on].T,
+                s=size[on],
+                c=STYLE[r][0],
+                zorder=3,
+                label=STYLE[r][1],
+                edgecolors=np.where(many[on], "black", "white").tolist(),
+                linewidths=1.5,
+            )
     ax.set_title(title or f"Informal roles ({model.cfg.coordination.name}, seed {model.cfg.seed})")
     ax.set_xlabel("layout x (arbitrary units)")
     ax.set_ylabel("layout y (arbitrary units)")
@@ -85,12 +92,18 @@ def plot_traits(table, axes=None, title: str | None = None):
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(11, 3.5), sharey=True)
     il = table["informal_leader"].to_numpy()
-    for ax, (col, label) in zip(axes, (("competence", "mean competence (0-1)"),
-                                       ("initiative", "initiative (0-1)"),
-                                       ("trust_received", "trust received (0-1)"))):
+    for ax, (col, label) in zip(
+        axes,
+        (
+            ("competence", "mean competence (0-1)"),
+            ("initiative", "initiative (0-1)"),
+            ("trust_received", "trust received (0-1)"),
+        ),
+    ):
         ax.scatter(table[col][~il], table["self_leads"][~il], s=18, c="#999999", label="others")
-        ax.scatter(table[col][il], table["self_leads"][il], s=30, c=STYLE["informal_leader"][0],
-                   label="informal leaders")
+        ax.scatter(
+            table[col][il], table["self_leads"][il], s=30, c=STYLE["informal_leader"][0], label="informal leaders"
+        )
         ax.set_xlabel(label)
         ax.set_title(label.split(" (")[0])
         ax.legend(fontsize=7)

@@ -20,16 +20,29 @@ import pandas as pd
 from . import ROLE_METRICS
 
 #: The role metrics the study plots and discusses.
-SHOWN = ("roles_informal_leader_share", "roles_informal_leader_lead_share", "roles_broker_share",
-         "roles_knowledge_holder_share", "roles_pusher_share", "roles_sidelines_share",
-         "roles_stability", "roles_lead_rank_stability", "roles_leads_competence_rho",
-         "roles_leads_initiative_rho", "roles_leads_trust_rho")
+SHOWN = (
+    "roles_informal_leader_share",
+    "roles_informal_leader_lead_share",
+    "roles_broker_share",
+    "roles_knowledge_holder_share",
+    "roles_pusher_share",
+    "roles_sidelines_share",
+    "roles_stability",
+    "roles_lead_rank_stability",
+    "roles_leads_competence_rho",
+    "roles_leads_initiative_rho",
+    "roles_leads_trust_rho",
+)
 
 
 #: The figures copied next to the study (all of them stay in SWEEP_DIR/figures/roles).
-PUBLISHED = ("overview_culture_trust.png", "overview_organization_clarity.png",
-             "heatmap_roles_informal_leader_share.png", "heatmap_roles_sidelines_share.png",
-             "heatmap_roles_informal_leader_lead_share.png")
+PUBLISHED = (
+    "overview_culture_trust.png",
+    "overview_organization_clarity.png",
+    "heatmap_roles_informal_leader_share.png",
+    "heatmap_roles_sidelines_share.png",
+    "heatmap_roles_informal_leader_lead_share.png",
+)
 
 
 def load(sweep_dir: Path) -> pd.DataFrame:
@@ -55,13 +68,18 @@ def write_study(sweep_dir, out_dir, figures: bool = True) -> list[Path]:
     files = [out_dir / "roles_summary.csv", out_dir / "roles_paired.csv"]
     report._write_csv(files[0], report.summarize(df, keys, metrics=metrics))
     report._write_csv(files[1], report.paired(df, dims, metrics=metrics, baseline="distributed"))
-    if figures:      # all figures into the sweep folder; a few published next to the study
+    if figures:  # all figures into the sweep folder; a few published next to the study
         import shutil
 
         from ..sweep.figures import make_figures
 
-        made = make_figures(df, dims, sweep_dir / "figures" / "roles", metrics=[m for m in SHOWN if m in metrics],
-                            baseline="distributed")
+        made = make_figures(
+            df,
+            dims,
+            sweep_dir / "figures" / "roles",
+            metrics=[m for m in SHOWN if m in metrics],
+            baseline="distributed",
+        )
         for p in made:
             if p.name in PUBLISHED:
                 shutil.copyfile(p, out_dir / p.name)

@@ -25,8 +25,15 @@ class SweepReport(Callback):
     committed figures and tables are exactly what their command produced.
     """
 
-    def __init__(self, figures: bool = True, metrics=None, publish=None, publish_files=None,
-                 baseline: str = "delegation", exit_on_failure: bool = True):
+    def __init__(
+        self,
+        figures: bool = True,
+        metrics=None,
+        publish=None,
+        publish_files=None,
+        baseline: str = "delegation",
+        exit_on_failure: bool = True,
+    ):
         self.figures = figures
         self.metrics = list(metrics) if metrics else None
         self.publish = publish
@@ -39,8 +46,11 @@ class SweepReport(Callback):
 
         for m in self.metrics or []:
             if m not in METRICS:
-                print(f"[leadsim] warning: hydra.callbacks.report.metrics: unknown metric {m!r} is not plotted; "
-                      f"allowed: {', '.join(METRICS)}", file=sys.stderr)
+                print(
+                    f"[leadsim] warning: hydra.callbacks.report.metrics: unknown metric {m!r} is not plotted; "
+                    f"allowed: {', '.join(METRICS)}",
+                    file=sys.stderr,
+                )
         sweep_dir = Path(str(config.hydra.sweep.dir))
         manifest = plan.write_manifest(sweep_dir, config, sys.argv[1:])
         total = manifest["total"] if manifest["total"] is not None else "?"
@@ -54,13 +64,21 @@ class SweepReport(Callback):
         print(status_line(info), file=sys.stderr)
         figures = any(Path(f).parent.name == "figures" for f in info["files"])
         table = "results.csv" if (sweep_dir / "results.csv").exists() else "results.parquet"
-        print(f"[leadsim] report: {sweep_dir / table}, {sweep_dir / 'summary.csv'}"
-              + (f", {sweep_dir / 'figures'}" if figures else ""), file=sys.stderr, flush=True)
+        print(
+            f"[leadsim] report: {sweep_dir / table}, {sweep_dir / 'summary.csv'}"
+            + (f", {sweep_dir / 'figures'}" if figures else ""),
+            file=sys.stderr,
+            flush=True,
+        )
         if self.publish:
             publish(sweep_dir, Path(self.publish), self.publish_files)
         if info["failed"] and self.exit_on_failure:
-            print(f"[leadsim] {info['failed']} run(s) failed: see error.txt in their folders; "
-                  "run the same command again to retry them", file=sys.stderr, flush=True)
+            print(
+                f"[leadsim] {info['failed']} run(s) failed: see error.txt in their folders; "
+                "run the same command again to retry them",
+                file=sys.stderr,
+                flush=True,
+            )
             raise SystemExit(1)
 
 

@@ -64,8 +64,16 @@ class ChunkWriter:
     each flush writes only the new rows, as one more part file (rewriting everything
     so far would cost time quadratic in the chunk's length)."""
 
-    def __init__(self, sweep_dir, first: int, last: int, timeseries: bool = False,
-                 every: int = 25, seconds: float = 10.0, on_flush=None) -> None:
+    def __init__(
+        self,
+        sweep_dir,
+        first: int,
+        last: int,
+        timeseries: bool = False,
+        every: int = 25,
+        seconds: float = 10.0,
+        on_flush=None,
+    ) -> None:
         self.dir = chunk_dir(sweep_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.name = chunk_name(first, last)
@@ -85,7 +93,7 @@ class ChunkWriter:
     def flush(self) -> None:
         if not self.pending:
             return
-        tag = f"{time.time_ns()}-{os.getpid()}"   # sorts by time
+        tag = f"{time.time_ns()}-{os.getpid()}"  # sorts by time
         if self.timeseries and self.ts:  # time series first: a row never lacks its series
             _write_parquet(self.dir / f"{self.name}.part-{tag}.ts.parquet", pd.concat(self.ts, ignore_index=True))
         _write_parquet(self.dir / f"{self.name}.part-{tag}.parquet", _rows_frame(self.pending))
@@ -103,8 +111,11 @@ def consolidate(directory: Path, name: str) -> Path | None:
     """Merge ``name.parquet`` and ``name.part-*.parquet`` (latest row per job wins)."""
     for suffix in (".ts.parquet", ".parquet"):
         final = directory / f"{name}{suffix}"
-        parts = [p for p in directory.glob(f"{name}.part-*{suffix}")
-                 if suffix == ".ts.parquet" or not p.name.endswith(".ts.parquet")]
+        parts = [
+            p
+            for p in directory.glob(f"{name}.part-*{suffix}")
+            if suffix == ".ts.parquet" or not p.name.endswith(".ts.parquet")
+        ]
         if not parts:
             continue
         frames = [pd.read_parquet(p) for p in ([final] if final.exists() else []) + sorted(parts)]
@@ -151,7 +162,7 @@ def read_rows(sweep_dir, columns=None) -> pd.DataFrame:
     needs ten columns of a wide table reads ten)."""
     import pyarrow.parquet as pq
 
-    for _ in range(5):   # a worker may merge and remove a part while we read: list again
+    for _ in range(5):  # a worker may merge and remove a part while we read: list again
         try:
             frames = [_read(p, columns, pq) for p in row_files(sweep_dir)]
             break
@@ -162,8 +173,11 @@ def read_rows(sweep_dir, columns=None) -> pd.DataFrame:
     frames = [f for f in frames if f is not None]
     if not frames:
         return pd.DataFrame()
-    df = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
-        not f.empty for f in frames) else frames[0]
+    df = (
+        pd.concat([f for f in frames if not f.empty], ignore_index=True)
+        if any(not f.empty for f in frames)
+        else frames[0]
+    )
     df = df.sort_values(["job", "finished"], kind="stable").drop_duplicates("job", keep="last")
     return df.reset_index(drop=True)
 

@@ -57,7 +57,7 @@ def batches(jobs: list, size: int | None) -> list[list]:
         return [jobs]
     if size <= 0:
         raise ValueError(f"hydra.sweeper.max_batch_size: must be positive or null, got {size}")
-    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
 
 
 def _plain(o) -> bool:
@@ -91,7 +91,7 @@ class JobComposer:
         self.master = master_config
         self.verify = verify
         self.full_only = False
-        self._bases: dict[tuple, tuple] = {}   # structure -> config, choices, raw values, keys set
+        self._bases: dict[tuple, tuple] = {}  # structure -> config, choices, raw values, keys set
         self._parsed: dict[str, Any] = {}
         self._groups: set[str] | None = None
 
@@ -152,7 +152,7 @@ class JobComposer:
             self._bases[structure] = (cfg, choices, OmegaConf.to_container(cfg, resolve=False), set())
         cfg, choices, raw, touched = self._bases[structure]
         try:
-            for key in touched - {k for k, _ in plain}:   # values an earlier job set
+            for key in touched - {k for k, _ in plain}:  # values an earlier job set
                 OmegaConf.update(cfg, key, _lookup(raw, key), merge=True)
             touched.clear()
             for key, value in plain:
@@ -161,14 +161,17 @@ class JobComposer:
                 touched.add(key)
                 OmegaConf.update(cfg, key, value, merge=True)
         except Exception:
-            self._bases.pop(structure, None)   # rebuilt cleanly next time
+            self._bases.pop(structure, None)  # rebuilt cleanly next time
             return self.full(lines)
         if self.verify:
             self.verify = False
             want, want_choices = self.full(lines)
             if _plain_container(want) != _plain_container(cfg) or want_choices != choices:
-                print("[leadsim] warning: composing by values differs from Hydra's full composition "
-                      f"for {' '.join(lines)}; composing every job in full", file=sys.stderr)
+                print(
+                    "[leadsim] warning: composing by values differs from Hydra's full composition "
+                    f"for {' '.join(lines)}; composing every job in full",
+                    file=sys.stderr,
+                )
                 self.full_only = True
                 return want, want_choices
         return cfg, choices

@@ -32,13 +32,13 @@ class Chunk:
     """What a worker needs: the sweep folder, its jobs and how to compose them."""
 
     sweep_dir: str
-    first: int                      #: job number of ``jobs[0]``
+    first: int  #: job number of ``jobs[0]``
     jobs: list[list[str]]
-    storage: str                    #: "chunks" or "runs"
+    storage: str  #: "chunks" or "runs"
     hydra_context: Any
     master_config: Any
     singleton_state: Any = None
-    done: dict = field(default_factory=dict)   #: job -> config hash of stored ok runs
+    done: dict = field(default_factory=dict)  #: job -> config hash of stored ok runs
     timeseries: bool = False
     flush_every: int = 25
     subdir: str = "${hydra.job.num}"
@@ -99,8 +99,14 @@ def run_chunk(chunk: Chunk) -> dict:
     skipped: list[dict] = []
     writer = None
     if chunk.storage == "chunks":
-        writer = chunks.ChunkWriter(sweep_dir, chunk.first, chunk.last, chunk.timeseries, every=chunk.flush_every,
-                                    on_flush=lambda rows: _progress(sweep_dir, rows))
+        writer = chunks.ChunkWriter(
+            sweep_dir,
+            chunk.first,
+            chunk.last,
+            chunk.timeseries,
+            every=chunk.flush_every,
+            on_flush=lambda rows: _progress(sweep_dir, rows),
+        )
     for i, overrides in enumerate(chunk.jobs):
         job = chunk.first + i
         t0 = time.perf_counter()
@@ -162,8 +168,16 @@ def run_chunk(chunk: Chunk) -> dict:
 
 
 def _row(info: dict, state: str, seconds: float, code: str, digest: str | None) -> dict:
-    row = {"job": info["job"], "status": state, "finished": time.time(), "seconds": seconds,
-           "overrides": " ".join(info["overrides"]), "config_hash": digest, "code": code, "error": None}
+    row = {
+        "job": info["job"],
+        "status": state,
+        "finished": time.time(),
+        "seconds": seconds,
+        "overrides": " ".join(info["overrides"]),
+        "config_hash": digest,
+        "code": code,
+        "error": None,
+    }
     row.update(info.get("choices") or {})
     return row
 
@@ -177,8 +191,11 @@ def _flat_config(want: dict) -> dict:
 def _subdir(template: str, job: int) -> str:
     """``hydra.sweep.subdir`` for a job: leadsim's default ``${hydra.job.num}``; any other
     template that names only the job number is honoured, anything else falls back."""
-    return template.replace("${hydra.job.num}", str(job)) if "${" not in template.replace(
-        "${hydra.job.num}", "") else str(job)
+    return (
+        template.replace("${hydra.job.num}", str(job))
+        if "${" not in template.replace("${hydra.job.num}", "")
+        else str(job)
+    )
 
 
 _last_print = [0.0]

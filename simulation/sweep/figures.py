@@ -22,8 +22,17 @@ from ..stats import mean_ci
 REGIME = "coordination.name"
 
 #: The metrics plotted by default.
-MAIN = ("throughput", "owner_wait_mean", "lead_time_mean", "success_rate", "role_ambiguity",
-        "conflict_rate", "leader_utilization", "workload_gini", "engagement_mean")
+MAIN = (
+    "throughput",
+    "owner_wait_mean",
+    "lead_time_mean",
+    "success_rate",
+    "role_ambiguity",
+    "conflict_rate",
+    "leader_utilization",
+    "workload_gini",
+    "engagement_mean",
+)
 
 #: metric -> (label, unit)
 METRIC_INFO = {
@@ -56,14 +65,24 @@ METRIC_INFO = {
 
 #: parameter -> unit (parameters not listed are probabilities or levels on a 0-1 scale)
 PARAM_UNITS = {
-    "workload.arrival_rate": "tasks / step", "workload.effort": "work units per task",
-    "workload.coordination_cost": "work units per extra member", "workload.success_slope": "per unit of fit",
-    "organization.size": "people", "organization.degree": "ties per person",
-    "organization.team_size": "people", "organization.leader_capacity": "decisions / step",
-    "people.domains": "skill domains", "people.capacity": "tasks at once",
-    "people.learning_rate": "share of gap per task", "culture.trust_loss_ratio": "loss / gain",
-    "coordination.patience": "steps", "coordination.conflict_cost": "steps",
-    "seed": "", "steps": "steps", "warmup": "steps", "record_every": "steps",
+    "workload.arrival_rate": "tasks / step",
+    "workload.effort": "work units per task",
+    "workload.coordination_cost": "work units per extra member",
+    "workload.success_slope": "per unit of fit",
+    "organization.size": "people",
+    "organization.degree": "ties per person",
+    "organization.team_size": "people",
+    "organization.leader_capacity": "decisions / step",
+    "people.domains": "skill domains",
+    "people.capacity": "tasks at once",
+    "people.learning_rate": "share of gap per task",
+    "culture.trust_loss_ratio": "loss / gain",
+    "coordination.patience": "steps",
+    "coordination.conflict_cost": "steps",
+    "seed": "",
+    "steps": "steps",
+    "warmup": "steps",
+    "record_every": "steps",
 }
 COLORS = {"delegation": "#1f77b4", "distributed": "#ff7f0e", "hybrid": "#2ca02c"}
 
@@ -154,8 +173,9 @@ def _grid(n: int):
     return (n + cols - 1) // cols, cols
 
 
-def make_figures(df: pd.DataFrame, dims: list[str], out_dir: Path, metrics=None,
-                 baseline: str = "delegation") -> list[Path]:
+def make_figures(
+    df: pd.DataFrame, dims: list[str], out_dir: Path, metrics=None, baseline: str = "delegation"
+) -> list[Path]:
     """Draw the sweep's figures into ``out_dir``; return the files written."""
     import matplotlib
 
@@ -178,7 +198,7 @@ def make_figures(df: pd.DataFrame, dims: list[str], out_dir: Path, metrics=None,
         fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), constrained_layout=True, squeeze=False)
         for ax, m in zip(axes.flat, metrics):
             _bar_panel(ax, ok, m, regimes)
-        for ax in list(axes.flat)[len(metrics):]:
+        for ax in list(axes.flat)[len(metrics) :]:
             ax.set_visible(False)
         fig.suptitle(f"Regimes compared (mean and 95 % CI over {seeds} seeds)")
         files += _save(fig, out_dir / "overview")
@@ -194,7 +214,7 @@ def make_figures(df: pd.DataFrame, dims: list[str], out_dir: Path, metrics=None,
         fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.4 * rows), constrained_layout=True, squeeze=False)
         for ax, m in zip(axes.flat, metrics):
             _line_panel(ax, ok, dim, m, regimes, levels)
-        for ax in list(axes.flat)[len(metrics):]:
+        for ax in list(axes.flat)[len(metrics) :]:
             ax.set_visible(False)
         axes.flat[0].legend(title="regime", fontsize=8)
         fig.suptitle(f"Metrics against {dim} ({what})")
@@ -233,8 +253,9 @@ def _heatmap(plt, ok, dims, metric, regimes, baseline, seeds, out_dir) -> list[P
             if regime != baseline:
                 other = ok[ok[REGIME] == regime].set_index([yd, xd, "seed"])[metric]
                 diff = (other - base).dropna().rename(metric).reset_index()
-                panels.append((f"{regime} − {baseline}, paired by seed\n(*: 95 % CI excludes 0)",
-                               grid(diff), excludes_zero(diff)))
+                panels.append(
+                    (f"{regime} − {baseline}, paired by seed\n(*: 95 % CI excludes 0)", grid(diff), excludes_zero(diff))
+                )
     n = len(panels)
     fig, axes = plt.subplots(1, n, figsize=(3.9 * n + 0.6, 3.8), constrained_layout=True, squeeze=False)
     plain = [p[1] for p in panels if p[2] is None]
@@ -253,14 +274,25 @@ def _heatmap(plt, ok, dims, metric, regimes, baseline, seeds, out_dir) -> list[P
                     shade = float(im.norm(v))  # dark text on light cells, light text on dark ones
                     light = abs(shade - 0.5) < 0.3 if is_diff else shade > 0.6
                     star = "*" if is_diff and sig[i, j] else ""
-                    ax.text(j, i, f"{_fmt(v)}{star}", ha="center", va="center", fontsize=7,
-                            color="black" if light else "white")
+                    ax.text(
+                        j,
+                        i,
+                        f"{_fmt(v)}{star}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="black" if light else "white",
+                    )
         ax.set_xticks(range(len(xs)), [f"{v:g}" if _numeric([v]) else str(v) for v in xs], fontsize=8)
         ax.set_yticks(range(len(ys)), [f"{v:g}" if _numeric([v]) else str(v) for v in ys], fontsize=8)
         ax.set_xlabel(param_label(xd))
         ax.set_ylabel(param_label(yd))
         ax.set_title(title, fontsize=10)
-        fig.colorbar(im, ax=ax, label=metric_label(metric) if not is_diff else f"difference ({METRIC_INFO.get(metric, ('', ''))[1]})")
+        fig.colorbar(
+            im,
+            ax=ax,
+            label=metric_label(metric) if not is_diff else f"difference ({METRIC_INFO.get(metric, ('', ''))[1]})",
+        )
     fig.suptitle(f"{METRIC_INFO.get(metric, (metric,))[0]} over {xd} × {yd} (mean of {seeds} seeds)")
     paths = _save(fig, out_dir / f"heatmap_{_safe(metric)}")
     plt.close(fig)

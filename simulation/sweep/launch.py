@@ -25,8 +25,9 @@ def _total(sweep_dir: Path, batch: int, initial: int) -> int:
     return int(total) if total else initial + batch
 
 
-def make_chunks(launcher, job_overrides: Sequence[Sequence[str]], initial_job_idx: int, parts: int,
-                chunk_size: int | None) -> tuple[list[Chunk], str]:
+def make_chunks(
+    launcher, job_overrides: Sequence[Sequence[str]], initial_job_idx: int, parts: int, chunk_size: int | None
+) -> tuple[list[Chunk], str]:
     """The batch's chunks, with the runs already stored; chunks whose every run is
     stored with the same overrides and model code are left out."""
     from hydra.core.singleton import Singleton
@@ -44,7 +45,7 @@ def make_chunks(launcher, job_overrides: Sequence[Sequence[str]], initial_job_id
         sizes = chunk_sizes(n, parts)
     done, stored = {}, {}
     if storage == "chunks":
-        store.tidy(sweep_dir)   # parts left by a killed sweep: merged before anything starts
+        store.tidy(sweep_dir)  # parts left by a killed sweep: merged before anything starts
         rows = store.read_rows(sweep_dir, columns=["overrides"])
         if not rows.empty:
             ok = rows[(rows.status == "ok") & (rows.code == resume.code_fingerprint())]
@@ -56,18 +57,38 @@ def make_chunks(launcher, job_overrides: Sequence[Sequence[str]], initial_job_id
     subdir = str(OmegaConf.to_container(cfg.hydra.sweep, resolve=False)["subdir"])
     out, start = [], 0
     for size in sizes:
-        jobs = [list(o) for o in job_overrides[start:start + size]]
+        jobs = [list(o) for o in job_overrides[start : start + size]]
         first = initial_job_idx + start
         start += size
         mine = {j: done[j] for j in range(first, first + size) if j in done}
-        if storage == "chunks" and len(mine) == size and all(
-                stored[first + i] == " ".join(o) for i, o in enumerate(jobs)):
+        if (
+            storage == "chunks"
+            and len(mine) == size
+            and all(stored[first + i] == " ".join(o) for i, o in enumerate(jobs))
+        ):
             continue  # every run stored: nothing to send
-        out.append(Chunk(str(sweep_dir), first, jobs, storage, launcher.hydra_context, cfg, state, mine,
-                         bool(launcher.timeseries), int(launcher.flush_every), subdir))
+        out.append(
+            Chunk(
+                str(sweep_dir),
+                first,
+                jobs,
+                storage,
+                launcher.hydra_context,
+                cfg,
+                state,
+                mine,
+                bool(launcher.timeseries),
+                int(launcher.flush_every),
+                subdir,
+            )
+        )
     if done and storage == "chunks":
-        print(f"[leadsim] {len(done)} run(s) already stored in {sweep_dir / store.DIR}; "
-              f"{sum(len(c.jobs) for c in out)} to check or run in {len(out)} chunk(s)", file=sys.stderr, flush=True)
+        print(
+            f"[leadsim] {len(done)} run(s) already stored in {sweep_dir / store.DIR}; "
+            f"{sum(len(c.jobs) for c in out)} to check or run in {len(out)} chunk(s)",
+            file=sys.stderr,
+            flush=True,
+        )
     return out, storage
 
 
@@ -123,11 +144,18 @@ def executor_params(p, runs_per_task: int, chunks_per_task: int) -> dict:
     """submitit's parameters for array tasks of ``runs_per_task`` runs: CPUs, memory
     and time limit from the chunk (unless set), partition, account, qos, setup."""
     cpus = int(p.cpus_per_task)
-    timeout = p.timeout_min or int(math.ceil(runs_per_task * float(p.seconds_per_run)
-                                             / max(1, min(cpus, chunks_per_task)) * 2 / 60)) + 10
+    timeout = (
+        p.timeout_min
+        or int(math.ceil(runs_per_task * float(p.seconds_per_run) / max(1, min(cpus, chunks_per_task)) * 2 / 60)) + 10
+    )
     mem_gb = float(p.mem_gb) if p.mem_gb else round(float(p.mem_gb_base) + float(p.mem_gb_per_cpu) * cpus, 1)
-    params = {"timeout_min": int(timeout), "cpus_per_task": cpus, "mem_gb": mem_gb, "name": str(p.name),
-              "slurm_array_parallelism": int(p.array_parallelism)}
+    params = {
+        "timeout_min": int(timeout),
+        "cpus_per_task": cpus,
+        "mem_gb": mem_gb,
+        "name": str(p.name),
+        "slurm_array_parallelism": int(p.array_parallelism),
+    }
     for key in ("partition", "account", "qos"):
         if getattr(p, key, None):
             params[f"slurm_{key}"] = str(getattr(p, key))
@@ -158,11 +186,14 @@ def launch_submitit(launcher, job_overrides, initial_job_idx: int):
     folder = str(p.submitit_folder)
     ex = submitit.AutoExecutor(folder=folder, cluster=p.cluster)
     ex.update_parameters(**params)
-    print(f"[leadsim] {sum(len(c.jobs) for c in chunks)} runs in {len(chunks)} chunks, {len(tasks)} array "
-          f"task(s) of {cpus} CPU(s), {mem_gb} GB, {timeout} min; submitit folder {folder}",
-          file=sys.stderr, flush=True)
+    print(
+        f"[leadsim] {sum(len(c.jobs) for c in chunks)} runs in {len(chunks)} chunks, {len(tasks)} array "
+        f"task(s) of {cpus} CPU(s), {mem_gb} GB, {timeout} min; submitit folder {folder}",
+        file=sys.stderr,
+        flush=True,
+    )
     jobs = []
-    arrays = [tasks[i:i + int(p.max_array_size)] for i in range(0, len(tasks), int(p.max_array_size))]
+    arrays = [tasks[i : i + int(p.max_array_size)] for i in range(0, len(tasks), int(p.max_array_size))]
     for array in arrays:
         jobs += ex.map_array(run_chunks, [[chunks[i] for i in t] for t in array], [cpus] * len(array))
     failed = []
@@ -175,16 +206,26 @@ def launch_submitit(launcher, job_overrides, initial_job_idx: int):
     for line in failed:
         print(f"[leadsim] array task {line}", file=sys.stderr)
     if failed:
-        print(f"[leadsim] {len(failed)} array task(s) did not finish; run the same command again "
-              f"to run only the missing runs (stored runs are kept in {sweep_dir})", file=sys.stderr)
+        print(
+            f"[leadsim] {len(failed)} array task(s) did not finish; run the same command again "
+            f"to run only the missing runs (stored runs are kept in {sweep_dir})",
+            file=sys.stderr,
+        )
     return job_returns(job_overrides, statuses, initial_job_idx)
 
 
 #: Launcher settings checked before anything is written: key -> (kind, allowed).
-SETTINGS = {"storage": ("choice", ("auto", "chunks", "runs")), "chunk_size": ("int", 1),
-            "flush_every": ("int", 1), "max_tasks": ("int", 1), "max_array_size": ("int", 1),
-            "array_parallelism": ("int", 1), "cpus_per_task": ("int", 1), "n_jobs": ("int", None),
-            "timeseries": ("bool", None)}
+SETTINGS = {
+    "storage": ("choice", ("auto", "chunks", "runs")),
+    "chunk_size": ("int", 1),
+    "flush_every": ("int", 1),
+    "max_tasks": ("int", 1),
+    "max_array_size": ("int", 1),
+    "array_parallelism": ("int", 1),
+    "cpus_per_task": ("int", 1),
+    "n_jobs": ("int", None),
+    "timeseries": ("bool", None),
+}
 
 
 def check_setting(key: str, value) -> None:

@@ -129,5 +129,14 @@ def _duration(s: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
-__all__ = ["planned_jobs", "write_manifest", "read_manifest", "record", "progress_line",
-           "progress_counts", "sample_rows", "MANIFEST", "PROGRESS"]
+__all__ = [
+    "planned_jobs",
+    "write_manifest",
+    "read_manifest",
+    "record",
+    "progress_line",
+    "progress_counts",
+    "sample_rows",
+    "MANIFEST",
+    "PROGRESS",
+]

@@ -24,17 +24,40 @@ from ..metrics import METRICS
 from ..runner import _atomic_write
 from . import plan, resume
 
-REGIME = "coordination.name"   #: the column that names the regime
-BASELINE = "delegation"        #: paired differences are taken against this regime
+REGIME = "coordination.name"  #: the column that names the regime
+BASELINE = "delegation"  #: paired differences are taken against this regime
 RESERVED = ("figures", ".leadsim", ".submitit", "sensitivity", "chunks")
 
 #: Metrics bounded to [0, 1] (shares, Gini coefficients, 0-1 levels) and to [0, inf)
 #: (counts, durations, rates): confidence intervals are clipped to these ranges.
-UNIT = {"success_rate", "role_ambiguity", "contested_share", "unowned_share", "workload_gini", "role_fluidity",
-        "engagement_mean", "competence_gain_gini", "trust_mean", "trust_leader_mean", "escalation_rate",
-        "overload_share"}
-NONNEG = {"throughput", "lead_time_mean", "lead_time_p90", "owner_wait_mean", "conflict_rate", "leader_utilization",
-          "wip_mean", "leader_queue_mean", "tasks_arrived", "tasks_completed", "tasks_failed", "tasks_open"}
+UNIT = {
+    "success_rate",
+    "role_ambiguity",
+    "contested_share",
+    "unowned_share",
+    "workload_gini",
+    "role_fluidity",
+    "engagement_mean",
+    "competence_gain_gini",
+    "trust_mean",
+    "trust_leader_mean",
+    "escalation_rate",
+    "overload_share",
+}
+NONNEG = {
+    "throughput",
+    "lead_time_mean",
+    "lead_time_p90",
+    "owner_wait_mean",
+    "conflict_rate",
+    "leader_utilization",
+    "wip_mean",
+    "leader_queue_mean",
+    "tasks_arrived",
+    "tasks_completed",
+    "tasks_failed",
+    "tasks_open",
+}
 #: Above this many runs, results.parquet only (a CSV of 100,000 runs is >100 MB and slow).
 CSV_MAX = 10_000
 #: Below this many runs per combination the summary says its intervals are rough.
@@ -42,6 +65,7 @@ FEW = 5
 
 
 # ---------------------------------------------------------------- reading run folders
+
 
 def find_runs(sweep_dir: Path) -> list[Path]:
     """Every run folder below ``sweep_dir`` (those Hydra or a job has written to)."""
@@ -56,6 +80,7 @@ def find_runs(sweep_dir: Path) -> list[Path]:
     def order(p: Path):
         rel = p.relative_to(sweep_dir).as_posix()
         return (0, int(rel), "") if rel.isdigit() else (1, 0, rel)
+
     return sorted(found, key=order)
 
 
@@ -105,8 +130,14 @@ def read_run(sweep_dir: Path, run_dir: Path) -> dict:
         row[k] = float("nan")
     for k, v in (metrics or {}).items():
         row[k] = float("nan") if v is None else v
-    row.update({"leadsim_version": version, "code": status.get("code"), "seconds": status.get("seconds"),
-                "error": status.get("error") if state == "failed" else None})
+    row.update(
+        {
+            "leadsim_version": version,
+            "code": status.get("code"),
+            "seconds": status.get("seconds"),
+            "error": status.get("error") if state == "failed" else None,
+        }
+    )
     return row
 
 
@@ -161,8 +192,11 @@ BOOKKEEPING = {"run_dir", "job", "status", "leadsim_version", "code", "seconds",
 def metric_names(df: pd.DataFrame) -> list[str]:
     """``METRICS`` and any extra numeric column a run's metrics carried (``roles_*``)."""
     params = set(_param_names())
-    extra = [c for c in df.columns if c not in BOOKKEEPING and c not in params and c not in METRICS
-             and pd.api.types.is_numeric_dtype(df[c])]
+    extra = [
+        c
+        for c in df.columns
+        if c not in BOOKKEEPING and c not in params and c not in METRICS and pd.api.types.is_numeric_dtype(df[c])
+    ]
     return [m for m in METRICS if m in df] + extra
 
 
@@ -171,6 +205,7 @@ def _param_names() -> list[str]:
 
 
 # ---------------------------------------------------------------- which parameters were swept
+
 
 def swept_dims(df: pd.DataFrame, manifest: dict | None = None) -> list[str]:
     """The swept dimensions other than the regime and the seed, as column names.
@@ -186,8 +221,11 @@ def swept_dims(df: pd.DataFrame, manifest: dict | None = None) -> list[str]:
             if key not in skip and key in df.columns and key not in dims:
                 dims.append(key)
         return dims
-    varying = [c for c in df.columns if c in set(_param_names()) | set(GROUPS)
-               and c not in skip and df[c].nunique(dropna=True) > 1]
+    varying = [
+        c
+        for c in df.columns
+        if c in set(_param_names()) | set(GROUPS) and c not in skip and df[c].nunique(dropna=True) > 1
+    ]
     moved_by_group = {c for c in varying for g in GROUPS if c.startswith(g + ".") and g in varying}
     return [c for c in varying if c not in moved_by_group]
 
@@ -197,6 +235,7 @@ def group_keys(df: pd.DataFrame, dims: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------- statistics
+
 
 def _t_half(std: pd.Series, n: pd.Series, level: float = 0.95) -> pd.Series:
     # scipy.special.stdtrit is the Student t quantile that scipy.stats.t.ppf computes
@@ -246,8 +285,9 @@ def clip(metric: str, low: pd.Series, high: pd.Series) -> tuple[pd.Series, pd.Se
     return low, high
 
 
-def paired(df: pd.DataFrame, dims: list[str], metrics=METRICS, baseline: str = BASELINE,
-           level: float = 0.95) -> pd.DataFrame:
+def paired(
+    df: pd.DataFrame, dims: list[str], metrics=METRICS, baseline: str = BASELINE, level: float = 0.95
+) -> pd.DataFrame:
     """Each regime minus ``baseline``, paired by seed (common random numbers): per
     combination of ``dims``, the mean difference, its n and Student-t interval."""
     ok = df[df.status == "ok"]
@@ -265,8 +305,14 @@ def paired(df: pd.DataFrame, dims: list[str], metrics=METRICS, baseline: str = B
         half = _t_half(std, n, level)
         cols = {}
         for m in metrics:
-            cols.update({f"{m}_diff_mean": mean[m], f"{m}_diff_n": n[m],
-                         f"{m}_diff_ci_low": mean[m] - half[m], f"{m}_diff_ci_high": mean[m] + half[m]})
+            cols.update(
+                {
+                    f"{m}_diff_mean": mean[m],
+                    f"{m}_diff_n": n[m],
+                    f"{m}_diff_ci_low": mean[m] - half[m],
+                    f"{m}_diff_ci_high": mean[m] + half[m],
+                }
+            )
         part = pd.DataFrame(cols, index=mean.index)
         part = part.reset_index(drop=not dims)
         part.insert(len(dims), "regime", regime)
@@ -276,6 +322,7 @@ def paired(df: pd.DataFrame, dims: list[str], metrics=METRICS, baseline: str = B
 
 
 # ---------------------------------------------------------------- exports
+
 
 def ema_tables(df: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """EMA Workbench style: ``experiments`` (varying inputs, ``scenario``, ``policy`` =
@@ -291,8 +338,11 @@ def ema_tables(df: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, pd.Data
     experiments["model"] = "leadsim"
     outcomes = ok[metric_names(ok)].astype(float)
     numeric = [c for c in inputs if c != "seed" and pd.api.types.is_numeric_dtype(ok[c])]
-    problem = {"num_vars": len(numeric), "names": numeric,
-               "bounds": [[float(ok[c].min()), float(ok[c].max())] for c in numeric]}
+    problem = {
+        "num_vars": len(numeric),
+        "names": numeric,
+        "bounds": [[float(ok[c].min()), float(ok[c].max())] for c in numeric],
+    }
     return experiments, outcomes, problem
 
 
@@ -315,8 +365,11 @@ def write_report(sweep_dir, metrics=None, figures: bool = True, baseline: str = 
     if total and not df.empty:  # folders of an earlier, larger sweep into the same folder
         stale = df["job"].notna() & (df["job"] >= total)
         if stale.any():
-            print(f"[leadsim] ignoring {int(stale.sum())} run folder(s) numbered {total} or more: "
-                  f"left by an earlier, larger sweep in {sweep_dir}", file=sys.stderr)
+            print(
+                f"[leadsim] ignoring {int(stale.sum())} run folder(s) numbered {total} or more: "
+                f"left by an earlier, larger sweep in {sweep_dir}",
+                file=sys.stderr,
+            )
             df = df[~stale].reset_index(drop=True)
     if df.empty:
         return {"runs": 0, "ok": 0, "failed": 0, "incomplete": 0, "total": total, "files": []}
@@ -350,25 +403,36 @@ def write_report(sweep_dir, metrics=None, figures: bool = True, baseline: str = 
     counts = df.status.value_counts()
     bad = df[df.status == "failed"]
     errors = [(r if r != "chunks" else f"job {j}", e) for r, j, e in zip(bad.run_dir, bad.job, bad.get("error", ""))]
-    return {"runs": len(df), "ok": int(counts.get("ok", 0)), "failed": int(counts.get("failed", 0)),
-            "incomplete": int(counts.get("incomplete", 0)), "total": manifest.get("total"),
-            "dims": dims, "files": files, "errors": errors}
+    return {
+        "runs": len(df),
+        "ok": int(counts.get("ok", 0)),
+        "failed": int(counts.get("failed", 0)),
+        "incomplete": int(counts.get("incomplete", 0)),
+        "total": manifest.get("total"),
+        "dims": dims,
+        "files": files,
+        "errors": errors,
+    }
 
 
 def status_line(info: dict) -> str:
     total = info.get("total")
     missing = f", {total - info['runs']} not started" if total and total > info["runs"] else ""
-    return (f"[leadsim] {info['runs']} runs{f' of {total}' if total else ''}: {info['ok']} ok, "
-            f"{info['failed']} failed, {info['incomplete']} incomplete{missing}")
+    return (
+        f"[leadsim] {info['runs']} runs{f' of {total}' if total else ''}: {info['ok']} ok, "
+        f"{info['failed']} failed, {info['incomplete']} incomplete{missing}"
+    )
 
 
 # ---------------------------------------------------------------- command line
+
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(
         prog="leadsim-report",
         description="Write results.parquet/.csv, summary.csv, paired.csv, the EMA/SALib export "
-                    "and figures for a sweep folder (complete, partial or with failed runs).")
+        "and figures for a sweep folder (complete, partial or with failed runs).",
+    )
     p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="the folder of a `leadsim -m` sweep (hydra.sweep.dir)")
     p.add_argument("--metrics", help="comma-separated metrics to plot (default: the main ones)")
     p.add_argument("--baseline", default=BASELINE, help="regime that paired differences are taken against")
@@ -409,4 +473,3 @@ def _fail(message: str) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-

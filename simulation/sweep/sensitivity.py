@@ -47,8 +47,13 @@ def parse_param(text: str, docs: dict) -> tuple[str, float, float, bool]:
     if not sep or not sep2:
         raise UsageError(f"--param: expected KEY=LOW:HIGH, got {text!r}")
     if key not in docs or docs[key]["choices"] is not None or docs[key]["range"] in (None, (None, None)):
-        numeric = [k for k, d in docs.items() if d["choices"] is None and d["range"] not in (None, (None, None))
-                   and k not in ("seed", "steps", "warmup", "record_every")]
+        numeric = [
+            k
+            for k, d in docs.items()
+            if d["choices"] is None
+            and d["range"] not in (None, (None, None))
+            and k not in ("seed", "steps", "warmup", "record_every")
+        ]
         raise UsageError(f"--param {key}: not a numeric parameter; allowed: {', '.join(numeric)}")
     try:
         lo, hi = float(lo_text), float(hi_text)
@@ -73,13 +78,13 @@ def make_design(method: str, params: list, n: int, levels: int, seed: int, dummy
         from SALib.sample import sobol as sampler
 
         X = sampler.sample(problem, n, calc_second_order=False, seed=seed)
-    table = pd.DataFrame({name: (np.rint(X[:, i]).astype(int) if is_int else X[:, i])
-                          for i, (name, _, _, is_int) in enumerate(params)})
+    table = pd.DataFrame(
+        {name: (np.rint(X[:, i]).astype(int) if is_int else X[:, i]) for i, (name, _, _, is_int) in enumerate(params)}
+    )
     return problem, X, table
 
 
-def run_table(table: pd.DataFrame, X: np.ndarray, problem: dict, method: str, levels: int,
-              seeds: int) -> pd.DataFrame:
+def run_table(table: pd.DataFrame, X: np.ndarray, problem: dict, method: str, levels: int, seeds: int) -> pd.DataFrame:
     """One row per (sample, replicate): the sample's parameters and its seed.
 
     Samples with the same dummy value share their seeds (common random numbers); a
@@ -91,22 +96,32 @@ def run_table(table: pd.DataFrame, X: np.ndarray, problem: dict, method: str, le
     else:
         block = np.zeros(len(table))
     rows = table.loc[table.index.repeat(seeds)].reset_index(drop=True)
-    rows["seed"] = (block.astype(np.int64).repeat(seeds) * seeds + np.tile(np.arange(seeds), len(table)))
+    rows["seed"] = block.astype(np.int64).repeat(seeds) * seeds + np.tile(np.arange(seeds), len(table))
     return rows
 
 
 def _design_csv(table: pd.DataFrame) -> str:
     # repr() round-trips floats exactly: the run's config equals the design value.
     lines = [",".join(table.columns)]
-    lines += [",".join(repr(v.item() if hasattr(v, "item") else v) for v in row) for row in table.itertuples(index=False)]
+    lines += [
+        ",".join(repr(v.item() if hasattr(v, "item") else v) for v in row) for row in table.itertuples(index=False)
+    ]
     return "\n".join(lines) + "\n"
 
 
 def launch(out: Path, design: Path, regimes, jobs: int | None, launcher: str | None, overrides) -> int:
     """Run the design with ``leadsim -m`` and the samples sweeper; return its exit code."""
-    cmd = [sys.executable, "-m", "simulation", "-m", "hydra/sweeper=samples",
-           f"hydra.sweeper.samples={design.resolve()}", f"hydra.sweep.dir={out}",
-           f"coordination={','.join(regimes)}", "hydra.callbacks.report.figures=false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "simulation",
+        "-m",
+        "hydra/sweeper=samples",
+        f"hydra.sweeper.samples={design.resolve()}",
+        f"hydra.sweep.dir={out}",
+        f"coordination={','.join(regimes)}",
+        "hydra.callbacks.report.figures=false",
+    ]
     if launcher:
         cmd.append(f"hydra/launcher={launcher}")
     if jobs is not None and (launcher in (None, "leadsim", "joblib")):
@@ -146,14 +161,28 @@ def analyze(method: str, problem: dict, X: np.ndarray, Y: pd.DataFrame, seed: in
             from SALib.analyze import morris
 
             r = morris.analyze(problem, X, y, conf_level=0.95, num_resamples=1000, seed=seed)
-            part = pd.DataFrame({"parameter": r["names"], "mu": r["mu"], "mu_star": r["mu_star"],
-                                 "mu_star_conf": r["mu_star_conf"], "sigma": r["sigma"]})
+            part = pd.DataFrame(
+                {
+                    "parameter": r["names"],
+                    "mu": r["mu"],
+                    "mu_star": r["mu_star"],
+                    "mu_star_conf": r["mu_star_conf"],
+                    "sigma": r["sigma"],
+                }
+            )
         else:
             from SALib.analyze import sobol
 
             r = sobol.analyze(problem, y, calc_second_order=False, conf_level=0.95, num_resamples=1000, seed=seed)
-            part = pd.DataFrame({"parameter": problem["names"], "S1": r["S1"], "S1_conf": r["S1_conf"],
-                                 "ST": r["ST"], "ST_conf": r["ST_conf"]})
+            part = pd.DataFrame(
+                {
+                    "parameter": problem["names"],
+                    "S1": r["S1"],
+                    "S1_conf": r["S1_conf"],
+                    "ST": r["ST"],
+                    "ST_conf": r["ST_conf"],
+                }
+            )
         part.insert(0, "output", name)
         frames.append(part)
     return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), skipped
@@ -169,8 +198,9 @@ def plot(indices: pd.DataFrame, method: str, path: Path, title: str) -> list[Pat
     cols = min(len(outs), 3)
     rows = (len(outs) + cols - 1) // cols
     k = indices["parameter"].nunique()
-    fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 0.35 * k * rows + 1.6 * rows),
-                             constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4.8 * cols, 0.35 * k * rows + 1.6 * rows), constrained_layout=True, squeeze=False
+    )
     from matplotlib.patches import Patch
 
     key, conf = ("mu_star", "mu_star_conf") if method == "morris" else ("ST", "ST_conf")
@@ -179,18 +209,21 @@ def plot(indices: pd.DataFrame, method: str, path: Path, title: str) -> list[Pat
         y = np.arange(len(part))
         colors = ["#999999" if p == DUMMY else "#1f77b4" for p in part.parameter]
         ax.barh(y, part[key], xerr=part[conf], color=colors, capsize=3)
-        handles = [Patch(color="#1f77b4", label="μ*" if method == "morris" else "total order (ST)"),
-                   Patch(color="#999999", label="dummy: seeds only")]
+        handles = [
+            Patch(color="#1f77b4", label="μ*" if method == "morris" else "total order (ST)"),
+            Patch(color="#999999", label="dummy: seeds only"),
+        ]
         if method == "sobol":
             ax.barh(y, part["S1"], xerr=part["S1_conf"], color="#ff7f0e", height=0.4, capsize=2)
             handles.append(Patch(color="#ff7f0e", label="first order (S1)"))
         ax.set_yticks(y, part.parameter, fontsize=8)
-        ax.set_xlabel("μ* (output units per full range)" if method == "morris"
-                      else "Sobol index (share of the output's variance)")
+        ax.set_xlabel(
+            "μ* (output units per full range)" if method == "morris" else "Sobol index (share of the output's variance)"
+        )
         ax.set_title(name, fontsize=10)
         ax.legend(handles=handles, fontsize=7, loc="lower right")
         ax.grid(axis="x", alpha=0.3)
-    for ax in list(axes.flat)[len(outs):]:
+    for ax in list(axes.flat)[len(outs) :]:
         ax.set_visible(False)
     fig.suptitle(title)
     files = []
@@ -203,24 +236,41 @@ def plot(indices: pd.DataFrame, method: str, path: Path, title: str) -> list[Pat
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="leadsim-sensitivity", description=__doc__.splitlines()[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="Extra arguments are Hydra overrides with fixed values "
-                                       "(e.g. organization=team steps=300).")
+    p = argparse.ArgumentParser(
+        prog="leadsim-sensitivity",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Extra arguments are Hydra overrides with fixed values (e.g. organization=team steps=300).",
+    )
     p.add_argument("--method", choices=("morris", "sobol"), default="morris")
-    p.add_argument("--param", action="append", default=[], metavar="KEY=LOW:HIGH",
-                   help="a parameter and its range (repeat; at least two)")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=LOW:HIGH",
+        help="a parameter and its range (repeat; at least two)",
+    )
     p.add_argument("--metrics", default="throughput", help="comma-separated metrics (default: throughput)")
-    p.add_argument("--regimes", default="delegation,distributed",
-                   help="regimes run for every sample; gaps are taken against the first")
+    p.add_argument(
+        "--regimes",
+        default="delegation,distributed",
+        help="regimes run for every sample; gaps are taken against the first",
+    )
     p.add_argument("--seeds", type=int, default=3, help="replicates per sample and regime (default 3)")
-    p.add_argument("-n", "--samples", type=int, default=None,
-                   help="Morris: trajectories (default 10); Sobol: base sample, a power of two (default 64)")
+    p.add_argument(
+        "-n",
+        "--samples",
+        type=int,
+        default=None,
+        help="Morris: trajectories (default 10); Sobol: base sample, a power of two (default 64)",
+    )
     p.add_argument("--levels", type=int, default=4, help="Morris grid levels (default 4)")
     p.add_argument("--design-seed", type=int, default=0, help="seed of the SALib design and bootstrap")
     p.add_argument("--no-dummy", action="store_true", help="do not sample the noise-reference dummy parameter")
     p.add_argument("--out", required=True, help="the sweep folder (rerun the same command to resume)")
-    p.add_argument("--jobs", type=int, default=None, help="parallel processes (leadsim or joblib launcher; default all cores)")
+    p.add_argument(
+        "--jobs", type=int, default=None, help="parallel processes (leadsim or joblib launcher; default all cores)"
+    )
     p.add_argument("--launcher", default=None, help="Hydra launcher, e.g. slurm or submitit_local")
     p.add_argument("--publish", default=None, help="also copy indices.csv and indices.png to this folder")
     p.add_argument("--analyze-only", action="store_true", help="analyse the runs already in --out")
@@ -243,22 +293,31 @@ def main(argv=None) -> None:
         p.exit(2, "leadsim-sensitivity: error: SALib is not installed; pip install 'leadsim[sweep]'\n")
     out = Path(a.out)
     sub = out / SUB
-    problem, X, table = make_design(spec["method"], spec["params"], spec["n"], spec["levels"],
-                                    spec["design_seed"], spec["dummy"])
+    problem, X, table = make_design(
+        spec["method"], spec["params"], spec["n"], spec["levels"], spec["design_seed"], spec["dummy"]
+    )
     old = _read_json(sub / "spec.json")
     if old and _design_of(old) != _design_of(spec):
-        p.exit(2, f"leadsim-sensitivity: error: --out: {out} holds a different design; "
-                  "choose another folder (or delete it)\n")
+        p.exit(
+            2,
+            f"leadsim-sensitivity: error: --out: {out} holds a different design; "
+            "choose another folder (or delete it)\n",
+        )
     sub.mkdir(parents=True, exist_ok=True)
     _atomic_write(sub / "spec.json", json.dumps(spec, indent=2) + "\n")
     _atomic_write(sub / "problem.json", json.dumps(problem, indent=2) + "\n")
-    _atomic_write(sub / "design.csv", _design_csv(run_table(table, X, problem, spec["method"], spec["levels"],
-                                                            spec["seeds"])))
+    _atomic_write(
+        sub / "design.csv", _design_csv(run_table(table, X, problem, spec["method"], spec["levels"], spec["seeds"]))
+    )
     pd.DataFrame(X, columns=problem["names"]).to_csv(sub / "samples.csv", index=False)
     regimes = spec["regimes"]
     runs = len(table) * len(regimes) * spec["seeds"]
-    print(f"[leadsim] {spec['method']}: {len(table)} samples x {len(regimes)} regimes x "
-          f"{spec['seeds']} seeds = {runs} runs into {out}", file=sys.stderr, flush=True)
+    print(
+        f"[leadsim] {spec['method']}: {len(table)} samples x {len(regimes)} regimes x "
+        f"{spec['seeds']} seeds = {runs} runs into {out}",
+        file=sys.stderr,
+        flush=True,
+    )
     if not a.analyze_only:
         code = launch(out, sub / "design.csv", regimes, a.jobs, a.launcher, overrides)
         if code not in (0, 1):  # 1: some runs failed; the analysis says which outputs suffer
@@ -277,8 +336,10 @@ def main(argv=None) -> None:
         print("leadsim-sensitivity: error: no output could be analysed", file=sys.stderr)
         raise SystemExit(1)
     _atomic_write(sub / "indices.csv", indices.to_csv(index=False))
-    title = (f"{'Morris screening' if spec['method'] == 'morris' else 'Sobol indices'}: "
-             f"{len(table)} samples x {spec['seeds']} seeds (95 % CI; grey: dummy = noise level)")
+    title = (
+        f"{'Morris screening' if spec['method'] == 'morris' else 'Sobol indices'}: "
+        f"{len(table)} samples x {spec['seeds']} seeds (95 % CI; grey: dummy = noise level)"
+    )
     files = [sub / "indices.csv", *plot(indices, spec["method"], sub / "indices", title)]
     _print_top(indices, spec["method"])
     print(f"[leadsim] indices: {sub / 'indices.csv'}   figure: {sub / 'indices.png'}")
@@ -317,9 +378,18 @@ def _spec(a, overrides) -> dict:
         key = o.split("=", 1)[0].lstrip("+~")
         if key in names or key in ("seed", "coordination", "coordination.name"):
             raise UsageError(f"{key}: set by leadsim-sensitivity; do not override it")
-    return {"method": a.method, "params": [list(q) for q in params], "metrics": metrics, "regimes": regimes,
-            "seeds": a.seeds, "n": n, "levels": a.levels, "design_seed": a.design_seed,
-            "dummy": not a.no_dummy, "overrides": list(overrides)}
+    return {
+        "method": a.method,
+        "params": [list(q) for q in params],
+        "metrics": metrics,
+        "regimes": regimes,
+        "seeds": a.seeds,
+        "n": n,
+        "levels": a.levels,
+        "design_seed": a.design_seed,
+        "dummy": not a.no_dummy,
+        "overrides": list(overrides),
+    }
 
 
 def _design_of(spec: dict) -> dict:

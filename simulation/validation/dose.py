@@ -23,8 +23,14 @@ from ..tasks import Event
 from .runs import config, replicate
 
 REGIMES = ("delegation", "distributed", "hybrid")
-COLORS = {"delegation": "#1f77b4", "distributed": "#ff7f0e", "hybrid": "#2ca02c",
-          0.0: "#1f77b4", 0.5: "#ff7f0e", 1.0: "#2ca02c"}
+COLORS = {
+    "delegation": "#1f77b4",
+    "distributed": "#ff7f0e",
+    "hybrid": "#2ca02c",
+    0.0: "#1f77b4",
+    0.5: "#ff7f0e",
+    1.0: "#2ca02c",
+}
 DPI = 80
 
 #: Lever -> (grid, its most direct metric). Every run also records throughput and
@@ -41,8 +47,16 @@ LEVERS = {
 BASE = ("throughput", "role_ambiguity")
 
 
-def dose_response(lever: str, values=None, regimes=REGIMES, seeds=range(8), steps: int = 600,
-                  warmup: int = 200, jobs: int = 1, metrics=None) -> pd.DataFrame:
+def dose_response(
+    lever: str,
+    values=None,
+    regimes=REGIMES,
+    seeds=range(8),
+    steps: int = 600,
+    warmup: int = 200,
+    jobs: int = 1,
+    metrics=None,
+) -> pd.DataFrame:
     """One row per (regime, value, metric): mean and 95 % CI over ``seeds``."""
     grid, direct = LEVERS[lever]
     values = grid if values is None else values
@@ -56,8 +70,18 @@ def dose_response(lever: str, values=None, regimes=REGIMES, seeds=range(8), step
                 x = vals[:, j]
                 x = x[np.isfinite(x)]
                 m, lo, hi = mean_ci(x) if len(x) > 1 else (float(np.mean(x)) if len(x) else np.nan, np.nan, np.nan)
-                rows.append({"lever": lever, "regime": regime, "value": v, "metric": k, "mean": m,
-                             "lo": lo, "hi": hi, "n": len(x)})
+                rows.append(
+                    {
+                        "lever": lever,
+                        "regime": regime,
+                        "value": v,
+                        "metric": k,
+                        "mean": m,
+                        "lo": lo,
+                        "hi": hi,
+                        "n": len(x),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -84,8 +108,12 @@ def slope_sign(df: pd.DataFrame, regime: str, metric: str) -> dict:
     g = df[(df.regime == regime) & (df.metric == metric)].sort_values("value")
     first, last = g.iloc[0], g.iloc[-1]
     apart = bool(last.lo > first.hi or last.hi < first.lo)
-    return {"from": float(first["mean"]), "to": float(last["mean"]), "change": float(last["mean"] - first["mean"]),
-            "apart": apart}
+    return {
+        "from": float(first["mean"]),
+        "to": float(last["mean"]),
+        "change": float(last["mean"] - first["mean"]),
+        "apart": apart,
+    }
 
 
 # --------------------------------------------------------------------- bystanders
@@ -99,7 +127,7 @@ def unclaimed_share(model, patience: int | None = None) -> float:
     arr = ev[ev[:, 2] == Event.ARRIVED]
     arrival = np.full(model.tasks.n, -1, dtype=np.int64)
     arrival[arr[:, 1]] = arr[:, 0]
-    cohort = (arrival > w) & (arrival <= s - patience + 1)        # whose rounds all lie in the run
+    cohort = (arrival > w) & (arrival <= s - patience + 1)  # whose rounds all lie in the run
     cl = ev[ev[:, 2] == Event.CLAIMED]
     early = cl[cl[:, 0] < arrival[cl[:, 1]] + patience]
     claimed = np.zeros(model.tasks.n, dtype=bool)
@@ -121,27 +149,57 @@ def first_round_claims(model) -> float:
 
 #: Who sees a task: its entry person and their colleagues, 1 + degree on a ring lattice
 #: (small-world network without rewiring, 60 people), so the load per person is fixed.
-BYSTANDER_BASE = {"coordination.name": "distributed", "organization.network": "small_world",
-                  "organization.rewiring": 0.0, "organization.size": 60, "organization.clarity": 0.0}
+BYSTANDER_BASE = {
+    "coordination.name": "distributed",
+    "organization.network": "small_world",
+    "organization.rewiring": 0.0,
+    "organization.size": 60,
+    "organization.clarity": 0.0,
+}
 
 
-BYSTANDER_KEYS = ("claims_per_task", "first_round_claims", "nobody_first_round", "nobody_claims",
-                  "role_ambiguity")
+BYSTANDER_KEYS = ("claims_per_task", "first_round_claims", "nobody_first_round", "nobody_claims", "role_ambiguity")
 
 
-def bystanders(degrees=(2, 4, 8, 16, 32, 58), diffusion=(0.0, 0.5, 1.0), seeds=range(8), steps: int = 600,
-               warmup: int = 200, jobs: int = 1, **extra) -> pd.DataFrame:
+def bystanders(
+    degrees=(2, 4, 8, 16, 32, 58),
+    diffusion=(0.0, 0.5, 1.0),
+    seeds=range(8),
+    steps: int = 600,
+    warmup: int = 200,
+    jobs: int = 1,
+    **extra,
+) -> pd.DataFrame:
     """Claims per task, first-round claims and the chance that nobody claims within the
     patience limit, against the number of people who see a task (no frames: clarity 0,
     so every claim is a person's choice)."""
     rows = []
     for d in diffusion:
         for k in degrees:
-            cfg = config({**BYSTANDER_BASE, "organization.degree": k, "coordination.diffusion": d,
-                          "steps": steps, "warmup": warmup, **extra})
-            vals = np.asarray(replicate(lambda m: [m.metrics()["claims_per_task"], first_round_claims(m),
-                                                   unclaimed_share(m, 1), unclaimed_share(m),
-                                                   m.metrics()["role_ambiguity"]], cfg, seeds, jobs))
+            cfg = config(
+                {
+                    **BYSTANDER_BASE,
+                    "organization.degree": k,
+                    "coordination.diffusion": d,
+                    "steps": steps,
+                    "warmup": warmup,
+                    **extra,
+                }
+            )
+            vals = np.asarray(
+                replicate(
+                    lambda m: [
+                        m.metrics()["claims_per_task"],
+                        first_round_claims(m),
+                        unclaimed_share(m, 1),
+                        unclaimed_share(m),
+                        m.metrics()["role_ambiguity"],
+                    ],
+                    cfg,
+                    seeds,
+                    jobs,
+                )
+            )
             row = {"diffusion": d, "degree": k, "seen_by": k + 1}
             for j, key in enumerate(BYSTANDER_KEYS):
                 m, lo, hi = mean_ci(vals[:, j])
@@ -153,10 +211,12 @@ def bystanders(degrees=(2, 4, 8, 16, 32, 58), diffusion=(0.0, 0.5, 1.0), seeds=r
 def bystander_figure(df: pd.DataFrame, path: Path) -> None:
     """Four panels against the number who see a task; dashed: transparency 0 (diffusion 1),
     dotted in the first-round panel: the reference k^(1 - diffusion) through k = 9."""
-    keys = (("claims_per_task", "claims per task (all rounds)"),
-            ("first_round_claims", "claims in a task's first round"),
-            ("nobody_first_round", "P(nobody claims in the first round)"),
-            ("nobody_claims", "P(nobody claims within patience)"))
+    keys = (
+        ("claims_per_task", "claims per task (all rounds)"),
+        ("first_round_claims", "claims in a task's first round"),
+        ("nobody_first_round", "P(nobody claims in the first round)"),
+        ("nobody_claims", "P(nobody claims within patience)"),
+    )
     fig, ax = plt.subplots(1, len(keys), figsize=(14, 3.3), constrained_layout=True)
     if "transparency" not in df:
         df = df.assign(transparency=0.5)
@@ -164,8 +224,15 @@ def bystander_figure(df: pd.DataFrame, path: Path) -> None:
     for a, (k, title) in zip(ax, keys):
         for (d, tr), g in df.groupby(["diffusion", "transparency"]):
             color, ls = COLORS.get(d, "0.3"), "-" if tr > 0 else "--"
-            a.plot(g.seen_by, g[k], "o" + ls, ms=3, lw=1.2, color=color,
-                   label=f"diffusion {d:g}" + ("" if tr > 0 else ", transparency 0"))
+            a.plot(
+                g.seen_by,
+                g[k],
+                "o" + ls,
+                ms=3,
+                lw=1.2,
+                color=color,
+                label=f"diffusion {d:g}" + ("" if tr > 0 else ", transparency 0"),
+            )
             a.fill_between(g.seen_by, g[k + "_lo"], g[k + "_hi"], color=color, alpha=0.15, lw=0)
             if k == "first_round_claims" and tr > 0 and 9 in set(g.seen_by):
                 ref = float(g.loc[g.seen_by == 9, k].iloc[0])
@@ -176,8 +243,11 @@ def bystander_figure(df: pd.DataFrame, path: Path) -> None:
         a.minorticks_off()
     ax[1].set_yscale("log")
     ax[0].legend(fontsize=7)
-    fig.suptitle("Diffusion of responsibility (distributed, no frames): mean and 95 % CI over seeds; "
-                 "dotted: ∝ k^(1 − diffusion)", fontsize=10)
+    fig.suptitle(
+        "Diffusion of responsibility (distributed, no frames): mean and 95 % CI over seeds; "
+        "dotted: ∝ k^(1 − diffusion)",
+        fontsize=10,
+    )
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
 
@@ -185,7 +255,7 @@ def bystander_figure(df: pd.DataFrame, path: Path) -> None:
 # --------------------------------------------------------------------- the report's section
 def dose_section(r) -> None:
     """Section 6 of docs/validation.md: one figure per lever, the bystander figure, tables."""
-    seeds = range(r.n(6, 2))       # 6 seeds keep the section near 10 minutes on 2 shared cores
+    seeds = range(r.n(6, 2))  # 6 seeds keep the section near 10 minutes on 2 shared cores
     steps, warmup = r.n(600, 300), r.n(200, 100)
     frames = []
     for lever in LEVERS:
@@ -202,17 +272,46 @@ def dose_section(r) -> None:
                 s = slope_sign(sub, regime, k)
                 row[regime] = f"{s['from']:.3f} → {s['to']:.3f}" + ("" if s["apart"] else " (CIs overlap)")
             rows.append(row)
-    r.add("dose", f"Dose-response: first → last grid value, mean over {len(seeds)} seeds × {steps} steps "
-          f"(warm-up {warmup}); full grid in dose.csv", df, pd.DataFrame(rows))
-    by = bystanders(degrees=(2, 4, 8, 16, 32, 58) if not r.quick else (2, 8, 32), seeds=seeds, steps=steps,
-                    warmup=warmup, jobs=r.jobs)
-    opaque = bystanders(degrees=tuple(by.degree.unique()), diffusion=(1.0,), seeds=seeds, steps=steps,
-                        warmup=warmup, jobs=r.jobs, **{"organization.transparency": 0.0})
+    r.add(
+        "dose",
+        f"Dose-response: first → last grid value, mean over {len(seeds)} seeds × {steps} steps "
+        f"(warm-up {warmup}); full grid in dose.csv",
+        df,
+        pd.DataFrame(rows),
+    )
+    by = bystanders(
+        degrees=(2, 4, 8, 16, 32, 58) if not r.quick else (2, 8, 32),
+        seeds=seeds,
+        steps=steps,
+        warmup=warmup,
+        jobs=r.jobs,
+    )
+    opaque = bystanders(
+        degrees=tuple(by.degree.unique()),
+        diffusion=(1.0,),
+        seeds=seeds,
+        steps=steps,
+        warmup=warmup,
+        jobs=r.jobs,
+        **{"organization.transparency": 0.0},
+    )
     both = pd.concat([by.assign(transparency=0.5), opaque.assign(transparency=0.0)], ignore_index=True)
     bystander_figure(both, r.out / "bystanders.png")
-    shown = pd.DataFrame({
-        "diffusion": both.diffusion, "transparency": both.transparency, "people who see a task": both.seen_by,
-        **{k: [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in zip(both[k], both[k + "_lo"], both[k + "_hi"])]
-           for k in BYSTANDER_KEYS[:4]}})
-    r.add("bystanders", f"Diffusion of responsibility against the number who see a task ({len(seeds)} seeds × "
-          f"{steps} steps, distributed, clarity 0)", both, shown)
+    shown = pd.DataFrame(
+        {
+            "diffusion": both.diffusion,
+            "transparency": both.transparency,
+            "people who see a task": both.seen_by,
+            **{
+                k: [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in zip(both[k], both[k + "_lo"], both[k + "_hi"])]
+                for k in BYSTANDER_KEYS[:4]
+            },
+        }
+    )
+    r.add(
+        "bystanders",
+        f"Diffusion of responsibility against the number who see a task ({len(seeds)} seeds × "
+        f"{steps} steps, distributed, clarity 0)",
+        both,
+        shown,
+    )

@@ -50,7 +50,7 @@ def stationary_queue(lam: float, c: int, size: int | None = None) -> np.ndarray:
     """Stationary distribution of the end-of-step queue ``Q`` (index = queue length)."""
     size = size or _truncation(lam, c)
     a = stats.poisson.pmf(np.arange(size + c + 1), lam)
-    tail_a = stats.poisson.sf(np.arange(size + c + 1) - 1, lam)   # P(A >= j)
+    tail_a = stats.poisson.sf(np.arange(size + c + 1) - 1, lam)  # P(A >= j)
     q = np.arange(size)
     P = np.zeros((size, size))
     for i in q:
@@ -88,7 +88,7 @@ def mean_wait(lam: float, c: int) -> float:
         return 0.0
     pi = stationary_queue(lam, c)
     kmax = int(stats.poisson.isf(1e-15, lam)) + 1
-    p_more = stats.poisson.sf(np.arange(kmax), lam)           # P(A > k)
+    p_more = stats.poisson.sf(np.arange(kmax), lam)  # P(A > k)
     q = np.arange(len(pi))
     # sum over k of P(A > k) * E[(Q + k) // c]
     total = sum(p_more[k] * float(pi @ ((q + k) // c)) for k in range(kmax))
@@ -121,15 +121,16 @@ def simulate_queue(lam: float, c: int, steps: int, seed: int = 0) -> tuple[np.nd
     waits = np.empty(int(arrivals.sum()), dtype=np.int64)
     q, n = 0, 0
     for t, a in enumerate(arrivals):
-        waits[n:n + a] = (q + np.arange(a)) // c
+        waits[n : n + a] = (q + np.arange(a)) // c
         n += a
         q = max(q + a - c, 0)
         queue[t] = q
     return queue, waits
 
 
-def ci_coverage(lam: float, c: int, reps: int, steps: int, warmup: int, experiments: int = 400,
-                seed: int = 0, level: float = 0.95) -> dict:
+def ci_coverage(
+    lam: float, c: int, reps: int, steps: int, warmup: int, experiments: int = 400, seed: int = 0, level: float = 0.95
+) -> dict:
     """How often a Student-t CI over ``reps`` replicates covers the exact mean wait.
 
     Simulates ``experiments`` designs of the exact queue (vectorised over all their
@@ -154,6 +155,10 @@ def ci_coverage(lam: float, c: int, reps: int, steps: int, warmup: int, experime
     m, s = w.mean(axis=1), w.std(axis=1, ddof=1)
     half = stats.t.ppf(0.5 + level / 2, reps - 1) * s / np.sqrt(reps)
     exact = mean_wait(lam, c)
-    return {"coverage": float(((m - half <= exact) & (exact <= m + half)).mean()),
-            "below": float((m + half < exact).mean()), "above": float((m - half > exact).mean()),
-            "median_estimate": float(np.median(m)), "exact": exact}
+    return {
+        "coverage": float(((m - half <= exact) & (exact <= m + half)).mean()),
+        "below": float((m + half < exact).mean()),
+        "above": float((m - half > exact).mean()),
+        "median_estimate": float(np.median(m)),
+        "exact": exact,
+    }

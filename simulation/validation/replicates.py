@@ -21,9 +21,22 @@ from scipy import stats
 from .runs import config, replicate
 
 #: Metrics whose stability we check (the demo's and the main state variables).
-MAIN_METRICS = ("throughput", "lead_time_mean", "owner_wait_mean", "success_rate", "role_ambiguity",
-                "conflict_rate", "workload_gini", "engagement_mean", "trust_mean", "wip_mean",
-                "lead_time_lower_bound", "claims_per_task", "backlog_mean", "rework_rate")
+MAIN_METRICS = (
+    "throughput",
+    "lead_time_mean",
+    "owner_wait_mean",
+    "success_rate",
+    "role_ambiguity",
+    "conflict_rate",
+    "workload_gini",
+    "engagement_mean",
+    "trust_mean",
+    "wip_mean",
+    "lead_time_lower_bound",
+    "claims_per_task",
+    "backlog_mean",
+    "rework_rate",
+)
 #: The package defaults the replicate analysis measures (Model 2: 600 steps, warm-up a third).
 DEFAULT_STEPS, DEFAULT_WARMUP = 600, 200
 SERIES = ("wip", "engagement_mean", "trust_mean")
@@ -49,7 +62,7 @@ def cv_curve(x) -> np.ndarray:
 
 def stable_from(cv: np.ndarray, e_lim: float = 0.01) -> int | None:
     """Smallest ``n`` from which every later change of the CV is at most ``e_lim``."""
-    change = np.abs(np.diff(cv))          # change[k] = |CV_{k+2} - CV_{k+1}|
+    change = np.abs(np.diff(cv))  # change[k] = |CV_{k+2} - CV_{k+1}|
     if np.isnan(change).all():
         return None
     bad = np.flatnonzero(~(change <= e_lim))
@@ -75,14 +88,29 @@ def cv_table(frames: dict[str, pd.DataFrame], metrics=MAIN_METRICS, e_lim: float
     rows = []
     for regime, df in frames.items():
         for k in metrics:
-            if abs(df[k].mean()) < 1e-3:       # (almost) always 0, e.g. conflicts under delegation
-                rows.append({"regime": regime, "metric": k, "mean": float(df[k].mean()), "cv": np.nan,
-                             "stable_from": np.nan, "n_5pct": np.nan})
+            if abs(df[k].mean()) < 1e-3:  # (almost) always 0, e.g. conflicts under delegation
+                rows.append(
+                    {
+                        "regime": regime,
+                        "metric": k,
+                        "mean": float(df[k].mean()),
+                        "cv": np.nan,
+                        "stable_from": np.nan,
+                        "n_5pct": np.nan,
+                    }
+                )
                 continue
             cv = cv_curve(df[k])
-            rows.append({"regime": regime, "metric": k, "mean": float(df[k].mean()),
-                         "cv": float(cv[-1]), "stable_from": stable_from(cv, e_lim),
-                         "n_5pct": n_for_precision(df[k])})
+            rows.append(
+                {
+                    "regime": regime,
+                    "metric": k,
+                    "mean": float(df[k].mean()),
+                    "cv": float(cv[-1]),
+                    "stable_from": stable_from(cv, e_lim),
+                    "n_5pct": n_for_precision(df[k]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -96,12 +124,12 @@ def mser(x, batch: int = 5) -> tuple[int, bool]:
     """
     x = np.asarray(x, dtype=float)
     k = len(x) // batch
-    y = x[:k * batch].reshape(k, batch).mean(axis=1)
+    y = x[: k * batch].reshape(k, batch).mean(axis=1)
     # Sums over the tail y[d:], for every d, by reverse cumulative sums.
     s1 = np.cumsum(y[::-1])[::-1]
-    s2 = np.cumsum((y ** 2)[::-1])[::-1]
+    s2 = np.cumsum((y**2)[::-1])[::-1]
     m = k - np.arange(k)
-    sse = s2 - s1 ** 2 / m
+    sse = s2 - s1**2 / m
     d_max = k // 2
     score = sse[:d_max] / m[:d_max] ** 2
     d = int(np.argmin(score))
@@ -112,7 +140,7 @@ def warmup_runs(regime: str, n: int = 10, steps: int = 3000, jobs: int = 1, **ov
     """Time series (replicate x step) of ``SERIES`` in long runs (no warm-up cut)."""
     cfg = config({"coordination.name": regime, "steps": steps, "warmup": 0, **overrides})
     frames = replicate(lambda m: m.timeseries[list(SERIES)].to_numpy(), cfg, range(n), jobs)
-    a = np.stack(frames)                              # (replicate, step, series)
+    a = np.stack(frames)  # (replicate, step, series)
     return {s: a[:, :, i] for i, s in enumerate(SERIES)}
 
 
@@ -123,12 +151,19 @@ def warmup_table(series: dict[str, dict[str, np.ndarray]]) -> pd.DataFrame:
         for name, a in by_name.items():
             d_mean, ok_mean = mser(a.mean(axis=0))
             per = [mser(r) for r in a]
-            rows.append({"regime": regime, "series": name, "steps": a.shape[1],
-                         "mser_mean_series": d_mean, "settled": ok_mean,
-                         "within_1pct": within(a, 0.01),
-                         "mser_median": float(np.median([d for d, _ in per])),
-                         "mser_max": int(max(d for d, _ in per)),
-                         "unsettled_replicates": int(sum(not ok for _, ok in per))})
+            rows.append(
+                {
+                    "regime": regime,
+                    "series": name,
+                    "steps": a.shape[1],
+                    "mser_mean_series": d_mean,
+                    "settled": ok_mean,
+                    "within_1pct": within(a, 0.01),
+                    "mser_median": float(np.median([d for d, _ in per])),
+                    "mser_max": int(max(d for d, _ in per)),
+                    "unsettled_replicates": int(sum(not ok for _, ok in per)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -150,5 +185,5 @@ def welch(a: np.ndarray, window: int = 50) -> np.ndarray:
     out = np.empty_like(y)
     for i in range(len(y)):
         w = min(window, i)
-        out[i] = y[max(0, i - w): i + w + 1].mean()
+        out[i] = y[max(0, i - w) : i + w + 1].mean()
     return out

@@ -66,7 +66,7 @@ def task_times(model: LeadershipModel) -> dict[str, np.ndarray]:
     ``end`` is the step of COMPLETED or FAILED: a task leaves the system either way.
     """
     ev = model.events.array()
-    n = int(ev[:, 1].max()) + 1 if len(ev) else 0   # every task logs ARRIVED
+    n = int(ev[:, 1].max()) + 1 if len(ev) else 0  # every task logs ARRIVED
 
     def first(kind: Event) -> np.ndarray:
         out = np.full(n, -1, dtype=np.int64)

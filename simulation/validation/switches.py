@@ -22,25 +22,45 @@ def rework_check(regime: str, rework: float, seeds=range(2), steps: int = 400) -
 
     def one(m):
         met = m.metrics()
-        return {"failed": met["tasks_failed"], "reopened": met["tasks_reopened"],
-                "completed": met["tasks_completed"], "open": met["tasks_open"], "arrived": met["tasks_arrived"]}
+        return {
+            "failed": met["tasks_failed"],
+            "reopened": met["tasks_reopened"],
+            "completed": met["tasks_completed"],
+            "open": met["tasks_open"],
+            "arrived": met["tasks_arrived"],
+        }
+
     return _sum(replicate(one, cfg, seeds))
 
 
 def backlog_check(load_awareness: float, seeds=range(2), steps: int = 400, **extra) -> dict:
     """The delegating leader with scarce capacity (one task per person): with
     ``load_awareness`` 1 it always checks loads, so no task ever waits in a backlog."""
-    cfg = config({"coordination.name": "delegation", "coordination.load_awareness": load_awareness,
-                  "people.capacity": 1, "organization.size": 12, "organization.network": "complete",
-                  "workload.arrival_rate": 1.5, "steps": steps, **extra})
+    cfg = config(
+        {
+            "coordination.name": "delegation",
+            "coordination.load_awareness": load_awareness,
+            "people.capacity": 1,
+            "organization.size": 12,
+            "organization.network": "complete",
+            "workload.arrival_rate": 1.5,
+            "steps": steps,
+            **extra,
+        }
+    )
 
     def one(m):
         ev = m.events.array()
-        return {"backlogged": int((ev[:, 2] == Event.BACKLOGGED).sum()),
-                "backlog_mean": float(m.metrics()["backlog_mean"])}
+        return {
+            "backlogged": int((ev[:, 2] == Event.BACKLOGGED).sum()),
+            "backlog_mean": float(m.metrics()["backlog_mean"]),
+        }
+
     runs = replicate(one, cfg, seeds)
-    return {"backlogged": sum(r["backlogged"] for r in runs),
-            "backlog_mean": float(np.mean([r["backlog_mean"] for r in runs]))}
+    return {
+        "backlogged": sum(r["backlogged"] for r in runs),
+        "backlog_mean": float(np.mean([r["backlog_mean"] for r in runs])),
+    }
 
 
 def forgetting_check(regime: str, forgetting: float, seed: int = 0, steps: int = 300) -> dict:
@@ -48,16 +68,20 @@ def forgetting_check(regime: str, forgetting: float, seed: int = 0, steps: int =
     step every trust value is its first impression again (bit for bit)."""
     from ..model import LeadershipModel
 
-    model = LeadershipModel(with_seed(config({"coordination.name": regime, "culture.forgetting": forgetting,
-                                              "steps": steps}), seed))
+    model = LeadershipModel(
+        with_seed(config({"coordination.name": regime, "culture.forgetting": forgetting, "steps": steps}), seed)
+    )
     tie0, leader0 = model.trust.trust.copy(), model.trust_in_leader.copy()
     back = 0
     for _ in range(steps):
         model.step()
         back += bool(np.array_equal(model.trust.trust, tie0) and np.array_equal(model.trust_in_leader, leader0))
     ev = model.events.array()
-    return {"steps": steps, "steps_back_at_start": back,
-            "outcomes": int(np.isin(ev[:, 2], (Event.COMPLETED, Event.FAILED, Event.REOPENED)).sum())}
+    return {
+        "steps": steps,
+        "steps_back_at_start": back,
+        "outcomes": int(np.isin(ev[:, 2], (Event.COMPLETED, Event.FAILED, Event.REOPENED)).sum()),
+    }
 
 
 def safety_check(safety_effect: float, seeds=range(2), steps: int = 300) -> dict:
@@ -65,8 +89,15 @@ def safety_check(safety_effect: float, seeds=range(2), steps: int = 300) -> dict
     claims are those of ``safety_effect`` 0; at trust 0.9 it raises them."""
     out = {}
     for trust in (0.5, 0.9):
-        cfg = config({"coordination.name": "distributed", "culture.safety_effect": safety_effect,
-                      "culture.trust": trust, "culture.trust_spread": 0.0, "culture.feedback": 0.0,
-                      "steps": steps})
+        cfg = config(
+            {
+                "coordination.name": "distributed",
+                "culture.safety_effect": safety_effect,
+                "culture.trust": trust,
+                "culture.trust_spread": 0.0,
+                "culture.feedback": 0.0,
+                "steps": steps,
+            }
+        )
         out[trust] = sum(replicate(lambda m: int((m.events.array()[:, 2] == Event.CLAIMED).sum()), cfg, seeds))
     return out

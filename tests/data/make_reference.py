@@ -16,11 +16,15 @@ SEEDS = range(1000, 1030)
 
 def reference_config(regime: str):
     import sys
+
     sys.path.insert(0, str(HERE.parent))
     from helpers import MODEL1, make_config
+
     # The reference sample is model 1's: compare with model 1's mechanisms.
-    return make_config(**MODEL1, **{"coordination.name": regime, "organization.size": 60, "organization.degree": 8,
-                          "steps": 300, "warmup": 50})
+    return make_config(
+        **MODEL1,
+        **{"coordination.name": regime, "organization.size": 60, "organization.degree": 8, "steps": 300, "warmup": 50},
+    )
 
 
 def sample(regimes=REGIMES) -> pd.DataFrame:
@@ -29,7 +33,7 @@ def sample(regimes=REGIMES) -> pd.DataFrame:
         cfg = reference_config(regime)
         for s in SEEDS:
             met = LeadershipModel(cfg, seed=s).run().metrics()
-            met["role_ambiguity"] = met["contested_or_unowned_share"]   # model 1's name for it
+            met["role_ambiguity"] = met["contested_or_unowned_share"]  # model 1's name for it
             rows.append({"regime": regime, "seed": s, **met})
     return pd.DataFrame(rows)
 
