@@ -80,6 +80,7 @@ test-fast: setup
 # Lint (ruff's rules in pyproject.toml). The format check joins once the code is formatted.
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Types of the model core (the files listed under [tool.mypy] in pyproject.toml).
 typecheck: setup

@@ -340,7 +340,7 @@ def main(argv=None) -> None:
         f"{'Morris screening' if spec['method'] == 'morris' else 'Sobol indices'}: "
         f"{len(table)} samples x {spec['seeds']} seeds (95 % CI; grey: dummy = noise level)"
     )
-    files = [sub / "indices.csv", *plot(indices, spec["method"], sub / "indices", title)]
+    plot(indices, spec["method"], sub / "indices", title)
     _print_top(indices, spec["method"])
     print(f"[leadsim] indices: {sub / 'indices.csv'}   figure: {sub / 'indices.png'}")
     if a.publish:
