@@ -77,7 +77,7 @@ test-py313: $(STAMP313)
 test-fast: setup
 	$(BIN)/pytest -n 2 -m "not slow and not browser"
 
-# Lint (ruff's rules in pyproject.toml). The format check joins once the code is formatted.
+# Lint: ruff's rules and its formatter (pyproject.toml).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

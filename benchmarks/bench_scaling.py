@@ -93,7 +93,7 @@ def make_config(regime: str, size: int, steps: int, warmup: int, seed: int, lead
 
 
 def _forget(model) -> None:
-    """Mesa 3.3.1 keeps every model alive in ``Agent._ids`` (FACTS.md); drop ours."""
+    """Mesa 3.3.1 keeps every model alive in ``Agent._ids``; drop ours."""
     from simulation.runner import release
 
     release(model)

@@ -2,7 +2,7 @@
 
 Playwright cannot download its own browser here (no internet), so it launches the
 system's ``/usr/bin/chromium`` (``apt-get install chromium``) with these flags
-(shared/FACTS.md). Used by the browser test and ``benchmarks/app_frame.py``.
+(without the background-networking ones Chromium keeps trying closed hosts). Used by the browser test and ``benchmarks/app_frame.py``.
 """
 
 from __future__ import annotations

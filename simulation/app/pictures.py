@@ -1,7 +1,7 @@
 """Matplotlib pictures of a running model, built once and updated in place.
 
 Laying out a network and drawing a whole figure every frame is what makes live
-views slow (shared/FACTS.md: a spring layout per frame costs seconds; here, axes,
+views slow (a spring layout per frame costs seconds at 1,000 people; here, axes,
 ticks and legends alone cost ~100 ms per frame). So each picture is built once per
 model with a fixed layout, its static parts are rendered once into a background,
 and a frame redraws only what moves (blitting), then encodes a PNG. The background
