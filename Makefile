@@ -24,7 +24,7 @@ endif
 # What runs on 3.13: the model, command line, API and sweeps (folders after the tests are
 # arranged by part, files before); the app, notebooks and benchmarks run on .venv only.
 PY313_TESTS ?= $(wildcard tests/model tests/cli tests/sweep tests/test_model.py tests/test_properties.py \
-                 tests/test_distributions.py tests/test_organisations.py tests/test_cli.py \
+                 tests/test_mechanisms.py tests/test_distributions.py tests/test_organisations.py tests/test_cli.py \
                  tests/test_compat.py tests/test_sweep*.py)
 
 .PHONY: setup demo test test-py313 test-fast lint typecheck system-deps clean app notebooks validate studies bench bench-quick
