@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import MODEL1  # model 1's switches (configs/mechanisms/model1.yaml)
 
 from simulation.tasks import Event
 from simulation.validation import checks, dose, patterns, queueing, replicates, switches
@@ -250,19 +251,6 @@ def test_identical_people_without_feedback_loops_have_falling_inequality():
 def test_identical_people_have_small_falling_inequality():
     g = checks.gini_by_length({**checks.IDENTICAL, "coordination.name": "distributed"}, (600, 2400), seeds=range(2))
     assert g[2400][0] < 0.1 and g[2400][0] < 0.6 * g[600][0]
-
-
-#: Model 1's switches (configs/mechanisms/model1.yaml), for checks of what Model 2 changed.
-MODEL1 = {
-    "culture.trust_update": "legacy",
-    "culture.trust_width": 0.0,
-    "culture.safety_effect": 0.0,
-    "organization.clarity_acts": "after",
-    "coordination.diffusion": 0.0,
-    "coordination.exploration": 0.0,
-    "coordination.load_awareness": 1.0,
-    "workload.rework": 0.0,
-}
 
 
 @pytest.mark.slow
