@@ -9,7 +9,7 @@ bit for bit as it was: the event log, trust, the leader's views, the time series
 the metrics of each configuration below (three regimes, 12 to 1,000 people, leader
 capacity scaled or fixed, and a stressed setting with pushbacks, escalations and
 cross-functional work). One that changes the order of draws cannot pass this check;
-it needs the statistical comparison of tests/test_distributions.py instead.
+it needs the statistical comparison of tests/model/test_distributions.py instead.
 Takes about 10 s.
 """
 

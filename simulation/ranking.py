@@ -3,7 +3,7 @@
 :class:`Ranking` is an exact optimisation of :func:`best_by_scan`, the plain
 specification a reader can check at a glance: "the ``k`` people with room the leader
 rates best for a task of this kind, ties broken by the step's random order". Tests
-check the two against each other (tests/test_model.py), also after pushbacks lower a
+check the two against each other (tests/model/test_model.py), also after pushbacks lower a
 view within the step and when decisions run past the ranking's window.
 """
 

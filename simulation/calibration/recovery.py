@@ -10,7 +10,7 @@ below 0.95 means overconfident intervals.
 
     python -m simulation.calibration.recovery --replicates 20 --out outputs/recovery
 
-The small version runs in the test suite (tests/test_calibration.py); the fuller one is
+The small version runs in the test suite (tests/validation/test_calibration.py); the fuller one is
 reported in experiments/calibration_recovery.md.
 """
 

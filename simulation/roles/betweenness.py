@@ -5,7 +5,7 @@ sparse-matrix products, so the cost is (sources x ties x levels) array work inst
 a Python loop per node. Exact up to ``exact_max`` people in the network; above, from
 ``samples`` sources drawn with a seeded generator and scaled up (Brandes & Pich 2007),
 which bounds the cost at large sizes (docs/ODD.md gives timings). Values match networkx's
-``betweenness_centrality(normalized=True)`` (tests/test_roles.py checks this).
+``betweenness_centrality(normalized=True)`` (tests/model/test_roles.py checks this).
 """
 
 from __future__ import annotations

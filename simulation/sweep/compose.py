@@ -15,7 +15,7 @@ overrides with ``OmegaConf.update(cfg, key, value, merge=True)`` under struct mo
 which is what Hydra does for them — in place, restoring what the previous job set
 (copying a config costs as much as a tenth of a short run). The first job of every chunk is also
 composed in full and compared: if the shortcut ever disagrees with Hydra, the chunk is
-composed job by job and a warning says so (``tests/test_sweep_hydra_api.py`` fails
+composed job by job and a warning says so (``tests/sweep/test_sweep_hydra_api.py`` fails
 loudly in that case, and if any of these APIs change).
 """
 

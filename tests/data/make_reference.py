@@ -1,5 +1,5 @@
 """Regenerate reference_metrics.csv: 30 seeds x 3 regimes at the settings of
-tests/test_distributions.py. Run it only when the model's *semantics* change on
+tests/model/test_distributions.py. Run it only when the model's *semantics* change on
 purpose (never to make a restructuring pass): `python tests/data/make_reference.py`."""
 
 import subprocess

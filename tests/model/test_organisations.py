@@ -22,7 +22,7 @@ from simulation import config as simconfig
 from simulation.config import ConfigError
 from simulation.organisations import load_organisation
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "organisations"
 KRACK = EXAMPLES / "krackhardt-1987"
 SYNTH = EXAMPLES / "synthetic"

@@ -494,7 +494,7 @@ def test_the_report_page_holds_the_committed_tables():
 
     from simulation.validation.report import fill_doc
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     with tempfile.TemporaryDirectory() as tmp:
         doc = Path(tmp) / "validation.md"
         shutil.copy(root / "docs" / "validation.md", doc)

@@ -25,7 +25,7 @@ from simulation.calibration import UsageError, load_spec, weighted_quantile
 from simulation.calibration.abc import ScaledDistance, resample, summary
 from simulation.calibration.checks import regime_summary
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KRACK_TARGETS = ROOT / "examples/organisations/krackhardt-1987/targets.yaml"
 SMALL = {
     "targets": {"throughput": {"value": 1.5, "sd": 0.2}, "success_rate": {"value": 0.8, "sd": 0.05}},

@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 from simulation.hydra_config import config_dir
 from simulation.sweep.compose import JobComposer, expand, parse
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OURS = [*sorted((ROOT / "simulation" / "sweep").glob("*.py")), *sorted((ROOT / "hydra_plugins").rglob("*.py"))]
 
 

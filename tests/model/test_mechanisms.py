@@ -19,7 +19,7 @@ from simulation.config import from_dict
 from simulation.stats import mean_ci
 from simulation.trust import EvidenceTrust, LegacyTrust
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 SEEDS = range(8)
 
 

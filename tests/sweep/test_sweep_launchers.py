@@ -17,7 +17,7 @@ from sweep_helpers import NO_FIGURES, SMALL, leadsim_m, results
 
 from simulation import METRICS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SBATCH = ROOT / "experiments" / "slurm" / "leadsim-array.sbatch"
 SWEEP = ["coordination=delegation,distributed", "seed=0,1", *SMALL, NO_FIGURES]
 LAUNCHERS = {

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-sys.path.insert(0, str(Path(__file__).parent / "data"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
 from make_reference import sample
 
 MAIN = [
@@ -47,7 +47,7 @@ KNOWN_SHIFT = {("distributed", "role_ambiguity"): 0.03}
 @pytest.mark.slow
 @pytest.mark.parametrize("regime", ["delegation", "distributed", "hybrid"])
 def test_metric_distributions_unchanged(regime):
-    ref = pd.read_csv(Path(__file__).parent / "data" / "reference_metrics.csv")
+    ref = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "reference_metrics.csv")
     a, b = ref[ref.regime == regime], sample([regime])
     for metric in MAIN:
         x, y = a[metric].to_numpy(float), b[metric].to_numpy(float)
