@@ -28,7 +28,7 @@ import solara  # noqa: E402
 import solara.lab  # noqa: E402
 
 from .classroom import GENERATED, SLIDERS, ClassroomModel, user_params  # noqa: E402
-from .components import TABS, InfoView, SliderHelp, WhoIsWho, live_html, step_text  # noqa: E402
+from .components import TABS, InfoView, LazyPanel, SliderHelp, WhoIsWho, live_html, step_text  # noqa: E402
 from .session import Run  # noqa: E402
 
 TITLE = "leadsim: who leads? Delegation versus distributed leadership"
@@ -111,7 +111,7 @@ def RunView(run: Run, controls: bool, shared: bool):
             else:
                 solara.Markdown("**Class mode:** the teacher drives this run; you watch it live.")
         if controls:
-            Parameters(run)
+            LazyPanel("Model parameters (applied by Reset)", lambda: Parameters(run), "leadsim-parameters")
         WhoIsWho(run, model)
         SliderHelp()
     with solara.lab.Tabs(value=tab, on_value=set_tab, lazy=True):
@@ -198,7 +198,12 @@ def _values(run: Run) -> dict:
 
 @solara.component
 def Parameters(run: Run):
-    """The regime, the comparison, the seed and the sliders; each shows its value."""
+    """The regime, the comparison, the seed and the sliders; each shows its value.
+
+    Built only when its panel is opened (:func:`~.components.LazyPanel`): its ~25
+    sliders and selects are two thirds of the page's widgets, and most students open
+    the page to watch first.
+    """
     values = solara.use_reactive(_values(run))
 
     def setter(name):
@@ -209,7 +214,7 @@ def Parameters(run: Run):
         return on
 
     off = _overridden(values.value)
-    with solara.Card("Model parameters (applied by Reset)"):
+    with solara.Column(gap="0px"):
         for name, p in PARAMS.items():
             v = values.value[name]
             if p["type"] == "Select":

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import ipywidgets
 import numpy as np
+import reacton.ipyvuetify as rv
 import solara
 import solara.widgets
 
@@ -215,15 +216,41 @@ def InfoView():
 
 
 @solara.component
+def LazyPanel(summary: str, content: Callable[[], object], css_class: str = ""):
+    """A collapsed panel whose content ``content()`` is built only once it is opened.
+
+    What a page builds before its first paint is what every student's browser (and
+    the server) pays for at once when a class connects; a panel nobody has opened
+    costs one header. Closing it drops the content again (its state lives in the run).
+    """
+    opened, set_opened = solara.use_state(False)
+    panels = rv.ExpansionPanels(
+        v_model=0 if opened else None, on_v_model=lambda v: set_opened(v == 0), class_=css_class
+    )
+    with panels, rv.ExpansionPanel():
+        rv.ExpansionPanelHeader(children=[summary])
+        with rv.ExpansionPanelContent():
+            if opened:
+                content()
+
+
+def slider_help_html() -> str:
+    """The help on every slider, one collapsible block per level, as one piece of HTML."""
+    parts = []
+    for level, rows in slider_help():
+        items = "".join(f"<li><b>{html.escape(n)}</b>: {html.escape(d)}</li>" for n, d in rows)
+        parts.append(
+            f"<details><summary style='cursor:pointer'>{html.escape(level)}</summary>"
+            f"<ul style='font-size:0.85em;padding-left:16px'>{items}</ul></details>"
+        )
+    return "".join(parts)
+
+
+@solara.component
 def SliderHelp():
-    """What each slider means, with its range, grouped by level (claim 11)."""
-    with solara.Card("What the sliders mean"):
-        for level, rows in slider_help():
-            items = "".join(f"<li><b>{html.escape(n)}</b>: {html.escape(d)}</li>" for n, d in rows)
-            solara.Details(
-                summary=level,
-                children=[solara.HTML(unsafe_innerHTML=f"<ul style='font-size:0.85em;padding-left:16px'>{items}</ul>")],
-            )
+    """What each slider means, with its range, grouped by level (claim 11); one HTML
+    widget, built when the panel is opened."""
+    LazyPanel("What the sliders mean", lambda: solara.HTML(unsafe_innerHTML=slider_help_html()), "leadsim-help")
 
 
 #: The tabs, in order: the class sees the first one first.

@@ -164,6 +164,24 @@ def test_blitted_frames_look_like_full_redraws(kind):
     assert (np.abs(blitted - full).max(axis=2) > 40).mean() < 0.005
 
 
+def test_frames_are_small_palette_pngs_that_look_like_the_figure():
+    """A frame is a 256-colour PNG: a fraction of an RGBA one's bytes, same picture."""
+    from simulation.app.pictures import encode_png
+
+    m = ClassroomModel(compare="none", size=60)
+    for _ in range(50):
+        m.step()
+    pic = NetworkPicture(m)
+    png = pic.png()
+    rgba = np.asarray(pic.canvas.buffer_rgba())
+    assert Image.open(io.BytesIO(png)).mode == "P"
+    plain = io.BytesIO()
+    Image.fromarray(rgba).save(plain, format="png", compress_level=1)
+    assert len(png) < 0.5 * len(plain.getvalue())
+    diff = np.abs(_pixels(png) - rgba[..., :3].astype(int)).max(axis=2)
+    assert (diff > 40).mean() < 0.002 and encode_png(rgba) == png
+
+
 # ---------------------------------------------------------------------------- the page
 @pytest.fixture
 def page():
@@ -212,8 +230,34 @@ def test_step_advances_both_models_and_changes_the_pictures(page):
     assert any("<b>Step 3</b>" in h for h in _html(rc))
 
 
+def _open_parameters(rc):
+    """Open the sidebar's parameters panel (its sliders are built only then)."""
+    rc.find(v.ExpansionPanels, class_="leadsim-parameters").widget.v_model = 0
+
+
+def test_parameters_and_help_are_built_only_when_opened(page):
+    """What the page builds before its first paint, every browser of a class pays for
+    at once: the ~25 parameter widgets and the help wait until their panel opens."""
+    run, rc = page
+    assert [s.label for s in rc.find(v.Slider).widgets] == ["Pause between steps: 100 ms", "Steps per tick: 1"]
+    assert not rc.find(v.Select).widgets
+    assert not any("<details>" in h for h in _html(rc))
+    _open_parameters(rc)
+    assert "Culture: trust: 0.60" in [s.label for s in rc.find(v.Slider).widgets]
+    rc.find(v.Slider, label="Culture: trust: 0.60").widget.v_model = 0.3
+    panel = rc.find(v.ExpansionPanels, class_="leadsim-parameters").widget
+    panel.v_model = None  # closed: the sliders go, the choice stays with the run
+    assert len(rc.find(v.Slider).widgets) == 2 and run.params == {"trust": 0.3}
+    panel.v_model = 0
+    assert "Culture: trust: 0.30" in [s.label for s in rc.find(v.Slider).widgets]
+    rc.find(v.ExpansionPanels, class_="leadsim-help").widget.v_model = 0
+    (help_html,) = [h for h in _html(rc) if "<details>" in h]
+    assert all(level in help_html for level, _ in slider_help())
+
+
 def test_sliders_show_their_values_in_their_labels(page):
     rc = page[1]
+    _open_parameters(rc)
     labels = [s.label for s in rc.find(v.Slider).widgets]
     assert "Culture: trust: 0.60" in labels and "Organisation: size: 60" in labels
     rc.find(v.Slider, label="Culture: trust: 0.60").widget.v_model = 0.3
@@ -225,6 +269,7 @@ def test_reset_builds_the_model_the_sliders_describe(page):
     run, rc = page
     first = run.model
     _click(rc, "Step")
+    _open_parameters(rc)
     rc.find(v.Select, label="Regime").widget.v_model = "hybrid"
     rc.find(v.Slider, label="Culture: trust: 0.60").widget.v_model = 0.8
     _click(rc, "Reset")

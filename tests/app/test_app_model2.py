@@ -234,6 +234,8 @@ def page():
 
     run = Run(initial_model())
     _, rc = solara.render(solara.AppLayout(children=[Page(run=run)]), handle_error=False)
+    # the teacher opens the parameters (their widgets are built only then)
+    rc.find(v.ExpansionPanels, class_="leadsim-parameters").widget.v_model = 0
     yield run, rc
     rc.close()
     run.close()
