@@ -18,6 +18,7 @@ are reported, with the load average during each run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -28,18 +29,30 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-# Runs in every page before the app: notes when the app mounted and counts pictures.
+# Runs in every page before the app: notes when Solara's page had loaded its JavaScript
+# and opened its websocket, when the first message of the server came, when the app
+# mounted (the step counter and all three pictures of the side-by-side tab shown), and
+# counts pictures.
 _PROBE_JS = """
 (() => {
-  window.__probe = {mounted: null, pictures: 0, srcs: []};
+  const probe = window.__probe = {mounted: null, ws_open: null, ws_first: null, pictures: 0, srcs: []};
+  const Socket = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new Socket(...args);
+    ws.addEventListener('open', () => { if (probe.ws_open === null) probe.ws_open = performance.now(); });
+    ws.addEventListener('message', () => { if (probe.ws_first === null) probe.ws_first = performance.now(); });
+    return ws;
+  };
+  window.WebSocket.prototype = Socket.prototype;
+  Object.assign(window.WebSocket, Socket);
   const check = () => {
     const imgs = [...document.querySelectorAll('img.widget-image')].map(e => e.src);
     const text = document.body ? document.body.innerText : '';
-    if (window.__probe.mounted === null && /Step: \\d+/.test(text) && imgs.length >= 3
-        && imgs.every(s => s.startsWith('blob:'))) window.__probe.mounted = performance.now();
+    if (probe.mounted === null && /Step: \\d+/.test(text) && imgs.length >= 3
+        && imgs.every(s => s.startsWith('blob:'))) probe.mounted = performance.now();
     for (let k = 0; k < imgs.length; k++)
-      if (imgs[k] !== window.__probe.srcs[k] && window.__probe.srcs[k] !== undefined) window.__probe.pictures++;
-    window.__probe.srcs = imgs;
+      if (imgs[k] !== probe.srcs[k] && probe.srcs[k] !== undefined) probe.pictures++;
+    probe.srcs = imgs;
   };
   setInterval(check, 50);
 })();
@@ -67,10 +80,25 @@ def _cpu_seconds(procs) -> float:
     return sum(sum(p.cpu_times()[:2]) for p in procs)
 
 
+def _browsers() -> list[psutil.Process]:
+    """Chromium's processes started by this benchmark (browser, renderers, helpers)."""
+    return [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+
+
+def _cpu_of(procs) -> float:
+    total = 0.0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            total += sum(p.cpu_times()[:2])
+    return total
+
+
 def _round(b, url: str, n: int, window: float, teacher: str, servers=()) -> tuple:
     """Open ``n`` sessions, play for ``window`` seconds, close them; mount times, rates,
-    pictures per second, and the server's CPU seconds per mount."""
+    pictures per second, and CPU seconds per mount of the server and of the browsers."""
     cpu0 = _cpu_seconds(servers)
+    browsers0 = _browsers()
+    bcpu0 = _cpu_of(browsers0)
     pages = []
     for i in range(n):
         ctx = b.new_context(viewport={"width": 1400, "height": 1000})
@@ -92,6 +120,9 @@ def _round(b, url: str, n: int, window: float, teacher: str, servers=()) -> tupl
             mounted.append(float("nan"))
     ok = [pg for pg, m in zip(pages, mounted) if m == m]
     cpu_per_mount = (_cpu_seconds(servers) - cpu0) / max(len(ok), 1)
+    # renderers of new contexts started at zero; those of closed ones are gone
+    browser_per_mount = (_cpu_of(set(browsers0) | set(_browsers())) - bcpu0) / max(len(ok), 1)
+    phases = [pg.evaluate("() => [window.__probe.ws_open, window.__probe.ws_first]") for pg in pages]
     for page in ok:
         btn = page.get_by_role("button", name="▶", exact=True)
         if btn.count():
@@ -106,7 +137,7 @@ def _round(b, url: str, n: int, window: float, teacher: str, servers=()) -> tupl
     for page in pages:
         page.close(run_before_unload=True)  # like closing the tab
         page.context.close()
-    return mounted, rates, pics, cpu_per_mount
+    return mounted, rates, pics, cpu_per_mount, browser_per_mount, phases
 
 
 def one(n: int, window: float, args: list[str], rounds: int = 2) -> dict:
@@ -131,7 +162,8 @@ def one(n: int, window: float, args: list[str], rounds: int = 2) -> dict:
                 load0 = os.getloadavg()[0]
                 res = _round(b, url, n, window, teacher, servers)
                 if r == 0:
-                    mounted, rates, pics, row["server_cpu_s_per_mount"] = res
+                    mounted, rates, pics, row["server_cpu_s_per_mount"], row["browser_cpu_s_per_mount"], phases = res
+                    row["load_before"], row["load_after"] = round(load0, 1), round(os.getloadavg()[0], 1)
                     row["load_avg"] = round((load0 + os.getloadavg()[0]) / 2, 1)
                 time.sleep(3)
                 rss.append(_rss_mb(servers))
@@ -139,8 +171,12 @@ def one(n: int, window: float, args: list[str], rounds: int = 2) -> dict:
             b.close()
         row["cpu_after_close_pct"] = _cpu_percent(servers)
     m = np.array(mounted)
+    ws = np.array([[np.nan if v is None else v / 1000 for v in ph] for ph in phases], dtype=float)
     row.update(
         {
+            # Solara's page loaded and its websocket open; the server's first message
+            "ws_open_median_s": float(np.nanmedian(ws[:, 0])) if np.isfinite(ws[:, 0]).any() else None,
+            "first_message_median_s": float(np.nanmedian(ws[:, 1])) if np.isfinite(ws[:, 1]).any() else None,
             "mounted": int(np.isfinite(m).sum()),
             "mounted_within_10s": int((m <= 10).sum()),
             "mount_median_s": float(np.nanmedian(m)) if np.isfinite(m).any() else None,
@@ -182,12 +218,15 @@ def main() -> None:
         "sessions",
         "server_args",
         "mounted_within_10s",
+        "ws_open_median_s",
+        "first_message_median_s",
         "mount_median_s",
         "mount_max_s",
         "steps_per_s_median",
         "steps_per_s_min",
         "pictures_per_s_median",
         "server_cpu_s_per_mount",
+        "browser_cpu_s_per_mount",
         "rss_idle_mb",
         "rss_kept_per_session_mb",
         "cpu_after_close_pct",
@@ -199,8 +238,11 @@ def main() -> None:
     if a.out:
         out = Path(a.out)
         out.parent.mkdir(parents=True, exist_ok=True)
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
         meta = {
             "cpus": os.cpu_count(),
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "commit": commit or None,
             "command": "python benchmarks/app_sessions.py "
             + " ".join(f"--sessions {' '.join(map(str, a.sessions))} --window {a.window}".split())
             + (f" --workers {a.workers}" if a.workers > 1 else "")
@@ -209,6 +251,8 @@ def main() -> None:
         existing = json.loads(out.with_suffix(".json").read_text()) if out.with_suffix(".json").exists() else []
         existing.append({**meta, "rows": rows})
         out.with_suffix(".json").write_text(json.dumps(existing, indent=1) + "\n")
+        with out.with_suffix(".md").open("a") as f:
+            f.write(f"\n`{meta['command']}` ({meta['date']}, commit {commit})\n\n" + "\n".join(table) + "\n")
 
 
 if __name__ == "__main__":
