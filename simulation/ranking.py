@@ -45,10 +45,11 @@ class Ranking:
     leader's view averaged over its domains, so each *kind* of task (a domain, or a
     pair of domains) has one ranking. It is built the first time the step needs it,
     and only its top: the ``window`` best (a partition, then a sort of that part),
-    widened fourfold if the decisions run through it. A decision walks the ranking
-    from the first person with room. Within a step views only fall (pushbacks), so a
-    stored score is an upper bound: the walk stops when the next stored score cannot
-    beat the ``k``-th best found, and the answer is exact.
+    widened fourfold if the decisions run through it. A decision takes the first
+    people with room. Within a step views only fall (pushbacks): a person whose view
+    fell since their ranking was built is moved to their place by the current view
+    when a decision reaches them (or dropped, to come back if the ranking is widened,
+    when the view fell below everyone left out), so the answer stays exact.
     """
 
     WINDOW = 64
@@ -70,8 +71,10 @@ class Ranking:
         self.taken: list[int] = []
         self.total_room = int(room.sum())
         self.window = window
-        self.lowered: set[int] = set()  # people whose view fell this step
-        self.kinds: dict[tuple, list] = {}  # kind -> [ids, scores, first, bound, width]
+        self.lowered: dict[int, int] = {}  # person -> times their view fell this step
+        # kind -> [ids, scores, first, bound, width, placed]; ``placed``: for people whose
+        # view fell, how many falls their stored score already reflects.
+        self.kinds: dict[tuple, list] = {}
         self.demand: dict[tuple, int] = {}  # kind -> people the step's decisions may need
         self.anyone_top: dict[tuple, list] = {}  # kind -> best of everyone, room or not
 
@@ -92,7 +95,7 @@ class Ranking:
 
     def lower(self, person: int) -> None:
         """The leader's view of ``person`` fell (rankings keep the old score as a bound)."""
-        self.lowered.add(person)
+        self.lowered[person] = self.lowered.get(person, 0) + 1
         for kind in [k for k, top in self.anyone_top.items() if person in top]:
             del self.anyone_top[kind]  # only rankings the person was in are stale
 
@@ -133,7 +136,7 @@ class Ranking:
             ids = [flat_ids[b:e] for b, e in zip([0, *ends], ends)]
             scores = [flat_scores[b:e] for b, e in zip([0, *ends], ends)]
         for kind, i, sc, bound in zip(kinds, ids, scores, bounds):
-            self.kinds[kind] = [i, sc, 0, bound, width]
+            self.kinds[kind] = [i, sc, 0, bound, width, dict(self.lowered)]
 
     def _first_rankings(self) -> None:
         """The step's first rankings: every kind its queue asks for, of everyone
@@ -177,45 +180,43 @@ class Ranking:
             self.demand.setdefault(kind, 0)  # a kind the queue's head did not announce
             self._first_rankings()
         entry = self.kinds[kind]
-        room = self.room
+        room, lowered = self.room, self.lowered
         while True:
-            ids, _scores, i, bound, width = entry
+            ids, _scores, i, bound, width, placed = entry
             n = len(ids)
             while i < n and room[ids[i]] == 0:  # nobody before has room: skip for good
                 i += 1
             entry[2] = i
-            # The first k with room, unless a view among them fell since the ranking was built.
-            team: list[int] = []
+            team: list[int] = []  # the first k with room
             while i < n and len(team) < k:
                 if room[ids[i]]:
                     team.append(ids[i])
                 i += 1
-            if self.lowered.isdisjoint(team):
-                if len(team) == k or bound == -np.inf:
-                    return team
-            else:
-                team, complete = self._walk(entry, kind, k)
-                if complete or bound == -np.inf or (len(team) == k and self.score(team[-1], kind) > bound):
-                    return team
+            stale = [p for p in team if lowered.get(p, 0) != placed.get(p, 0)] if lowered else ()
+            if stale:  # a view fell since the ranking was built: move that person, look again
+                self._replace(entry, kind, stale[0])
+                continue
+            if len(team) == k or bound == -np.inf:
+                return team
             entry = self._widen(kind, width * 4)  # ran off the ranking
 
-    def _walk(self, entry: list, kind: tuple, k: int) -> tuple[list[int], bool]:
-        """Best ``k`` by current views, walking the ranking whose stored scores are
-        upper bounds; ``complete`` when the next stored score cannot beat the k-th."""
-        ids, scores, i = entry[0], entry[1], entry[2]
-        room, prio, lowered = self.room, self.prio, self.lowered
-        found: list[tuple] = []  # (-score, priority, person), best first
-        while i < len(ids):
-            person = ids[i]
-            if len(found) == k and (-scores[i], prio[person]) > found[-1][:2]:
-                return [f[2] for f in found], True
-            i += 1
-            if room[person] == 0:
-                continue
-            s = self.score(person, kind) if person in lowered else scores[i - 1]
-            key = (-s, prio[person], person)
-            if len(found) < k or key < found[-1]:
-                found.append(key)
-                found.sort()
-                del found[k:]
-        return [f[2] for f in found], False
+    def _replace(self, entry: list, kind: tuple, person: int) -> None:
+        """Move ``person``, whose view fell, to their place by (current score, priority);
+        drop them if that score is not above ``bound`` (someone left out may beat it)."""
+        ids, scores, first, bound, _width, placed = entry
+        at = ids.index(person, first)
+        del ids[at], scores[at]
+        placed[person] = self.lowered[person]
+        s = self.score(person, kind)
+        if s <= bound:
+            return
+        key, prio = (-s, self.prio[person]), self.prio
+        lo, hi = at, len(ids)  # the view fell: the new place is not before the old
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if (-scores[mid], prio[ids[mid]]) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        ids.insert(lo, person)
+        scores.insert(lo, s)
