@@ -49,6 +49,7 @@ class Informal:
     step: int
     held: dict[int, list[str]] = field(default_factory=dict)  # person -> roles, in ROLES order
     top: pd.DataFrame | None = None  # who_is_who's table
+    html: str | None = None  # the panel, written once per recomputation
 
 
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -88,6 +89,12 @@ def _value(role: str, v) -> str:
 def who_is_who_html(model) -> str:
     """The panel: per role, the people most marked for it and the count behind it."""
     info = informal_roles(model)
+    if info.html is None:
+        info.html = _panel(model, info)
+    return info.html
+
+
+def _panel(model, info: Informal) -> str:
     head = (
         f"<div style='font-size:0.8em;color:#555'>{html.escape(model.cfg.coordination.name)}, "
         f"last {min(WINDOW, info.step)} steps (as of step {info.step}; updated every {EVERY} steps)</div>"

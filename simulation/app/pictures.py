@@ -41,13 +41,27 @@ REGIME_COLOR = {"delegation": "#7b3294", "distributed": "#1a9850", "hybrid": "#e
 TRUST_CMAP = LinearSegmentedColormap.from_list("trust", ["#f7fcf5", "#a1d99b", "#238b45", "#00441b"])
 
 
+#: Static backgrounds by (picture signature, background key), shared by every session:
+#: a class on the same settings draws each background once, not once per student (a
+#: full draw costs 50-100 ms; the first frames of a run redraw it several times).
+_backgrounds: dict[tuple, object] = {}
+_backgrounds_lock = threading.Lock()
+BACKGROUNDS_KEPT = 16  # ~0.7 MB each
+
+
 class BlitPicture:
-    """A figure whose ``dynamic`` artists are redrawn over a cached static background."""
+    """A figure whose ``dynamic`` artists are redrawn over a cached static background.
+
+    ``signature`` (set by subclasses) names everything the static background depends
+    on besides :meth:`background_key`; pictures with equal signatures share their
+    backgrounds across sessions.
+    """
 
     def __init__(self, size):
         self.fig = Figure(figsize=size, dpi=DPI)
         self.canvas = FigureCanvasAgg(self.fig)
         self.dynamic: list = []
+        self.signature: tuple | None = None
         self._bg = None
         self._bg_key = None
         self._lock = threading.Lock()  # Play steps and redraws from a worker thread
@@ -55,6 +69,30 @@ class BlitPicture:
     def background_key(self):
         """Anything that changes the static background (e.g. axes limits)."""
         return None
+
+    def _background(self, key):
+        """The static background for ``key``: another session's if one has drawn it."""
+        for a in self.dynamic:
+            a.set_animated(True)
+        shared = (
+            None
+            if self.signature is None
+            else (type(self).__name__, self.fig.get_size_inches().tobytes(), self.signature, key)
+        )
+        with _backgrounds_lock:
+            bg = _backgrounds.get(shared) if shared else None
+        if bg is not None:
+            for ax in self.fig.axes:
+                ax.apply_aspect()  # what a draw would do: the artists land where the background expects
+            return bg
+        self.canvas.draw()
+        bg = self.canvas.copy_from_bbox(self.fig.bbox)
+        if shared:
+            with _backgrounds_lock:
+                if len(_backgrounds) >= BACKGROUNDS_KEPT:
+                    _backgrounds.pop(next(iter(_backgrounds)))
+                _backgrounds[shared] = bg
+        return bg
 
     def png_of(self, model) -> bytes:
         """The picture of ``model``'s current state, as PNG bytes."""
@@ -65,10 +103,7 @@ class BlitPicture:
         with self._lock:
             key = self.background_key()
             if self._bg is None or key != self._bg_key:
-                for a in self.dynamic:
-                    a.set_animated(True)
-                self.canvas.draw()
-                self._bg, self._bg_key = self.canvas.copy_from_bbox(self.fig.bbox), key
+                self._bg, self._bg_key = self._background(key), key
             self.canvas.restore_region(self._bg)
             for a in self.dynamic:
                 self.fig.draw_artist(a)
@@ -236,6 +271,7 @@ class NetworkPicture(BlitPicture):
         name = model.cfg.coordination.name
         where = getattr(model, "organisation_name", "generated")
         where = "" if where == "generated" else f"{where}, "
+        self.signature = (name, where, model.cfg.organization.size, lim)  # title and extent
         fig.text(
             AXES[0] + AXES[2] / 2,
             0.985,
@@ -371,6 +407,12 @@ class SeriesPicture(BlitPicture):
             ax.axhline(org.leader_capacity, color=LEADER_COLOR, lw=0.9, ls="-.", label="leader capacity")
         ax.legend(fontsize=8, loc="upper left", ncol=4, frameon=False)
         self.dynamic = list(self.lines.values())
+        # legend and reference lines (the axes limits are the background key)
+        self.signature = (
+            tuple(m.cfg.coordination.name for m in models),
+            w.arrival_rate,
+            org.leader_capacity if any(m.cfg.coordination.name == "delegation" for m in models) else None,
+        )
         self.models = list(models)
         # Limits only grow, so the background is redrawn a handful of times per run.
         self.limits = {k: 0.05 for k, _ in PLOTS}

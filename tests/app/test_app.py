@@ -164,6 +164,31 @@ def test_blitted_frames_look_like_full_redraws(kind):
     assert (np.abs(blitted - full).max(axis=2) > 40).mean() < 0.005
 
 
+@pytest.mark.parametrize("kind", ["network", "series"])
+def test_sessions_on_the_same_settings_share_the_static_background(kind, monkeypatch):
+    """A class on the same settings draws each background once: a second session's
+    picture restores the first one's and still looks like its own full redraw."""
+    from simulation.app import pictures
+
+    monkeypatch.setattr(pictures, "_backgrounds", {})
+    models = [ClassroomModel(compare="delegation", size=40, arrival_rate=4) for _ in range(2)]
+    for m in models:
+        for _ in range(20):
+            m.step()
+    make = (lambda m: NetworkPicture(m)) if kind == "network" else (lambda m: SeriesPicture([m, m.twin]))
+    first, second = make(models[0]), make(models[1])
+    first.png()
+    draws = []
+    second.canvas.draw = lambda: draws.append(1)
+    shared = _pixels(second.png())
+    assert not draws and len(pictures._backgrounds) == 1
+    del second.canvas.draw
+    second._bg = None
+    pictures._backgrounds.clear()
+    own = _pixels(second.png())  # drawn from scratch
+    assert (np.abs(shared - own).max(axis=2) > 40).mean() < 0.002
+
+
 def test_frames_are_small_palette_pngs_that_look_like_the_figure():
     """A frame is a 256-colour PNG: a fraction of an RGBA one's bytes, same picture."""
     from simulation.app.pictures import encode_png
