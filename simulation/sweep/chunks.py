@@ -160,36 +160,40 @@ def read_rows(sweep_dir, columns=None) -> pd.DataFrame:
 
     ``columns`` limits what is read (Parquet reads columns separately: a report that
     needs ten columns of a wide table reads ten)."""
-    import pyarrow.parquet as pq
-
     for _ in range(5):  # a worker may merge and remove a part while we read: list again
         try:
-            frames = [_read(p, columns, pq) for p in row_files(sweep_dir)]
+            frames = [read_file(p, columns) for p in row_files(sweep_dir)]
             break
         except FileNotFoundError:
             continue
     else:
-        frames = [_read(p, columns, pq) for p in row_files(sweep_dir)]
+        frames = [read_file(p, columns) for p in row_files(sweep_dir)]
     frames = [f for f in frames if f is not None]
     if not frames:
         return pd.DataFrame()
-    df = (
-        pd.concat([f for f in frames if not f.empty], ignore_index=True)
-        if any(not f.empty for f in frames)
-        else frames[0]
-    )
+    full = [f for f in frames if not f.empty]
+    return latest(pd.concat(full, ignore_index=True) if full else frames[0])
+
+
+def latest(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per job, the one finished last, by job."""
     df = df.sort_values(["job", "finished"], kind="stable").drop_duplicates("job", keep="last")
     return df.reset_index(drop=True)
 
 
-def _read(p: Path, columns, pq) -> pd.DataFrame | None:
+def read_file(p: Path, columns=None, jobs: tuple[int, int] | None = None) -> pd.DataFrame | None:
+    """One file of rows (``columns`` only; jobs ``lo <= job < hi`` only); ``None`` for
+    a foreign or damaged file (with a warning)."""
+    import pyarrow.parquet as pq
+
     try:
         have = set(pq.read_schema(p).names)
         cols = None if columns is None else [c for c in dict.fromkeys([*INDEX, *columns]) if c in have]
-        return pd.read_parquet(p, columns=cols)
+        filters = None if jobs is None else [("job", ">=", jobs[0]), ("job", "<", jobs[1])]
+        return pq.read_table(p, columns=cols, filters=filters).to_pandas()
     except FileNotFoundError:
         raise
-    except (OSError, ValueError) as exc:  # a foreign or damaged file: say so, go on
+    except (OSError, ValueError) as exc:
         if not p.exists():
             raise FileNotFoundError(p) from exc
         import sys

@@ -143,38 +143,23 @@ def read_run(sweep_dir: Path, run_dir: Path) -> dict:
 
 def collect(sweep_dir) -> pd.DataFrame:
     """The tidy table of a sweep folder: one row per run, in job order, from run folders
-    and chunk files alike (a job stored in both: the chunk's row)."""
-    sweep_dir = Path(sweep_dir)
-    rows = [read_run(sweep_dir, d) for d in find_runs(sweep_dir)]
-    df = pd.DataFrame(rows)
-    stored = chunk_rows(sweep_dir)
-    if not stored.empty:
-        if not df.empty:
-            job = pd.to_numeric(df["job"], errors="coerce")
-            df = df[~job.isin(stored["job"])]
-        df = pd.concat([df, stored], ignore_index=True) if not df.empty else stored
-    if df.empty:
-        return df
-    unused = [g for g in GROUPS if g in df and df[g].isna().all()]  # e.g. no +experiment
-    df = df.drop(columns=unused)
-    front = ["run_dir", "job", "status"]
-    params = [c for c in _param_names() if c in df]
-    groups = [g for g in GROUPS if g in df]
-    tail = ["leadsim_version", "code", "seconds", "error"]
-    metrics = [m for m in METRICS if m in df]
-    extra = [c for c in df.columns if c not in {*front, *params, *groups, *METRICS, *tail}]
-    df = df[[c for c in front if c in df] + groups + params + metrics + extra + [c for c in tail if c in df]]
-    from_dir = pd.to_numeric(df["run_dir"].where(df["run_dir"].str.isdigit()), errors="coerce")
-    df["job"] = pd.to_numeric(df["job"], errors="coerce").fillna(from_dir).astype("Int64")
-    return df.sort_values("job", kind="stable", na_position="last").reset_index(drop=True)
+    and chunk files alike (a job stored in both: the chunk's row). All in memory: the
+    report itself streams (``stream``)."""
+    from . import stream
+
+    frames = list(stream.iter_windows(sweep_dir))
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    used = {g for g in GROUPS if g in df and df[g].notna().any()}  # e.g. no +experiment
+    return df[stream.order_columns(list(df.columns), used)]
 
 
-def chunk_rows(sweep_dir: Path) -> pd.DataFrame:
-    """Runs stored in chunk files, in the report's columns (``run_dir`` names the file
-    set: ``chunks``; bookkeeping columns other than ``code`` and ``seconds`` dropped)."""
+def chunk_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of chunk files in the report's columns (``run_dir`` names the file set:
+    ``chunks``; bookkeeping columns other than ``code`` and ``seconds`` dropped)."""
     from . import chunks
 
-    df = chunks.read_rows(sweep_dir)
     if df.empty:
         return df
     df = df.drop(columns=[c for c in ("finished", "config_hash", "traceback", "overrides") if c in df])
@@ -213,21 +198,24 @@ def swept_dims(df: pd.DataFrame, manifest: dict | None = None) -> list[str]:
     From the sweep's manifest when there is one (a swept group such as ``culture`` is
     one dimension, however many parameters it moves); otherwise the columns that vary.
     """
+    varying = {c for c in df.columns if c in set(_param_names()) | set(GROUPS) and df[c].nunique(dropna=True) > 1}
+    return swept_dims_of(list(df.columns), manifest, varying)
+
+
+def swept_dims_of(columns: list[str], manifest: dict | None, varying: set) -> list[str]:
+    """``swept_dims`` from the table's columns and the set of columns that vary."""
     skip = {"seed", "coordination", REGIME}
     if manifest and manifest.get("swept"):
         dims = []
         for key in manifest["swept"]:
             key = key.lstrip("+~")
-            if key not in skip and key in df.columns and key not in dims:
+            if key not in skip and key in columns and key not in dims:
                 dims.append(key)
         return dims
-    varying = [
-        c
-        for c in df.columns
-        if c in set(_param_names()) | set(GROUPS) and c not in skip and df[c].nunique(dropna=True) > 1
-    ]
-    moved_by_group = {c for c in varying for g in GROUPS if c.startswith(g + ".") and g in varying}
-    return [c for c in varying if c not in moved_by_group]
+    known = set(_param_names()) | set(GROUPS)
+    moving = [c for c in columns if c in known and c not in skip and c in varying]
+    moved_by_group = {c for c in moving for g in GROUPS if c.startswith(g + ".") and g in moving}
+    return [c for c in moving if c not in moved_by_group]
 
 
 def group_keys(df: pd.DataFrame, dims: list[str]) -> list[str]:
@@ -250,29 +238,46 @@ def _t_half(std: pd.Series, n: pd.Series, level: float = 0.95) -> pd.Series:
 def summarize(df: pd.DataFrame, keys: list[str], metrics=METRICS, level: float = 0.95) -> pd.DataFrame:
     """Per combination of ``keys``: runs by status, and for every metric its mean,
     standard deviation, n and Student-t confidence interval over the ``ok`` runs."""
+    from .stream import GroupIds
+
     if df.empty:
         return pd.DataFrame()
-    df = df.assign(_all=0)
-    by = list(keys) or ["_all"]
-    status = df.groupby(by, sort=False, dropna=False)["status"]
-    out = pd.DataFrame({"runs": status.size()})
-    for state in ("ok", "failed", "incomplete"):
-        out[state] = status.agg(lambda s, state=state: int((s == state).sum()))
-    ok = df[df.status == "ok"]
-    stats = ok.groupby(by, sort=False, dropna=False)[list(metrics)].agg(["mean", "std", "count"])
-    stats = stats.reindex(out.index)
+    ids = GroupIds(list(keys))
+    counts, stats = summary_part(df, ids.codes(df), metrics)
+    return summary_table(ids, counts, stats, metrics, level)
+
+
+def summary_part(df: pd.DataFrame, codes: np.ndarray, metrics) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Runs by status, and the ok runs' moments, per group code (one window's share)."""
+    from .stream import moments
+
+    status = df["status"].to_numpy()
+    counts = pd.DataFrame({s: (status == s).astype(int) for s in ("ok", "failed", "incomplete")})
+    counts.insert(0, "runs", 1)
+    counts = counts.groupby(codes).sum()
+    ok = status == "ok"
+    return counts, moments(df[ok], codes[ok], list(metrics))
+
+
+def summary_table(ids, counts: pd.DataFrame, stats: pd.DataFrame, metrics, level: float = 0.95) -> pd.DataFrame:
+    """The summary's rows from merged counts and moments (see ``summarize``)."""
+    counts = counts.sort_index()
+    stats = stats.reindex(counts.index)
+    out = ids.frame(counts.index) if ids.keys else pd.DataFrame(index=range(len(counts)))
+    for c in ("runs", "ok", "failed", "incomplete"):
+        out[c] = counts[c].to_numpy()
     cols = {}
     for m in metrics:
-        mean, std = stats[(m, "mean")], stats[(m, "std")]
-        n = stats[(m, "count")].fillna(0).astype(int)
+        mean = pd.Series(stats[(m, "mean")].to_numpy(dtype=float))
+        std = pd.Series(stats[(m, "std")].to_numpy(dtype=float))
+        n = pd.Series(stats[(m, "count")].fillna(0).to_numpy()).astype(int)
         half = _t_half(std, n, level)
         low, high = clip(m, mean - half, mean + half)
         cols.update({f"{m}_mean": mean, f"{m}_std": std, f"{m}_n": n, f"{m}_ci_low": low, f"{m}_ci_high": high})
-    out = pd.concat([out, pd.DataFrame(cols, index=out.index)], axis=1)
+    out = pd.concat([out.reset_index(drop=True), pd.DataFrame(cols)], axis=1)
     few = out["ok"] < FEW
     out["caveat"] = np.where(few, f"fewer than {FEW} ok runs: rough intervals, clipped to each metric's range", "")
-    out = out.reset_index()
-    return out.drop(columns=["_all"]) if not keys else out
+    return out
 
 
 def clip(metric: str, low: pd.Series, high: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -290,60 +295,48 @@ def paired(
 ) -> pd.DataFrame:
     """Each regime minus ``baseline``, paired by seed (common random numbers): per
     combination of ``dims``, the mean difference, its n and Student-t interval."""
+    from .stream import GroupIds, paired_moments
+
     ok = df[df.status == "ok"]
     if REGIME not in ok or baseline not in set(ok[REGIME]) or ok[REGIME].nunique() < 2:
         return pd.DataFrame()
-    wide = ok.groupby([*list(dims), "seed", REGIME], sort=False, dropna=False)[list(metrics)].mean()
-    base = wide.xs(baseline, level=REGIME)
+    ids = GroupIds(list(dims))
+    stats = paired_moments(ok, ids.codes(ok), list(metrics), baseline, REGIME)
+    return paired_table(ids, stats, list(dict.fromkeys(ok[REGIME])), metrics, baseline, level)
+
+
+def paired_table(ids, stats: pd.DataFrame, regimes, metrics, baseline: str, level: float = 0.95) -> pd.DataFrame:
+    """The paired rows from merged moments indexed by (regime, group code)."""
+    if stats.empty:
+        return pd.DataFrame()
     frames = []
-    for regime in ok[REGIME].unique():
-        if regime == baseline:
+    for regime in regimes:
+        if regime == baseline or regime not in stats.index.get_level_values(0):
             continue
-        diff = wide.xs(regime, level=REGIME).sub(base).dropna(how="all")
-        g = diff.groupby(level=list(range(len(dims))), sort=False) if dims else diff.groupby(lambda _: 0)
-        mean, std, n = g.mean(), g.std(), g.count()
-        half = _t_half(std, n, level)
+        s = stats.xs(regime, level=0).sort_index()
         cols = {}
         for m in metrics:
+            mean, std = s[(m, "mean")].astype(float), s[(m, "std")].astype(float)
+            n = s[(m, "count")].astype(int)
+            half = _t_half(std, n, level)
             cols.update(
                 {
-                    f"{m}_diff_mean": mean[m],
-                    f"{m}_diff_n": n[m],
-                    f"{m}_diff_ci_low": mean[m] - half[m],
-                    f"{m}_diff_ci_high": mean[m] + half[m],
+                    f"{m}_diff_mean": mean,
+                    f"{m}_diff_n": n,
+                    f"{m}_diff_ci_low": mean - half,
+                    f"{m}_diff_ci_high": mean + half,
                 }
             )
-        part = pd.DataFrame(cols, index=mean.index)
-        part = part.reset_index(drop=not dims)
-        part.insert(len(dims), "regime", regime)
-        part.insert(len(dims) + 1, "baseline", baseline)
+        part = pd.DataFrame(cols).reset_index(drop=True)
+        if ids.keys:
+            part = pd.concat([ids.frame(s.index), part], axis=1)
+        part.insert(len(ids.keys), "regime", regime)
+        part.insert(len(ids.keys) + 1, "baseline", baseline)
         frames.append(part)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 # ---------------------------------------------------------------- exports
-
-
-def ema_tables(df: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """EMA Workbench style: ``experiments`` (varying inputs, ``scenario``, ``policy`` =
-    regime, ``model``) and ``outcomes`` (metrics), row for row; and a SALib problem over
-    the numeric varying parameters."""
-    ok = df[df.status == "ok"].reset_index(drop=True)
-    params = set(_param_names())
-    inputs = [c for c in ok.columns if c in params and c != REGIME and ok[c].nunique(dropna=True) > 1]
-    experiments = ok[inputs].copy()
-    keys = [d for d in dims if d in ok]
-    experiments["scenario"] = ok.groupby(keys, sort=False).ngroup() if keys else 0
-    experiments["policy"] = ok.get(REGIME, "default")
-    experiments["model"] = "leadsim"
-    outcomes = ok[metric_names(ok)].astype(float)
-    numeric = [c for c in inputs if c != "seed" and pd.api.types.is_numeric_dtype(ok[c])]
-    problem = {
-        "num_vars": len(numeric),
-        "names": numeric,
-        "bounds": [[float(ok[c].min()), float(ok[c].max())] for c in numeric],
-    }
-    return experiments, outcomes, problem
 
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> None:
@@ -357,62 +350,29 @@ def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
 
 
 def write_report(sweep_dir, metrics=None, figures: bool = True, baseline: str = BASELINE) -> dict:
-    """Write every table (and the figures) into ``sweep_dir``; return what was found."""
+    """Write every table (and the figures) into ``sweep_dir``; return what was found.
+    Streams over the runs (``stream``): memory does not grow with their number, except
+    for the figures' few columns of the ok runs."""
+    from . import stream
+
     sweep_dir = Path(sweep_dir)
-    df = collect(sweep_dir)
     manifest = plan.read_manifest(sweep_dir)
-    total = manifest.get("total")
-    if total and not df.empty:  # folders of an earlier, larger sweep into the same folder
-        stale = df["job"].notna() & (df["job"] >= total)
-        if stale.any():
-            print(
-                f"[leadsim] ignoring {int(stale.sum())} run folder(s) numbered {total} or more: "
-                f"left by an earlier, larger sweep in {sweep_dir}",
-                file=sys.stderr,
-            )
-            df = df[~stale].reset_index(drop=True)
-    if df.empty:
-        return {"runs": 0, "ok": 0, "failed": 0, "incomplete": 0, "total": total, "files": []}
-    dims = swept_dims(df, manifest)
-    keys = group_keys(df, dims)
-    files = [sweep_dir / "results.parquet", sweep_dir / "summary.csv"]
-    _write_parquet(files[0], df)
-    if len(df) <= CSV_MAX:
-        files.append(sweep_dir / "results.csv")
-        _write_csv(files[-1], df)
-    else:  # a stale CSV of a smaller sweep must not pass for this one's
-        (sweep_dir / "results.csv").unlink(missing_ok=True)
-    names = metric_names(df)
-    _write_csv(files[1], summarize(df, keys, metrics=names))
-    pairs = paired(df, dims, metrics=names, baseline=baseline)
-    if not pairs.empty:
-        files.append(sweep_dir / "paired.csv")
-        _write_csv(files[-1], pairs)
-    experiments, outcomes, problem = ema_tables(df, dims)
-    files += [sweep_dir / "ema_experiments.csv", sweep_dir / "ema_outcomes.csv", sweep_dir / "salib_problem.json"]
-    _write_csv(files[-3], experiments)
-    _write_csv(files[-2], outcomes)
-    _atomic_write(files[-1], json.dumps(problem, indent=2) + "\n")
-    if figures and manifest.get("design") != "samples" and (df.status == "ok").any():
+    figures = figures and manifest.get("design") != "samples"
+    from .figures import MAIN
+
+    info = stream.write_tables(sweep_dir, manifest, figures, metrics or MAIN, baseline)
+    slim = info.pop("slim", None)
+    if not info["runs"]:
+        return info
+    files = info["files"]
+    if figures and slim is not None and len(slim):
         from .figures import make_figures
 
-        files += make_figures(df, dims, sweep_dir / "figures", metrics=metrics, baseline=baseline)
+        files += make_figures(slim, info["dims"], sweep_dir / "figures", metrics=metrics, baseline=baseline)
     from .readme import write_readme
 
     files.append(write_readme(sweep_dir, files))
-    counts = df.status.value_counts()
-    bad = df[df.status == "failed"]
-    errors = [(r if r != "chunks" else f"job {j}", e) for r, j, e in zip(bad.run_dir, bad.job, bad.get("error", ""))]
-    return {
-        "runs": len(df),
-        "ok": int(counts.get("ok", 0)),
-        "failed": int(counts.get("failed", 0)),
-        "incomplete": int(counts.get("incomplete", 0)),
-        "total": manifest.get("total"),
-        "dims": dims,
-        "files": files,
-        "errors": errors,
-    }
+    return info
 
 
 def status_line(info: dict) -> str:
@@ -456,8 +416,8 @@ def main(argv=None) -> None:
     failed = info.get("errors", [])
     for run_dir, error in failed[:5]:
         print(f"  failed: {run_dir}: {error}")
-    if len(failed) > 5:
-        print(f"  ... and {len(failed) - 5} more (see the `error` column of results.parquet)")
+    if info.get("failed", 0) > 5:
+        print(f"  ... and {info['failed'] - 5} more (see the `error` column of results.parquet)")
     table = "results.csv" if (sweep_dir / "results.csv").exists() else "results.parquet"
     print(f"tables: {sweep_dir / table}, {sweep_dir / 'summary.csv'}")
     figs = [f for f in info.get("files", []) if Path(f).parent.name == "figures"]
