@@ -149,6 +149,35 @@ def outputs(df: pd.DataFrame, n_samples: int, regimes, seeds: int, metrics) -> p
     return out
 
 
+def lacking_samples(df: pd.DataFrame, n_samples: int, per_sample: int) -> pd.Series:
+    """Per sample: True if some of its runs are not stored ``ok`` (failed or missing)."""
+    ok = df[df.status == "ok"]
+    done = (ok["job"].astype(int) // per_sample).value_counts()
+    return done.reindex(range(n_samples), fill_value=0) < per_sample
+
+
+def screen(Y: pd.DataFrame, lacking: pd.Series) -> tuple[list[str], list[str]]:
+    """The output columns that can be analysed (finite for every sample), and a one-line
+    note for each that cannot: a metric undefined for some samples (e.g. a lead time when
+    no task finished) is left out, the others are analysed."""
+    keep, notes = [], []
+    n = len(Y)
+    for name in Y.columns:
+        bad = ~np.isfinite(Y[name].to_numpy(dtype=float))
+        if not bad.any():
+            keep.append(name)
+            continue
+        missing = int((bad & lacking.to_numpy()).sum())
+        undefined = int(bad.sum()) - missing
+        why = []
+        if undefined:
+            why.append(f"undefined (NaN) for {undefined} of {n} samples")
+        if missing:
+            why.append(f"{missing} of {n} samples lack finished runs")
+        notes.append(f"{name}: not analysable: {'; '.join(why)}")
+    return keep, notes
+
+
 def analyze(method: str, problem: dict, X: np.ndarray, Y: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, list[str]]:
     """Indices with 95 % confidence intervals for every output column of ``Y``."""
     frames, skipped = [], []
@@ -326,15 +355,31 @@ def main(argv=None) -> None:
     from .report import collect
 
     df = collect(out)
+    if df.empty or not (df.status == "ok").any():
+        print(f"leadsim-sensitivity: error: no finished runs in {out}; run it without --analyze-only", file=sys.stderr)
+        raise SystemExit(1)
     _check_design(df, table, len(regimes) * spec["seeds"])
     Y = outputs(df, len(table), regimes, spec["seeds"], spec["metrics"])
-    indices, skipped = analyze(spec["method"], problem, X, Y, spec["design_seed"])
+    lacking = lacking_samples(df, len(table), len(regimes) * spec["seeds"])
+    keep, notes = screen(Y, lacking)
+    indices, _ = analyze(spec["method"], problem, X, Y[keep], spec["design_seed"])
     pd.concat([table, Y.reset_index(drop=True)], axis=1).to_csv(sub / "outputs.csv", index=False)
-    for name in skipped:
-        print(f"[leadsim] {name}: skipped (missing or failed runs, or an undefined metric)", file=sys.stderr)
+    for note in notes:
+        print(f"[leadsim] {note}", file=sys.stderr)
     if indices.empty:
-        print("leadsim-sensitivity: error: no output could be analysed", file=sys.stderr)
-        raise SystemExit(1)
+        if lacking.any():
+            print(
+                f"leadsim-sensitivity: error: no output could be analysed: {int(lacking.sum())} of {len(lacking)} "
+                "samples lack finished runs (failed or missing; rerun the same command)",
+                file=sys.stderr,
+            )
+            raise SystemExit(1)
+        print(
+            f"leadsim-sensitivity: error: --metrics: {', '.join(spec['metrics'])} undefined (NaN) for some samples "
+            "in every output; nothing to analyse (choose another metric, or a design where it is defined)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
     _atomic_write(sub / "indices.csv", indices.to_csv(index=False))
     title = (
         f"{'Morris screening' if spec['method'] == 'morris' else 'Sobol indices'}: "
@@ -348,7 +393,7 @@ def main(argv=None) -> None:
 
         dest = Path(a.publish)
         publish(sub, dest, ["indices.csv", "indices.png"])
-    raise SystemExit(1 if skipped else 0)
+    raise SystemExit(1 if lacking.any() else 0)  # 1: runs failed or missing, as the sweep says
 
 
 def _spec(a, overrides) -> dict:

@@ -173,3 +173,77 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, msg)
     r = subprocess.run([*SENS, "--out", str(tmp_path / "o"), *args], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and msg in r.stderr and r.stderr.strip().count("\n") == 0
     assert not (tmp_path / "o").exists()
+
+
+def _stored_design(out, throughput, lead_time, failed_job=None):
+    """Chunk rows for every run of the design in ``out`` (no simulation): throughput and
+    lead time as functions of the design row; ``lead_time`` may return NaN."""
+    from simulation.sweep import chunks
+
+    design = pd.read_csv(out / "sensitivity" / "design.csv", float_precision="round_trip")
+    regimes = ["delegation", "distributed"]
+    rows = []
+    for job in range(len(design) * 2):
+        d = design.iloc[job // 2]
+        rows.append(
+            {
+                "job": job,
+                "status": "ok",
+                "finished": float(job),
+                "coordination.name": regimes[job % 2],
+                **d.to_dict(),
+                "throughput": throughput(d),
+                "lead_time_mean": lead_time(d),
+            }
+        )
+    df = pd.DataFrame(rows)
+    if failed_job is not None:
+        df.loc[failed_job, ["status", "throughput", "lead_time_mean"]] = ["failed", np.nan, np.nan]
+    (out / "chunks").mkdir(exist_ok=True)
+    chunks._write_parquet(out / "chunks" / "runs-0000000-0000099.parquet", df)
+
+
+@pytest.mark.parametrize(
+    "metrics, failed_job, code",
+    [("throughput,lead_time_mean", None, 0), ("lead_time_mean", None, 2), ("throughput,lead_time_mean", 3, 1)],
+)
+def test_an_output_undefined_for_some_samples_is_left_out_with_a_note(tmp_path, capsys, metrics, failed_job, code):
+    """lead_time_mean is NaN for the samples with low trust (say no task finished): it is
+    not analysable; throughput is; exit 0. Asked for alone: exit 2, one line. A failed run:
+    every output lacks that sample; exit 1, as the sweep's own exit code."""
+    from simulation.sweep import sensitivity
+
+    out = tmp_path / "sens"
+    args = ["--method", "morris", "-n", "4", "--seeds", "1", "--out", str(out), "--analyze-only"]
+    args += ["--param", "culture.trust=0.1:0.9", "--param", "organization.clarity=0:1", "--metrics"]
+    with pytest.raises(SystemExit) as e:  # nothing stored yet
+        sensitivity.main([*args, metrics])
+    assert e.value.code == 1 and "no finished runs" in capsys.readouterr().err
+    _stored_design(
+        out,
+        lambda d: 3 * d["culture.trust"] + d["organization.clarity"],
+        lambda d: np.nan if d["culture.trust"] < 0.4 else 5.0 - d["culture.trust"],
+        failed_job,
+    )
+    samples = pd.read_csv(out / "sensitivity" / "samples.csv")
+    n, nan_samples = len(samples), int((samples["culture.trust"] < 0.4).sum())
+    assert 0 < nan_samples < n == 16
+    with pytest.raises(SystemExit) as e:
+        sensitivity.main([*args, metrics])
+    err = capsys.readouterr().err
+    assert e.value.code == code, err
+    if code == 2:
+        lines = [line for line in err.splitlines() if "error" in line]
+        assert len(lines) == 1 and "--metrics: lead_time_mean undefined (NaN)" in lines[0]
+        return
+    idx = pd.read_csv(out / "sensitivity" / "indices.csv")
+    if code == 0:
+        assert f"lead_time_mean[delegation]: not analysable: undefined (NaN) for {nan_samples} of {n} samples" in err
+        assert set(idx.output) == {
+            "throughput[delegation]",
+            "throughput[distributed]",
+            "throughput[distributed-delegation]",
+        }
+        assert idx.set_index(["output", "parameter"]).loc[("throughput[delegation]", "culture.trust"), "mu_star"] > 0
+    else:
+        assert f"1 of {n} samples lack finished runs" in err
