@@ -383,33 +383,56 @@ def main(argv=None) -> None:
         a.runs, a.slice, a.repeats, a.report_runs, a.inprocess = 40, 40, 1, 200, 20
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     tmp = Path(tempfile.mkdtemp(prefix="leadsim-bench-chunks-"))
-    rows = []
+    rows: list[dict] = []
+    meta = {
+        **machine_info(),
+        "benchmark": "bench_chunks",
+        "sweep": TEAM,
+        "workers": WORKERS,
+        "runs": a.runs,
+        "slice": a.slice,
+        "repeats": a.repeats,
+        "today": bool(a.today),
+        "quick": a.quick,
+    }
+
+    def add(row: dict) -> None:
+        """Keep the row and rewrite the results at once: a stopped benchmark leaves
+        every case measured so far (``complete: false``)."""
+        rows.append(row)
+        save(rows, meta, a, complete=False)
+
     try:
-        if a.inprocess:
-            rows.append(bookkeeping_cpu(max(a.inprocess, 100) * 5, tmp))
-            rows.append(inprocess_overhead(a.inprocess, max(2, a.repeats), tmp))
         # The slice: chunk files against one folder per run (new option, and today's path).
         slice_cases = ["chunks", "runs"] + (["today"] if a.today else [])
         for rep in range(a.repeats):
             for name in slice_cases if rep % 2 == 0 else slice_cases[::-1]:
                 e = {**env, "PYTHONPATH": a.today} if name == "today" else env
-                rows.append({**run_case(name, a.slice, tmp, e), "repeat": rep, "part": "slice"})
+                add({**run_case(name, a.slice, tmp, e), "repeat": rep, "part": "slice"})
         if a.report_runs:
-            rows.append(synthetic_report(tmp / f"chunks-{a.slice}", a.report_runs, tmp, env))
+            add(synthetic_report(tmp / f"chunks-{a.slice}", a.report_runs, tmp, env))
         for name in [c for c in a.cases.split(",") if c]:
             kill = name == "kill"
-            rows.append(
-                {**run_case("chunks" if kill else name, a.runs, tmp, env, kill=kill), "repeat": 0, "part": "large"}
-            )
+            add({**run_case("chunks" if kill else name, a.runs, tmp, env, kill=kill), "repeat": 0, "part": "large"})
+        if a.inprocess:
+            add(bookkeeping_cpu(max(a.inprocess, 100) * 5, tmp))
+            add(inprocess_overhead(a.inprocess, max(2, a.repeats), tmp))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    csv_path, json_path = save(rows, meta, a, complete=True)
+    print(f"wrote {csv_path} and {json_path}")
+
+
+def save(rows: list[dict], meta: dict, a, complete: bool):
+    """Write ``chunks.csv``/``.json`` from the rows so far (medians of the slice cases;
+    CPU overhead against the in-process run time, once it is measured)."""
     plain = next((r["cpu_s_per_run"] for r in rows if r["case"] == "inprocess_chunk"), None)
     for r in rows:
         if plain and r.get("part") in ("slice", "large") and r.get("cpu_s"):
             r["overhead_cpu"] = r["cpu_s"] / (r["runs"] * plain) - 1
     medians = {}
-    for name in {r["case"] for r in rows if r["part"] == "slice"}:
-        rs = [r for r in rows if r["part"] == "slice" and r["case"] == name]
+    for name in {r["case"] for r in rows if r.get("part") == "slice"}:
+        rs = [r for r in rows if r.get("part") == "slice" and r["case"] == name]
         medians[name] = {
             k: median(r[k] for r in rs)
             for k in (
@@ -424,23 +447,10 @@ def main(argv=None) -> None:
                 "report_peak_mb",
             )
         }
-    meta = {
-        **machine_info(),
-        "benchmark": "bench_chunks",
-        "sweep": TEAM,
-        "workers": WORKERS,
-        "runs": a.runs,
-        "slice": a.slice,
-        "repeats": a.repeats,
-        "today": bool(a.today),
-        "slice_medians": medians,
-        "quick": a.quick,
-    }
     stem = "chunks_quick" if a.quick else "chunks"
     keys = list(dict.fromkeys(k for r in rows for k in r if k != "stderr"))
-    rows = [{k: r.get(k) for k in keys} for r in rows]
-    csv_path, json_path = write_results(Path(a.out), stem, rows, meta)
-    print(f"wrote {csv_path} and {json_path}")
+    table = [{k: r.get(k) for k in keys} for r in rows]
+    return write_results(Path(a.out), stem, table, {**meta, "slice_medians": medians, "complete": complete})
 
 
 if __name__ == "__main__":
