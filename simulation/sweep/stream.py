@@ -250,7 +250,7 @@ class PairedSpill:
             return
         h = pd.util.hash_pandas_object(slim[["_g", "seed"]], index=False).to_numpy() % self.buckets
         for b in np.unique(h):
-            slim[h == b].to_parquet(self.tmp / f"pair-{b:05d}-{self.files:07d}.parquet", index=False)
+            _put(slim[h == b], self.tmp / f"pair-{b:05d}-{self.files:07d}.parquet")
             self.files += 1
 
     def parts(self, baseline: str):
@@ -262,10 +262,27 @@ class PairedSpill:
         for b in range(self.buckets):
             files = sorted(self.tmp.glob(f"pair-{b:05d}-*.parquet"))
             if files:
-                frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+                frame = pd.concat([_get(f) for f in files], ignore_index=True)
                 yield paired_moments(frame, frame["_g"].to_numpy(), self.metrics, baseline, self.col)
                 for f in files:
                     f.unlink()
+
+
+def _put(df: pd.DataFrame, path: Path):
+    """A scratch Parquet file, through pyarrow (pandas' path handling caches every new
+    file name: bounded, but it shows as growth in a memory test); returns its schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(table, str(path))
+    return table.schema
+
+
+def _get(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(str(path)).to_pandas()
 
 
 def tmpdir(sweep_dir: Path) -> tempfile.TemporaryDirectory:
@@ -295,7 +312,6 @@ class Scan:
         self.high: dict = {}
         self.regimes: dict = {}
         self.rows = self.ok = 0
-        self.schemas: list = []
 
     def add(self, df: pd.DataFrame, watch: set, regime_col: str) -> None:
         self.columns.update(dict.fromkeys(df.columns))
@@ -348,9 +364,11 @@ def write_tables(sweep_dir: Path, manifest: dict, figures: bool, plot_metrics, b
     with tmpdir(sweep_dir) as scratch:
         tmp = Path(scratch)
         scan, stale, n = Scan(), [0], 0
+        unified = None  # the windows' Arrow schemas, unified as they come
         for df in iter_windows(sweep_dir, total, stale):
             scan.add(df, set(params) | set(GROUPS), regime)
-            df.to_parquet(tmp / f"w{n:06d}.parquet", index=False)
+            schema = _put(df, tmp / f"w{n:06d}.parquet").remove_metadata()
+            unified = schema if unified is None else pa.unify_schemas([unified, schema], promote_options="permissive")
             n += 1
         if stale[0]:
             print(
@@ -377,8 +395,6 @@ def write_tables(sweep_dir: Path, manifest: dict, figures: bool, plot_metrics, b
             "bounds": [[float(scan.low[c]), float(scan.high[c])] for c in numeric],
         }
         ema_keys = [d for d in dims if d in columns]
-        schemas = [pq.read_schema(p).remove_metadata() for p in sorted(tmp.glob("w*.parquet"))]
-        unified = pa.unify_schemas(schemas, promote_options="permissive")
         schema = pa.schema([unified.field(c) for c in columns])
         sids, scen, pids = GroupIds(keys), GroupIds(ema_keys), GroupIds(list(dims))
         pairing = regime in columns and baseline in scan.regimes and len(scan.regimes) > 1
