@@ -65,7 +65,7 @@ class Worker(FixedAgent):
     @property
     def role(self) -> Role:
         m = self.model
-        if m.blocked_until[self.idx] > m.steps:
+        if m.blocked_until[self.idx] > m.now:
             return Role.CONFLICT
         if m.lead_load[self.idx]:
             return Role.LEADING
@@ -93,7 +93,7 @@ class Worker(FixedAgent):
         m, i = self.model, self.idx
         c, cul = m.cfg.coordination, m.cfg.culture
         entry = int(m.tasks.entry[task])
-        waited = m.tasks.ready[task] < m.steps
+        waited = m.tasks.ready[task] < m.now
         return float(
             rules.claim_propensity(
                 c.claim_rate,
@@ -232,7 +232,7 @@ class Leader(Agent):
                 self.queue.appendleft(task)
                 break
             lead = team[0]
-            m.events.add(m.steps, task, Event.ASSIGNED, lead)
+            m.events.add(m.now, task, Event.ASSIGNED, lead)
             decisions += 1
             if claimants is None and m.pushes_back(lead, task):
                 m.vertical_conflict(task, lead)
@@ -243,7 +243,7 @@ class Leader(Agent):
                 if view.room[lead] <= 0:  # busy (or held up): the task waits in their backlog
                     self.backlog.setdefault(lead, deque()).append((task, team))
                     self.n_backlog += 1
-                    m.events.add(m.steps, task, Event.BACKLOGGED, lead)
+                    m.events.add(m.now, task, Event.BACKLOGGED, lead)
                     continue
                 team = [p for p in team if view.room[p] > 0]
             view.take(team)
@@ -252,7 +252,7 @@ class Leader(Agent):
             chosen_self.append(claimants is not None)
         self.decisions_step = decisions
         m.counts[Event.ASSIGNED] += decisions
-        if m.steps > m.cfg.warmup:
+        if m.now > m.cfg.warmup:
             self.decisions_total += decisions
         if tasks:
             self._start(np.asarray(tasks, dtype=np.int64), teams, chosen_self, assign_followers)
@@ -276,7 +276,7 @@ class Leader(Agent):
         free = {}
         tasks, teams, owners = [], [], []
         for person in list(self.backlog):
-            if m.blocked_until[person] > m.steps:
+            if m.blocked_until[person] > m.now:
                 continue
             q = self.backlog[person]
             while q and free.setdefault(person, int(m.free[person])) > 0:
@@ -284,7 +284,7 @@ class Leader(Agent):
                 team = [person]
                 free[person] -= 1
                 for f in named[1:]:
-                    if m.blocked_until[f] <= m.steps and free.setdefault(f, int(m.free[f])) > 0:
+                    if m.blocked_until[f] <= m.now and free.setdefault(f, int(m.free[f])) > 0:
                         free[f] -= 1
                         team.append(f)
                 tasks.append(task)

@@ -68,7 +68,7 @@ class Claims:
         spare = self.free[cand] / self.capacity[cand]
         diffusion = 0.0
         if c.diffusion:  # everyone who can see a task shares the responsibility for it
-            waited = T.ready[tasks] < self.steps
+            waited = T.ready[tasks] < self.now
             diffusion = rules.effective_diffusion(c.diffusion, self.cfg.organization.transparency, waited)[group]
         p = rules.claim_propensity(
             c.claim_rate,
@@ -91,7 +91,7 @@ class Claims:
         self.n_lived += int(((T.n_conflicts[tasks] == 0) & ~T.unowned[tasks]).sum())
         T.n_conflicts[tasks] += 1  # distinct tasks: one contest each
         people = np.concatenate(groups)
-        self.blocked_until[people] = self.steps + 1 + c.conflict_cost
+        self.blocked_until[people] = self.now + 1 + c.conflict_cost
         if f > 0:  # every ordered pair of claimants in a contest
             lists = [g.tolist() for g in groups]
             a = np.array([x for g in lists for x in g for y in g if x != y], dtype=np.int64)

@@ -93,7 +93,7 @@ def metrics_from_events(model) -> dict[str, float]:
     """The metrics with every task metric recomputed from the whole event log (the
     tests' oracle for :func:`compute_metrics`, which keeps them as things happen)."""
     cfg = model.cfg
-    warm, steps = cfg.warmup, model.steps
+    warm, steps = cfg.warmup, model.now
     window = max(steps - warm, 1)
     n_tasks = model.tasks.n
     ev = _ByKind(model.events.array(), n_tasks)
@@ -153,7 +153,7 @@ def metrics_from_events(model) -> dict[str, float]:
 def compute_metrics(model) -> dict[str, float]:
     """Every metric of a run, from the running tallies (simulation/online.py) and state."""
     cfg, T, tally = model.cfg, model.tasks, model.tally
-    warm, steps = cfg.warmup, model.steps
+    warm, steps = cfg.warmup, model.now
     window = max(steps - warm, 1)
     open_ = model.open_tasks()
     open_ = open_[T.arrival[open_] > warm]  # open cohort tasks

@@ -52,6 +52,9 @@ class LeadershipModel(Claims, Teams, Model):
         if seed is not None:
             cfg = dataclasses.replace(cfg, seed=int(seed))  # never mutate the caller's config
         super().__init__(**model_kwargs(cfg.seed))
+        # The model's own clock: the step being taken (Mesa's ``steps`` counts the same,
+        # but Mesa 4 moves to a float ``time``; nothing here depends on either).
+        self.now = 0
         self.cfg = cfg
         org, ppl, cul = cfg.organization, cfg.people, cfg.culture
         n, d = org.size, ppl.domains
@@ -140,6 +143,7 @@ class LeadershipModel(Claims, Teams, Model):
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
+        self.now += 1
         self.arrive()
         self.regime.coordinate()
         self.begin_work()
@@ -148,12 +152,12 @@ class LeadershipModel(Claims, Teams, Model):
         self.trust.tick()  # forgetting: trust drifts back toward first impressions
         self.leader_trust.tick()
         self.recorder.record()
-        if self.steps >= self.cfg.steps:
+        if self.now >= self.cfg.steps:
             self.running = False
 
     def run(self, progress: bool = False) -> LeadershipModel:
         """Step until ``cfg.steps``; ``progress`` shows a bar on a terminal."""
-        steps = range(self.steps, self.cfg.steps)
+        steps = range(self.now, self.cfg.steps)
         if progress:
             from tqdm import tqdm
 
@@ -165,7 +169,7 @@ class LeadershipModel(Claims, Teams, Model):
     # ------------------------------------------------------------------ events
     def log(self, tasks: np.ndarray, event: Event, persons=-1) -> None:
         """Record ``event`` for each of ``tasks`` (a fresh array: the log keeps it)."""
-        self.events.add_many(self.steps, tasks, event, persons)
+        self.events.add_many(self.now, tasks, event, persons)
         self.counts[event] += len(tasks)
 
     def mark_ambiguous(self, tasks: np.ndarray, event: Event) -> None:
@@ -195,22 +199,22 @@ class LeadershipModel(Claims, Teams, Model):
             difficulty=_clipped_normal(rng, w.difficulty, w.difficulty_spread, k),
             effort=rng.exponential(w.effort, k),
             team_size=np.minimum(self._team_cdf.searchsorted(rng.random(k) * self._team_cdf[-1], side="right") + 1, n),
-            arrival=self.steps,
+            arrival=self.now,
             entry=rng.integers(0, n, k),
         )
         if self.cfg.organization.clarity_acts == "before":  # drawn last: the rest of the stream is model 1's
             self.tasks.framed[ids] = rng.random(k) < self.cfg.organization.clarity
         self.log(ids, Event.ARRIVED, self.tasks.entry[ids])
-        if self.steps > self.cfg.warmup:
+        if self.now > self.cfg.warmup:
             self.n_cohort += k
         self.regime.route(ids)
 
     # ------------------------------------------------------------------ shared mechanisms
     def is_available(self, people: np.ndarray) -> np.ndarray:
-        return (self.free[people] > 0) & (self.blocked_until[people] <= self.steps)
+        return (self.free[people] > 0) & (self.blocked_until[people] <= self.now)
 
     def available_people(self) -> np.ndarray:
-        return ((self.free > 0) & (self.blocked_until <= self.steps)).nonzero()[0]
+        return ((self.free > 0) & (self.blocked_until <= self.now)).nonzero()[0]
 
     def fit(self, people, tasks) -> np.ndarray:
         """Each person's own competence for the paired task (mean over its domains)."""
@@ -229,16 +233,16 @@ class LeadershipModel(Claims, Teams, Model):
     def pushes_back(self, person: int, task: int) -> bool:
         """A person who distrusts the leader may refuse an assignment that fits them poorly
         (:func:`~simulation.rules.pushback_probability`)."""
-        c, cul = self.cfg.coordination, self.cfg.culture
-        trust = float(self.leader_trust.values(person))
-        if cul.trust_width == 0.0 and trust >= c.pushback_threshold:
+        c, cul, T = self.cfg.coordination, self.cfg.culture, self.tasks
+        if cul.trust_width == 0.0 and float(self.leader_trust.values(person)) >= c.pushback_threshold:
             return False  # model 1 asked nothing more of a trusting assignee
+        comp = self.competence
+        fit = 0.5 * (comp[person, T.dom0[task]] + comp[person, T.dom1_or_0[task]])  # self.fit, for one
+        difficulty = T.difficulty[task]
+        if fit >= difficulty:
+            return False  # nobody refuses work that fits them (the rule's probability is 0)
         p = rules.pushback_probability(
-            trust,
-            c.pushback_threshold,
-            cul.trust_width,
-            float(self.fit(person, task)),
-            float(self.tasks.difficulty[task]),
+            float(self.leader_trust.values(person)), c.pushback_threshold, cul.trust_width, float(fit), float(difficulty)
         )
         if p == 0.0 or p == 1.0:  # sure either way: no random number (model 1's stream)
             return p == 1.0
@@ -247,7 +251,7 @@ class LeadershipModel(Claims, Teams, Model):
     def vertical_conflict(self, task: int, person: int) -> None:
         """A pushback: trust in the leader falls; the leader learns the person felt unfit."""
         c, f = self.cfg.coordination, self.cfg.culture.feedback
-        self.events.add(self.steps, task, Event.CONFLICT, person)
+        self.events.add(self.now, task, Event.CONFLICT, person)
         self.counts[Event.CONFLICT] += 1
         T = self.tasks
         self.n_lived += int(T.n_conflicts[task] == 0 and not T.unowned[task])
@@ -294,10 +298,10 @@ class LeadershipModel(Claims, Teams, Model):
         np.subtract.at(self.lead_load, leads, 1)
         np.subtract.at(self.follow_load, fol, 1)
         np.add.at(self.free, flat, 1)
-        T.end[tasks] = self.steps
+        T.end[tasks] = self.now
         warm = self.cfg.warmup
-        if self.steps > warm:  # task-steps worked after the warm-up, by every member
-            worked = self.steps - np.maximum(T.began[tasks], warm + 1) + 1
+        if self.now > warm:  # task-steps worked after the warm-up, by every member
+            worked = self.now - np.maximum(T.began[tasks], warm + 1) + 1
             np.add.at(self.busy, flat, worked[owner])
 
         # (member, domain) pairs as flat indices into the (people x domains) arrays.
@@ -327,7 +331,7 @@ class LeadershipModel(Claims, Teams, Model):
         vert = T.via_leader[tasks][owner]
         if vert.any():
             self.leader_trust.outcome(flat[vert], success[owner][vert])
-        self.tally.finished(T, tasks, success, failure & ~reopened, reopened, self.steps)
+        self.tally.finished(T, tasks, success, failure & ~reopened, reopened, self.now)
         if reopened.any():
             self.reopen(tasks[reopened])
         T.release(tasks[~reopened])
@@ -341,7 +345,7 @@ class LeadershipModel(Claims, Teams, Model):
         T.end[tasks] = -1
         T.members[tasks] = -1
         T.via_leader[tasks] = False
-        T.ready[tasks] = self.steps
+        T.ready[tasks] = self.now
         self.regime.route(tasks)
 
     # ------------------------------------------------------------------ people

@@ -63,7 +63,7 @@ class Recorder:
         tl = m.leader_trust.total() / n
         overload = int(np.count_nonzero(m.free == 0)) / n
         wip = m.n_open
-        if m.steps > m.cfg.warmup:
+        if m.now > m.cfg.warmup:
             s = self.sums
             s["wip"] += wip
             s["engagement"] += eng
@@ -73,14 +73,14 @@ class Recorder:
             s["leader_queue"] += len(m.leader.queue)
             s["backlog"] += m.leader.n_backlog
             self.n += 1
-        if m.steps % m.cfg.record_every and m.steps != m.cfg.steps:
+        if m.now % m.cfg.record_every and m.now != m.cfg.steps:
             return
         c, d = m.counts, m.counts - self._last
-        interval = m.steps - self._last_step
+        interval = m.now - self._last_step
         arrived = max(int(c[Event.ARRIVED]), 1)
         self.rows.append(
             (
-                m.steps,
+                m.now,
                 d[Event.ARRIVED],
                 d[Event.COMPLETED],
                 d[Event.FAILED],
@@ -107,7 +107,7 @@ class Recorder:
             self._chunks.append(np.array(self.rows, dtype=float))
             self.rows = []
         self._last = c.copy()
-        self._last_step = m.steps
+        self._last_step = m.now
 
     def frame(self) -> pd.DataFrame:
         data = np.concatenate([*self._chunks, np.array(self.rows, dtype=float).reshape(-1, len(COLUMNS))])

@@ -189,7 +189,7 @@ class Distributed(Coordination):
         """
         m = self.model
         T = m.tasks
-        late = waiting & (T.ready[pool] <= m.steps - m.cfg.coordination.patience) & ~T.unowned[pool]
+        late = waiting & (T.ready[pool] <= m.now - m.cfg.coordination.patience) & ~T.unowned[pool]
         if late.any():
             m.mark_ambiguous(pool[late], Event.UNOWNED)
             return self.on_unowned(pool, late)

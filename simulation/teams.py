@@ -113,15 +113,15 @@ class Teams:
         tasks, flat, owner, place, leads, fol = f.tasks, f.flat, f.owner, f.place, f.leads, f.fol
         T = self.tasks
         T.members[tasks[owner], place] = flat  # rows of tasks never started are all -1
-        T.lead[tasks], T.began[tasks], T.via_leader[tasks] = leads, self.steps, f.via_leader
+        T.lead[tasks], T.began[tasks], T.via_leader[tasks] = leads, self.now, f.via_leader
         first = T.start[tasks] < 0  # the first attempt of each task
         if first.any():
-            self.tally.first_starts(T, tasks[first], self.steps)
-            T.start[tasks[first]] = self.steps
+            self.tally.first_starts(T, tasks[first], self.now)
+            T.start[tasks[first]] = self.now
         np.add.at(self.lead_load, leads, 1)
         if len(fol):
             np.add.at(self.follow_load, fol, 1)
-        if self.steps > self.cfg.warmup:
+        if self.now > self.cfg.warmup:
             np.add.at(self.led, leads, 1)
             if len(fol):
                 np.add.at(self.followed, fol, 1)
@@ -136,7 +136,7 @@ class Teams:
         followers, candidates = self._recruits(tasks, leads, size)
         people = np.concatenate((leads, candidates))
         free = dict(zip(people.tolist(), self.free[people].tolist()))  # room left, for those concerned
-        held_up = (self.blocked_until[leads] > self.steps).tolist()
+        held_up = (self.blocked_until[leads] > self.now).tolist()
         started = np.zeros(len(tasks), dtype=bool)
         teams = []
         for i, (lead, cands, want) in enumerate(zip(leads.tolist(), followers, size.tolist())):

@@ -45,7 +45,7 @@ class RoleRules:
 
 def window_of(model, window: int | None = None) -> tuple[int, int]:
     """Steps ``(lo, hi]`` to read: after warm-up (or the last ``window`` steps)."""
-    hi = int(model.steps)
+    hi = int(model.now)
     if window is not None:
         return max(hi - int(window), 0), hi
     warm = int(model.cfg.warmup)

@@ -50,7 +50,7 @@ def queue_pathwise(model) -> dict:
     the stationary mean is then only a statement about the Poisson arrival stream.
     """
     ev = model.events.array()
-    c, steps = model.cfg.organization.leader_capacity, model.steps
+    c, steps = model.cfg.organization.leader_capacity, model.now
     arr = ev[ev[:, 2] == Event.ARRIVED]
     arr = arr[np.argsort(arr[:, 1], kind="stable")]  # task ids follow arrival order
     counts = np.bincount(arr[:, 0], minlength=steps + 1)
@@ -172,7 +172,7 @@ def little_run(model, drain: int) -> dict:
     # The two edges: time inside the window of tasks that arrived before it, and time
     # after it of tasks that arrived in it. ``L - lam W`` is exactly their difference
     # over the window's length; they balance only if the system is stationary.
-    a, e = tt["arrival"], np.where(tt["end"] >= 0, tt["end"], model.steps + 1)
+    a, e = tt["arrival"], np.where(tt["end"] >= 0, tt["end"], model.now + 1)
     before = a <= w
     head = np.maximum(np.minimum(e[before] - 1, s) - w, 0).sum() / (s - w)
     tail = np.maximum(e[gone] - 1 - s, 0).sum() / (s - w)
@@ -207,7 +207,7 @@ def little_identity(model) -> tuple[int, int]:
     """The sample-path identity behind Little's law, exact in any window:
     sum over steps of ``wip`` = sum over tasks of the steps each spent in the system
     within the window (tasks still open count to the window's end)."""
-    w, s = model.cfg.warmup, model.steps
+    w, s = model.cfg.warmup, model.now
     wip = model.timeseries.set_index("step")["wip"].loc[w + 1 : s].to_numpy()
     tt = task_times(model)
     a = tt["arrival"]
@@ -221,7 +221,7 @@ def wip_per_step(model) -> dict:
     (arrived, not yet ended for good: waiting, in the leader's queue or a backlog,
     being worked on, or back for rework). Returns how many steps disagree."""
     tt = task_times(model)
-    s = model.steps
+    s = model.now
     a = tt["arrival"]
     e = np.where(tt["end"] >= 0, tt["end"], s + 1)
     # open at the end of step t: a <= t < e

@@ -123,7 +123,7 @@ def unclaimed_share(model, patience: int | None = None) -> float:
     first round in that step): the chance that nobody acts, from the event log."""
     patience = model.cfg.coordination.patience if patience is None else patience
     ev = model.events.array()
-    w, s = model.cfg.warmup, model.steps
+    w, s = model.cfg.warmup, model.now
     arr = ev[ev[:, 2] == Event.ARRIVED]
     arrival = np.full(model.tasks.n, -1, dtype=np.int64)
     arrival[arr[:, 1]] = arr[:, 0]

@@ -39,7 +39,7 @@ def _after_warmup(model, kind) -> np.ndarray:
 #: Measures that are not in ``simulation.metrics.METRICS``.
 CUSTOM = {
     "refused_share": lambda m: _count(m, Event.REFUSED) / max(_count(m, Event.CLAIMED), 1),
-    "starts_per_step": lambda m: len(_after_warmup(m, Event.STARTED)) / (m.steps - m.cfg.warmup),
+    "starts_per_step": lambda m: len(_after_warmup(m, Event.STARTED)) / (m.now - m.cfg.warmup),
     "top10_lead_share": lambda m: float(np.sort(m.led)[::-1][: max(1, len(m.led) // 10)].sum() / max(m.led.sum(), 1)),
     "trust_change": lambda m: float(m.timeseries["trust_mean"].iloc[-50:].mean() - m.timeseries["trust_mean"].iloc[0]),
     "trust_moves": lambda m: float(np.ptp(m.timeseries["trust_mean"].to_numpy())),

@@ -41,7 +41,7 @@ def with_seed(cfg: SimConfig, seed: int) -> SimConfig:
 
 def run_model(cfg: SimConfig, extra_steps: int = 0) -> LeadershipModel:
     """Run to ``cfg.steps``, then ``extra_steps`` more (arrivals go on; metrics that
-    read ``model.steps`` would then cover the longer run, so use the event log)."""
+    read ``model.now`` would then cover the longer run, so use the event log)."""
     model = LeadershipModel(cfg).run()
     for _ in range(extra_steps):
         model.step()
@@ -79,10 +79,10 @@ def task_times(model: LeadershipModel) -> dict[str, np.ndarray]:
 
 
 def events_per_step(model: LeadershipModel, kind: Event) -> np.ndarray:
-    """How many ``kind`` events each step 1..model.steps logged (index 0 = step 1)."""
+    """How many ``kind`` events each step 1..model.now logged (index 0 = step 1)."""
     ev = model.events.array()
     steps = ev[ev[:, 2] == kind, 0]
-    return np.bincount(steps, minlength=model.steps + 1)[1:]
+    return np.bincount(steps, minlength=model.now + 1)[1:]
 
 
 def slope(y: np.ndarray) -> tuple[float, float]:

@@ -66,7 +66,7 @@ def fake_model(n, tasks, *, domains=2, warmup=0, steps=20, patience=3, team=None
     m = SimpleNamespace(
         tasks=T,
         cfg=cfg,
-        steps=steps,
+        now=steps,
         capacity=np.full(n, capacity),
         competence=comp,
         initial_competence=comp.copy(),
@@ -101,7 +101,7 @@ def test_only_the_post_warmup_window_counts():
     t = role_table(m)
     assert t.loc[0, "leads"] == 2 and not t["informal_leader"].any()
     # While the run is still in its warm-up, every step so far counts (the live view).
-    m.steps = 8
+    m.now = 8
     assert role_table(m).loc[0, "leads"] == 8
 
 

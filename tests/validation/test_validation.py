@@ -422,7 +422,7 @@ class _Log:
         ev = np.asarray(rows, dtype=np.int64)
         self.events = SimpleNamespace(array=lambda: ev)
         self.tasks = SimpleNamespace(n=int(ev[:, 1].max()) + 1)
-        self.steps = steps
+        self.now = steps
         self.cfg = SimpleNamespace(warmup=warmup, coordination=SimpleNamespace(patience=patience))
 
 
