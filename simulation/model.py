@@ -242,7 +242,11 @@ class LeadershipModel(Claims, Teams, Model):
         if fit >= difficulty:
             return False  # nobody refuses work that fits them (the rule's probability is 0)
         p = rules.pushback_probability(
-            float(self.leader_trust.values(person)), c.pushback_threshold, cul.trust_width, float(fit), float(difficulty)
+            float(self.leader_trust.values(person)),
+            c.pushback_threshold,
+            cul.trust_width,
+            float(fit),
+            float(difficulty),
         )
         if p == 0.0 or p == 1.0:  # sure either way: no random number (model 1's stream)
             return p == 1.0
