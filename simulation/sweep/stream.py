@@ -115,24 +115,27 @@ def read_window(sweep_dir: Path, key, folders: list[Path], files: list[Path]) ->
 
 def iter_windows(sweep_dir, total=None, stale=None):
     """Every window's rows; with ``total``, rows numbered ``total`` or more are dropped
-    (counted in ``stale[0]``). A file a worker merges away meanwhile: listed again."""
+    (counted in ``stale[0]``). A file that a worker merges away meanwhile: the files are
+    listed again and that window read again (never a window twice)."""
     sweep_dir = Path(sweep_dir)
-    for attempt in range(5):
-        try:
-            for key, folders, files in windows(sweep_dir):
+    for key, folders, files in windows(sweep_dir):
+        for attempt in range(5):
+            try:
                 df = read_window(sweep_dir, key, folders, files)
-                if total and not df.empty:
-                    old = df["job"].notna() & (df["job"] >= total)
-                    if old.any():
-                        if stale is not None:
-                            stale[0] += int(old.sum())
-                        df = df[~old].reset_index(drop=True)
-                if not df.empty:
-                    yield df
-            return
-        except FileNotFoundError:
-            if attempt == 4:
-                raise
+                break
+            except FileNotFoundError:
+                if attempt == 4:
+                    raise
+                fresh = {k: (f, p) for k, f, p in windows(sweep_dir)}
+                folders, files = fresh.get(key, ([], []))
+        if total and not df.empty:
+            old = df["job"].notna() & (df["job"] >= total)
+            if old.any():
+                if stale is not None:
+                    stale[0] += int(old.sum())
+                df = df[~old].reset_index(drop=True)
+        if not df.empty:
+            yield df
 
 
 def order_columns(columns, used_groups) -> list[str]:

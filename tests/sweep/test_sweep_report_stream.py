@@ -80,3 +80,23 @@ def test_merged_moments_equal_one_pass():
     whole = stream.moments(df, codes, ["x", "y"])
     pd.testing.assert_frame_equal(merged, whole, check_exact=False, rtol=1e-12, check_dtype=False)
     assert merged.loc[4].equals(parts[0].loc[4])
+
+
+def test_a_file_merged_away_while_reading_is_read_again_once(tmp_path, monkeypatch):
+    """A worker may merge and remove a part file while the report reads: that window is
+    read again from a fresh listing, and no window is yielded twice."""
+    from simulation.sweep import chunks
+
+    synthetic_chunks(tmp_path, 300, per_file=100)
+    monkeypatch.setattr(stream, "WINDOW", 100)
+    real, calls = chunks.read_file, []
+
+    def flaky(p, columns=None, jobs=None):
+        calls.append(p)
+        if len(calls) == 2:
+            raise FileNotFoundError(p)
+        return real(p, columns, jobs)
+
+    monkeypatch.setattr(chunks, "read_file", flaky)
+    jobs = pd.concat(stream.iter_windows(tmp_path)).job
+    assert jobs.tolist() == list(range(300)) and len(calls) == 4
