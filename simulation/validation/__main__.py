@@ -17,7 +17,7 @@ def main(argv=None) -> int:
     p.add_argument(
         "--only",
         nargs="*",
-        choices=["queue", "little", "limits", "replicates", "patterns", "dose"],
+        choices=["queue", "little", "limits", "replicates", "patterns", "dose", "bystanders"],
         help="run only these sections",
     )
     p.add_argument(

@@ -512,6 +512,7 @@ SECTIONS = {
     "replicates": replicates_section,
     "patterns": patterns_section,
     "dose": dose.dose_section,
+    "bystanders": dose.bystander_section,
 }
 
 
