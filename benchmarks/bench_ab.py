@@ -27,7 +27,7 @@ from pathlib import Path
 from statistics import median
 
 REPO = Path(__file__).resolve().parents[1]
-PLAN = {1_000: (100, 600), 10_000: (40, 140), 100_000: (20, 50)}
+PLAN = {1_000: (100, 600), 10_000: (40, 140), 100_000: (30, 60)}
 MODEL1 = {
     "culture": {"trust_update": "legacy", "trust_width": 0.0, "safety_effect": 0.0},
     "organization": {"clarity_acts": "after"},

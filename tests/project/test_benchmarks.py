@@ -121,3 +121,21 @@ def test_fingerprint_compare_flags_any_changed_output(tmp_path):
     assert changed.returncode == 1 and "1 of 2 differ: b" in changed.stdout
     same = subprocess.run([*script, str(paths[0]), str(paths[2])], capture_output=True, text=True)
     assert same.returncode == 0 and same.stdout.strip() == "identical"
+
+
+def test_ab_of_a_checkout_against_itself_gives_the_same_runs(tmp_path):
+    """``bench_ab.py`` runs each variant in its own process from the checkout it names:
+    this checkout against itself must reproduce the same model (same throughput) and a
+    ratio of 1 for the baseline; a missing ``--other`` is a one-line error, exit 2."""
+    script = [sys.executable, str(BENCH / "bench_ab.py")]
+    bad = subprocess.run(script + ["--sizes", "1000"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--other" in bad.stderr and "Traceback" not in bad.stderr
+    out = tmp_path / "ab"
+    args = ["--other", str(BENCH.parent), "--sizes", "1000", "--regimes", "distributed"]
+    args += ["--variants", "other", "model2", "--repeats", "1", "--out", str(out)]
+    done = subprocess.run(script + args, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows = {r["variant"]: r for r in json.loads(out.with_suffix(".json").read_text())["rows"]}
+    assert rows["other"]["ratio_to_other"] == 1.0
+    assert rows["model2"]["throughput"] == rows["other"]["throughput"] > 0
+    assert rows["model2"]["cpu_ns"] > 0
