@@ -178,8 +178,9 @@ def test_closed_sessions_stop_playing_and_give_their_memory_back(monkeypatch):
         cpu = sum(s.cpu_percent(None) for s in servers)
         assert cpu < 10, f"the idle server still uses {cpu:.0f} % of a core: a loop outlived its session"
         assert psutil.Process(servers[0].pid).num_threads() < 40
-    kept = (rss[-1] - rss[0]) / (2 * n)
-    # RSS is noisy while other tests load the machine (3.4 MB seen under a full parallel
-    # suite, under 3 alone); the exact bound on what a session keeps is the in-process
+    # What each later class adds: a leak shows in every class, noise (RSS under the
+    # parallel suite: 19 MB one class, 6 MB the next, seen) in one, so the smaller of the
+    # two increments is read. The exact bound on what a session keeps is the in-process
     # test in test_app_sessions.py. The baseline was 4-14 MB per session.
+    kept = min(rss[1] - rss[0], rss[2] - rss[1]) / n
     assert kept < 4, f"{kept:.1f} MB kept per session ({rss})"
