@@ -128,12 +128,12 @@ def test_ab_of_a_checkout_against_itself_gives_the_same_runs(tmp_path):
     this checkout against itself must reproduce the same model (same throughput) and a
     ratio of 1 for the baseline; a missing ``--other`` is a one-line error, exit 2."""
     script = [sys.executable, str(BENCH / "bench_ab.py")]
-    bad = subprocess.run(script + ["--sizes", "1000"], capture_output=True, text=True)
+    bad = subprocess.run([*script, "--sizes", "1000"], capture_output=True, text=True)
     assert bad.returncode == 2 and "--other" in bad.stderr and "Traceback" not in bad.stderr
     out = tmp_path / "ab"
     args = ["--other", str(BENCH.parent), "--sizes", "1000", "--regimes", "distributed"]
     args += ["--variants", "other", "model2", "--repeats", "1", "--out", str(out)]
-    done = subprocess.run(script + args, capture_output=True, text=True, timeout=600)
+    done = subprocess.run([*script, *args], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     rows = {r["variant"]: r for r in json.loads(out.with_suffix(".json").read_text())["rows"]}
     assert rows["other"]["ratio_to_other"] == 1.0
