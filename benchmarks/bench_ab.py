@@ -28,12 +28,13 @@ from statistics import median
 
 REPO = Path(__file__).resolve().parents[1]
 PLAN = {1_000: (100, 600), 10_000: (40, 140), 100_000: (30, 60)}
-MODEL1 = {
-    "culture": {"trust_update": "legacy", "trust_width": 0.0, "safety_effect": 0.0},
-    "organization": {"clarity_acts": "after"},
-    "coordination": {"diffusion": 0.0, "exploration": 0.0, "load_awareness": 1.0},
-    "workload": {"rework": 0.0},
-}
+
+
+def _model1_switches() -> dict:
+    """Model 1's switches, read from this checkout's ``mechanisms=model1`` config group."""
+    import yaml
+
+    return yaml.safe_load((REPO / "configs" / "mechanisms" / "model1.yaml").read_text())
 
 
 def _config(regime: str, size: int, steps: int, seed: int, switches: dict) -> dict:
@@ -61,7 +62,7 @@ def worker(args) -> None:
     from simulation.runner import release
 
     short, long_ = PLAN[args.size]
-    switches = MODEL1 if args.switches == "model1" else {}
+    switches = _model1_switches() if args.switches == "model1" else {}
     out = {}
     for steps in (short, long_):
         cfg = from_dict(_config(args.regime, args.size, steps, args.seed, switches)).validate()
