@@ -352,13 +352,10 @@ def main(argv=None) -> None:
         if code not in (0, 1):  # 1: some runs failed; the analysis says which outputs suffer
             raise SystemExit(code)
 
-    from .report import collect
-
-    df = collect(out)
+    df = read_runs(out, table, len(regimes) * spec["seeds"], spec["metrics"])
     if df.empty or not (df.status == "ok").any():
         print(f"leadsim-sensitivity: error: no finished runs in {out}; run it without --analyze-only", file=sys.stderr)
         raise SystemExit(1)
-    _check_design(df, table, len(regimes) * spec["seeds"])
     Y = outputs(df, len(table), regimes, spec["seeds"], spec["metrics"])
     lacking = lacking_samples(df, len(table), len(regimes) * spec["seeds"])
     keep, notes = screen(Y, lacking)
@@ -442,13 +439,40 @@ def _design_of(spec: dict) -> dict:
     return {k: v for k, v in spec.items() if k != "metrics"}
 
 
-def _check_design(df: pd.DataFrame, table: pd.DataFrame, per_sample: int) -> None:
-    """Each run's parameters must be its design row's (guards the job numbering)."""
-    ok = df[df.status == "ok"]
+def read_runs(sweep_dir, table: pd.DataFrame, per_sample: int, metrics) -> pd.DataFrame:
+    """The ok runs' job, status, seed, regime and ``metrics``, in job order: all that
+    ``outputs`` and ``lacking_samples`` read. Read window by window (``stream``), with
+    only these columns and the design's, so what is held is a few numbers a run, not
+    every run's every column (``report.collect``: ~3 KB a run). Each window's parameters
+    are checked against the design, then dropped."""
+    from . import stream
+    from .report import REGIME
+
+    keep = list(dict.fromkeys(["job", "status", "seed", REGIME, *metrics]))
+    need = list(dict.fromkeys([*keep, *table.columns]))
+    parts, bad = [], set()
+    for window in stream.iter_windows(sweep_dir, columns=need):
+        ok = window[window.status == "ok"].reset_index(drop=True)
+        if ok.empty:
+            continue
+        ok = ok.reindex(columns=need)  # a column no run of the window has: NaN, as in one table
+        bad.update(_mismatched(ok, table, per_sample))
+        parts.append(ok[keep])
+    if bad:
+        col = next(c for c in table.columns if c in bad)  # the first, as over the whole table
+        raise SystemExit(f"leadsim-sensitivity: error: runs in the sweep folder do not match the design ({col})")
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=keep)
+
+
+def _mismatched(ok: pd.DataFrame, table: pd.DataFrame, per_sample: int) -> list[str]:
+    """The design's columns in which an ok run's parameters are not its design row's
+    (guards the job numbering)."""
     rows = table.iloc[ok["job"].astype(int) // per_sample].reset_index(drop=True)
-    for col in table.columns:
-        if not np.allclose(ok[col].to_numpy(dtype=float), rows[col].to_numpy(dtype=float), rtol=1e-12, atol=0):
-            raise SystemExit(f"leadsim-sensitivity: error: runs in the sweep folder do not match the design ({col})")
+    return [
+        col
+        for col in table.columns
+        if not np.allclose(ok[col].to_numpy(dtype=float), rows[col].to_numpy(dtype=float), rtol=1e-12, atol=0)
+    ]
 
 
 def _print_top(indices: pd.DataFrame, method: str) -> None:

@@ -90,15 +90,18 @@ def windows(sweep_dir) -> tuple[list, dict]:
     return [(k, folders.get(k, []), files.get(k, [])) for k in keys]
 
 
-def read_window(sweep_dir: Path, key, folders: list[Path], files: list[Path]) -> pd.DataFrame:
-    """The rows of one window, deduplicated and in job order (``collect``'s rows)."""
+def read_window(sweep_dir: Path, key, folders: list[Path], files: list[Path], columns=None) -> pd.DataFrame:
+    """The rows of one window, deduplicated and in job order (``collect``'s rows); with
+    ``columns``, only those and ``run_dir``, ``job``, ``status``. Parquet reads columns
+    separately, so the chunk files are read for those (and the columns that deduplicate)
+    only; a run folder is read whole (one YAML file)."""
     from .report import chunk_frame, read_run
 
     df = pd.DataFrame([read_run(sweep_dir, d) for d in folders])
     if files:
         frames = []
         for p in files:
-            f = chunks.read_file(p, jobs=None if key is None else (key * WINDOW, (key + 1) * WINDOW))
+            f = chunks.read_file(p, columns, jobs=None if key is None else (key * WINDOW, (key + 1) * WINDOW))
             if f is not None and not f.empty:
                 frames.append(f)
         stored = chunk_frame(chunks.latest(pd.concat(frames, ignore_index=True))) if frames else pd.DataFrame()
@@ -110,18 +113,21 @@ def read_window(sweep_dir: Path, key, folders: list[Path], files: list[Path]) ->
         return df
     from_dir = pd.to_numeric(df["run_dir"].where(df["run_dir"].str.isdigit()), errors="coerce")
     df["job"] = pd.to_numeric(df["job"], errors="coerce").fillna(from_dir).astype("Int64")
+    if columns is not None:
+        df = df[[c for c in dict.fromkeys(["run_dir", "job", "status", *columns]) if c in df]]
     return df.sort_values("job", kind="stable", na_position="last").reset_index(drop=True)
 
 
-def iter_windows(sweep_dir, total=None, stale=None):
-    """Every window's rows; with ``total``, rows numbered ``total`` or more are dropped
-    (counted in ``stale[0]``). A file that a worker merges away meanwhile: the files are
-    listed again and that window read again (never a window twice)."""
+def iter_windows(sweep_dir, total=None, stale=None, columns=None):
+    """Every window's rows (``columns`` only, if given: see ``read_window``); with
+    ``total``, rows numbered ``total`` or more are dropped (counted in ``stale[0]``). A
+    file that a worker merges away meanwhile: the files are listed again and that window
+    read again (never a window twice)."""
     sweep_dir = Path(sweep_dir)
     for key, folders, files in windows(sweep_dir):
         for attempt in range(5):
             try:
-                df = read_window(sweep_dir, key, folders, files)
+                df = read_window(sweep_dir, key, folders, files, columns)
                 break
             except FileNotFoundError:
                 if attempt == 4:
