@@ -28,6 +28,8 @@ class Tally:
         self.reopened_cohort = 0
 
     def first_starts(self, T, tasks: np.ndarray, step: int) -> None:
+        if step <= self.warmup:  # nothing has arrived after the warm-up yet
+            return
         cohort = tasks[T.arrival[tasks] > self.warmup]
         if len(cohort):
             self.wait_sum += int((step - T.arrival[cohort]).sum())
@@ -35,11 +37,13 @@ class Tally:
 
     def finished(self, T, tasks, success, final_fail, reopened, step: int) -> None:
         """Attempts ended at ``step``: counted, and tasks that ended for good tallied."""
-        if step > self.warmup:
-            self.completed_after += int(success.sum())
-            self.failed_after += int(final_fail.sum() + reopened.sum())
+        if step <= self.warmup:  # nothing has arrived after the warm-up yet
+            return
+        count = np.count_nonzero
+        self.completed_after += count(success)
+        self.failed_after += count(final_fail) + count(reopened)
         cohort = T.arrival[tasks] > self.warmup
-        self.reopened_cohort += int((reopened & cohort).sum())
+        self.reopened_cohort += count(reopened & cohort)
         done = tasks[success & cohort]
         if len(done):
             lead = step - T.arrival[done]
@@ -54,8 +58,11 @@ class Tally:
         self.ended(T, tasks[(success | final_fail) & cohort])
 
     def ended(self, T, tasks: np.ndarray) -> None:
+        if len(tasks) == 0:
+            return
+        flags = self.flags
         for name, value in self.task_flags(T, tasks).items():
-            self.flags[name] += int(value.sum())
+            flags[name] += np.count_nonzero(value)
         self.conflicts += int(T.n_conflicts[tasks].sum())
         self.claims += int(T.n_claims[tasks].sum())
 

@@ -8,6 +8,7 @@ named the team or the lead recruited volunteers (docs/ODD.md 7.4-7.5).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -79,14 +80,13 @@ class Teams:
         else:
             started = np.ones(len(tasks), dtype=bool)
         # Teams flattened: member, its task's position in ``tasks``, its place in the team.
-        flat, owner, place = [], [], []
-        for i, team in enumerate(teams):
-            flat += team
-            owner += [i] * len(team)
-            place += range(len(team))
-        flat, owner, place = (np.array(x, dtype=np.int64) for x in (flat, owner, place))
+        sizes = np.array(list(map(len, teams)), dtype=np.int64)
+        flat = np.array(list(chain.from_iterable(teams)), dtype=np.int64)
+        first = sizes.cumsum() - sizes  # where each team begins in ``flat``
+        owner = np.arange(len(teams)).repeat(sizes)
+        place = np.arange(len(flat)) - first.repeat(sizes)
         is_fol = place > 0
-        leads = np.array([team[0] for team in teams], dtype=np.int64)
+        leads = flat[first]
         fol, fol_task = flat[is_fol], tasks[owner[is_fol]]
         np.subtract.at(self.free, flat, 1)
         self.log(tasks, Event.STARTED, leads)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .rules import beta_trust_update, evidence_weight
-from .updates import Compounder, distinct
+from .updates import Compounder, distinct, unique_inverse
 
 
 class _Groups:
@@ -102,7 +102,7 @@ class EvidenceTrust:
         if len(idx) == 0:
             return
         if not distinct(idx):  # several outcomes on one entry: beta evidence adds up
-            idx, inv = np.unique(idx, return_inverse=True)
+            idx, inv = unique_inverse(idx)
             good, bad = np.bincount(inv, good, len(idx)), np.bincount(inv, bad, len(idx))
         g = self.g
         trust, n = beta_trust_update(self.values(idx), g * self.evidence[idx], good, bad, self.weight)

@@ -86,6 +86,17 @@ def distinct(index: np.ndarray, small: int = 64) -> bool:
     return len(index) <= small and len(set(index.tolist())) == len(index)
 
 
+def unique_inverse(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(index, return_inverse=True)`` for a 1-d integer array, without its
+    general-purpose checks (it runs a few times a step on short arrays)."""
+    order = index.argsort(kind="stable")
+    s = index[order]
+    new = first_in_group(s)
+    inverse = np.empty(len(index), dtype=np.int64)
+    inverse[order] = new.cumsum() - 1
+    return s[new], inverse
+
+
 def ragged(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Flatten slices ``[starts[k], starts[k] + counts[k])``: for each of their
     elements, ``(k, position)``."""

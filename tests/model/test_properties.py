@@ -106,3 +106,18 @@ def test_batch_updates_equal_one_by_one_updates(updates, start):
         expect[i] = 1.0 - (1.0 - expect[i]) * k if u else expect[i] * k
     np.testing.assert_allclose(values, expect, rtol=1e-12, atol=1e-15)
     assert ((values >= 0) & (values <= 1)).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-3, 40), max_size=120))
+def test_unique_inverse_equals_numpy_unique(values):
+    """The trust stores' fast grouping returns exactly what ``np.unique`` returns."""
+    import numpy as np
+
+    from simulation.updates import unique_inverse
+
+    index = np.array(values, dtype=np.int64)
+    uniq, inverse = unique_inverse(index)
+    expect_uniq, expect_inverse = np.unique(index, return_inverse=True)
+    np.testing.assert_array_equal(uniq, expect_uniq)
+    np.testing.assert_array_equal(inverse, expect_inverse.reshape(-1))
