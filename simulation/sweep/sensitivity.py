@@ -140,9 +140,8 @@ def outputs(df: pd.DataFrame, n_samples: int, regimes, seeds: int, metrics) -> p
     base = regimes[0]
     for m in metrics:
         wide = ok.pivot_table(index=["sample", "seed"], columns="coordination.name", values=m, aggfunc="mean")
-        for r in regimes:
-            col = wide[r] if r in wide else pd.Series(dtype=float)
-            out[f"{m}[{r}]"] = col.groupby(level="sample").mean().reindex(out.index)
+        for r in regimes:  # a regime with the metric undefined (NaN) in every run has no column
+            out[f"{m}[{r}]"] = wide[r].groupby(level="sample").mean().reindex(out.index) if r in wide else np.nan
         for r in regimes[1:]:
             if r in wide and base in wide:
                 out[f"{m}[{r}-{base}]"] = (wide[r] - wide[base]).groupby(level="sample").mean().reindex(out.index)

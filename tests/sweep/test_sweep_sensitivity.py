@@ -91,6 +91,21 @@ def test_outputs_pair_regimes_by_seed():
     assert Y["throughput[distributed-delegation]"].tolist() == [2.5, -1.0]
 
 
+def test_outputs_of_a_regime_whose_metric_is_never_defined_are_nan():
+    """A metric NaN in every run of one regime gives that regime a NaN column (the
+    screen then leaves it out with a note), not a crash."""
+    rows = [
+        {"job": job, "status": "ok", "coordination.name": regime, "seed": 0, "lead_time_mean": y}
+        for job, (regime, y) in enumerate(
+            [("delegation", 1.0), ("distributed", float("nan")), ("delegation", 2.0), ("distributed", float("nan"))]
+        )
+    ]
+    Y = outputs(pd.DataFrame(rows), 2, ["delegation", "distributed"], 1, ["lead_time_mean"])
+    assert Y["lead_time_mean[delegation]"].tolist() == [1.0, 2.0]
+    assert Y["lead_time_mean[distributed]"].isna().all()
+    assert "lead_time_mean[distributed-delegation]" not in Y
+
+
 @pytest.mark.slow
 def test_morris_through_the_sweep_machinery_and_resume(tmp_path):
     out = tmp_path / "sens"
