@@ -150,15 +150,21 @@ class Leader(Agent):
     task ids, first come first served.
     """
 
-    def __init__(self, model, capacity: int, perceived: np.ndarray):
+    def __init__(self, model, capacity: int, perceived: np.ndarray, ranks: bool = True):
         super().__init__(model)
         c = model.cfg.coordination
         self.capacity = capacity
         self.perceived = perceived
         self.exploration = c.exploration
         self.awareness = c.load_awareness
-        self.observations = np.zeros_like(perceived) if c.exploration else None
-        self.score = rules.leader_score(perceived, self.observations, c.exploration) if c.exploration else perceived
+        # Observations feed only the ranking's exploration bonus: a leader that never
+        # ranks (distributed leadership) does not keep them.
+        self.observations = np.zeros_like(perceived) if c.exploration and ranks else None
+        self.score = (
+            rules.leader_score(perceived, self.observations, c.exploration)
+            if self.observations is not None
+            else perceived
+        )
         self.queue: deque = deque()
         self.claimants: dict[int, np.ndarray] = {}  # escalated contests: task -> claimants
         self.backlog: dict[int, deque] = {}  # person -> (task, team) assigned while busy

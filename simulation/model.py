@@ -112,7 +112,7 @@ class LeadershipModel(Claims, Teams, Model):
         cells = list(self.grid.all_cells)
         self.workers = [Worker(self, i, cells[i]) for i in range(n)]
         perceived = np.clip(self.competence + rng.normal(0, cfg.coordination.perception_noise, (n, d)), 0, 1)
-        self.leader = Leader(self, org.leader_capacity, perceived)
+        self.leader = Leader(self, org.leader_capacity, perceived, ranks=REGIMES[cfg.coordination.name].leader_decides)
         # Batch updates of per-person state (views: the arrays above are updated in place).
         self._autonomy = Compounder(self.autonomy)
         self._competence = Compounder(self.competence)

@@ -25,6 +25,7 @@ class Coordination:
     """Interface of a coordination regime."""
 
     name = "base"
+    leader_decides = True  # whether the formal leader ever ranks people (its scores are kept)
 
     def __init__(self, model: LeadershipModel):
         self.model = model
@@ -73,6 +74,7 @@ class Distributed(Coordination):
     """
 
     name = "distributed"
+    leader_decides = False  # nobody above assigns: the leader's view is kept, not its ranking
 
     def route(self, tasks: np.ndarray) -> None:
         m = self.model
@@ -210,6 +212,7 @@ class Hybrid(Distributed):
     """
 
     name = "hybrid"
+    leader_decides = True  # it settles and assigns what the colleagues could not
 
     def coordinate(self) -> None:
         super().coordinate()

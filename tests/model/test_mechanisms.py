@@ -255,6 +255,18 @@ def test_an_exploring_leader_uses_more_of_its_people():
     assert never[1] < never[0], never
 
 
+def test_only_a_leader_that_ranks_keeps_exploration_counts():
+    """The exploration bonus feeds only the leader's ranking: the delegating and the
+    facilitating leader count what they observe, the leader of distributed leadership
+    (who never ranks) keeps nothing."""
+    kept = {}
+    for regime in ("delegation", "hybrid", "distributed"):
+        m = LeadershipModel(make_config(**{"coordination.name": regime, "steps": 60}), seed=2).run()
+        kept[regime] = m.leader.observations
+    assert kept["delegation"].sum() > 0 and kept["hybrid"].sum() > 0
+    assert kept["distributed"] is None
+
+
 def test_a_leader_blind_to_loads_overloads_its_go_to_people():
     base = {"coordination.name": "delegation", "organization.leader_capacity": 6, "workload.arrival_rate": 3.0}
     aware = LeadershipModel(make_config(**{**base, "coordination.load_awareness": 1.0}), seed=1).run().metrics()
