@@ -4,6 +4,7 @@ one folder per run (docs/performance.md, "Chunked sweeps"; docs/sweeps.md).
     python benchmarks/bench_chunks.py                  # 20,000 runs + the 2,000-run slices
     python benchmarks/bench_chunks.py --quick          # smoke mode: 40 runs
     python benchmarks/bench_chunks.py --today SRC      # also today's path, from a checkout at SRC
+    python benchmarks/bench_chunks.py --slurm-runs 2000   # the slurm_local case on fewer runs
 
 The sweep: ``organization=team organization.size=12 steps=100 warmup=30``,
 ``coordination=delegation,distributed`` x ``seed=range(N/2)``, on 2 workers. Cases
@@ -368,6 +369,7 @@ def main(argv=None) -> None:
     p.add_argument("--repeats", type=int, default=3, help="timings of each slice case (median reported)")
     p.add_argument("--today", default=None, help="a checkout of today's sweep path (before chunked storage)")
     p.add_argument("--cases", default="chunks,slurm_local,kill", help="large-sweep cases")
+    p.add_argument("--slurm-runs", type=int, default=0, help="runs of the slurm_local case (default: --runs)")
     p.add_argument(
         "--report-runs",
         type=int,
@@ -380,7 +382,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     a = p.parse_args(argv)
     if a.quick:
-        a.runs, a.slice, a.repeats, a.report_runs, a.inprocess = 40, 40, 1, 200, 20
+        a.runs, a.slice, a.repeats, a.report_runs, a.inprocess, a.slurm_runs = 40, 40, 1, 200, 20, 0
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     tmp = Path(tempfile.mkdtemp(prefix="leadsim-bench-chunks-"))
     rows: list[dict] = []
@@ -390,6 +392,7 @@ def main(argv=None) -> None:
         "sweep": TEAM,
         "workers": WORKERS,
         "runs": a.runs,
+        "slurm_runs": a.slurm_runs or a.runs,
         "slice": a.slice,
         "repeats": a.repeats,
         "today": bool(a.today),
@@ -413,7 +416,8 @@ def main(argv=None) -> None:
             add(synthetic_report(tmp / f"chunks-{a.slice}", a.report_runs, tmp, env))
         for name in [c for c in a.cases.split(",") if c]:
             kill = name == "kill"
-            add({**run_case("chunks" if kill else name, a.runs, tmp, env, kill=kill), "repeat": 0, "part": "large"})
+            n = a.slurm_runs if name == "slurm_local" and a.slurm_runs else a.runs
+            add({**run_case("chunks" if kill else name, n, tmp, env, kill=kill), "repeat": 0, "part": "large"})
         if a.inprocess:
             add(bookkeeping_cpu(max(a.inprocess, 100) * 5, tmp))
             add(inprocess_overhead(a.inprocess, max(2, a.repeats), tmp))
