@@ -33,7 +33,7 @@ def _cells(nb):
     return [(c.cell_type, c.source) for c in nb.cells]
 
 
-def test_the_four_notebooks_and_their_pairs_exist():
+def test_every_notebook_and_its_pair_exist():
     assert sorted(p.stem for p in NB_DIR.glob("[0-9][0-9]_*.py")) == NOTEBOOKS
     assert sorted(p.stem for p in NB_DIR.glob("[0-9][0-9]_*.ipynb")) == NOTEBOOKS
     assert "ipynb,py:percent" in (NB_DIR / "jupytext.toml").read_text()
