@@ -41,11 +41,12 @@ $(STAMP): $(RUNTIME_STAMP)
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-# Debian's chromium for the browser test of the classroom app (no browser downloads).
+# Debian's chromium for the browser test of the classroom app (no browser downloads), and
+# valgrind for the instruction-count benchmark's test.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "note: /usr/bin/chromium missing; browser tests will be skipped (sudo apt-get install chromium)"; fi; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/valgrind ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium valgrind >/dev/null; \
+	  else echo "note: /usr/bin/chromium or /usr/bin/valgrind missing; their tests will be skipped (sudo apt-get install chromium valgrind)"; fi; \
 	fi
 
 demo: $(RUNTIME_STAMP)

@@ -10,6 +10,7 @@ import csv
 import importlib.util
 import json
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,22 @@ def test_ab_of_a_checkout_against_itself_gives_the_same_runs(tmp_path):
     assert rows["other"]["ratio_to_other"] == 1.0
     assert rows["model2"]["throughput"] == rows["other"]["throughput"] > 0
     assert rows["model2"]["cpu_ns"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed (make system-deps)")
+def test_instruction_counts_of_a_checkout_against_itself_agree(tmp_path):
+    """``bench_instructions.py`` counts what a step executes: the same code counted twice
+    (this checkout as ``--other``) gives the same cost within 1 % (only hashing and
+    memory layout differ between processes); a missing comparison is a one-line error."""
+    script = [sys.executable, str(BENCH / "bench_instructions.py")]
+    bad = subprocess.run(script, capture_output=True, text=True)
+    assert bad.returncode == 2 and "--other or --switches" in bad.stderr and "Traceback" not in bad.stderr
+    out = tmp_path / "instructions"
+    args = ["--other", str(BENCH.parent), "--regimes", "distributed", "--out", str(out)]
+    done = subprocess.run([*script, *args], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    rows = {r["variant"]: r for r in json.loads(out.with_suffix(".json").read_text())["rows"]}
+    assert rows["other"]["ratio"] == 1.0
+    assert 1_000 < rows["model2"]["instructions"] < 100_000
+    assert abs(rows["model2"]["ratio"] - 1.0) < 0.01
