@@ -44,6 +44,11 @@ def to_sim_config(cfg: DictConfig) -> SimConfig:
     """
     data = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(data, dict)  # a composed config is a mapping
+    return sim_config_from(data)
+
+
+def sim_config_from(data: dict) -> SimConfig:
+    """:func:`to_sim_config` for a config already turned into a plain mapping."""
     data.pop("hydra", None)
     try:
         return from_dict(data).validate()

@@ -104,10 +104,11 @@ def write_outputs(directory, result: RunResult) -> Path:
     return d
 
 
-def flat_row(result: RunResult) -> dict:
+def flat_row(result: RunResult, resolved: dict | None = None) -> dict:
     """One run as one flat table row (the chunked sweeps' storage): every resolved
     parameter under its dotted name (lists as JSON text, so every cell is hashable),
-    ``leadsim_version``, and every metric, including any extra keys of ``result.metrics``."""
+    ``leadsim_version``, and every metric, including any extra keys of ``result.metrics``.
+    ``resolved``: ``resolved_config(result.config)`` if the caller has it already."""
 
     def flat(d: dict, prefix: str = "") -> dict:
         out = {}
@@ -118,4 +119,4 @@ def flat_row(result: RunResult) -> dict:
                 out[f"{prefix}{k}"] = json.dumps(v) if isinstance(v, (list, tuple)) else v
         return out
 
-    return {**flat(resolved_config(result.config)), **result.metrics}
+    return {**flat(resolved if resolved is not None else resolved_config(result.config)), **result.metrics}

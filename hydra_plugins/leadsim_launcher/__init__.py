@@ -42,7 +42,7 @@ class LeadsimLauncher(_Base):
         storage: str = "auto",
         chunk_size: int | None = None,
         timeseries: bool = False,
-        flush_every: int = 25,
+        flush_every: int = 200,
     ) -> None:
         super().__init__(
             n_jobs=n_jobs, storage=storage, chunk_size=chunk_size, timeseries=timeseries, flush_every=flush_every
@@ -63,7 +63,7 @@ class LeadsimSubmititLauncher(_Base):
         storage: str = "auto",
         chunk_size: int | None = None,
         timeseries: bool = False,
-        flush_every: int = 25,
+        flush_every: int = 200,
         max_tasks: int = 50,
         max_array_size: int = 1000,
         array_parallelism: int = 256,

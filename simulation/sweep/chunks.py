@@ -62,7 +62,9 @@ def _rows_frame(rows: list[dict]) -> pd.DataFrame:
 class ChunkWriter:
     """Collects a chunk's rows and flushes them every ``every`` runs or ``seconds``:
     each flush writes only the new rows, as one more part file (rewriting everything
-    so far would cost time quadratic in the chunk's length)."""
+    so far would cost time quadratic in the chunk's length). A flush costs tens of
+    milliseconds, so flushing by time bounds its share of a chunk's time (under 1 % at
+    10 s) and what a kill loses (10 s of runs) whatever a run's length."""
 
     def __init__(
         self,
@@ -70,7 +72,7 @@ class ChunkWriter:
         first: int,
         last: int,
         timeseries: bool = False,
-        every: int = 25,
+        every: int = 200,
         seconds: float = 10.0,
         on_flush=None,
     ) -> None:

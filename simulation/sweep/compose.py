@@ -94,6 +94,9 @@ class JobComposer:
         self._bases: dict[tuple, tuple] = {}  # structure -> config, choices, raw values, keys set
         self._parsed: dict[str, Any] = {}
         self._groups: set[str] | None = None
+        self._last: tuple | None = None
+        self._slow_data = False
+        self._data_checked: set[tuple] = set()
 
     def groups(self) -> set[str]:
         if self._groups is None:
@@ -126,6 +129,7 @@ class JobComposer:
     def compose(self, lines: Sequence[str]) -> tuple[DictConfig, dict]:
         """The job's task config. It is the *shared* config of the job's structure with the
         job's values set in place: use it before composing the next job."""
+        self._last = None  # the structure, when this job is composed by values
         if self.full_only:
             return self.full(lines)
         try:
@@ -174,7 +178,38 @@ class JobComposer:
                 )
                 self.full_only = True
                 return want, want_choices
+        self._last = structure
         return cfg, choices
+
+    def compose_data(self, lines: Sequence[str]) -> tuple[dict, dict]:
+        """``compose``, as the plain resolved mapping ``OmegaConf.to_container`` gives (what a
+        run is built from). Converting the whole config costs more than the rest of a job's
+        bookkeeping together, so a job composed by values is the structure's container with
+        the job's values, as OmegaConf converted them, set in a copy. The first job of each
+        structure is also converted in full and compared; if they ever differ, every job is
+        converted in full from then on."""
+        cfg, choices = self.compose(lines)
+        structure = self._last
+        if structure is None or self._slow_data:
+            return _plain_container(cfg), choices
+        _cfg, _choices, raw, touched = self._bases[structure]
+        if structure not in self._data_checked and _has_interpolation(raw):
+            self._slow_data = True  # values that refer to others: OmegaConf resolves them
+            return _plain_container(cfg), choices
+        data = _copy(raw)
+        for key in touched:
+            *path, last = key.split(".")
+            node = data
+            for part in path:
+                node = node[part]
+            node[last] = OmegaConf.select(cfg, key)
+        if structure not in self._data_checked:
+            self._data_checked.add(structure)
+            want = _plain_container(cfg)
+            if want != data:
+                self._slow_data = True
+                return want, choices
+        return data, choices
 
 
 class _NotAValue(Exception):
@@ -199,3 +234,20 @@ def _lookup(raw: dict, key: str):
 
 def _plain_container(cfg: DictConfig) -> Any:
     return OmegaConf.to_container(cfg, resolve=True)
+
+
+def _copy(node):
+    """A copy of a plain container (dicts and lists of scalars), cheaper than ``deepcopy``."""
+    if isinstance(node, dict):
+        return {k: _copy(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_copy(v) for v in node]
+    return node
+
+
+def _has_interpolation(node) -> bool:
+    if isinstance(node, dict):
+        return any(_has_interpolation(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_interpolation(v) for v in node)
+    return isinstance(node, str) and "${" in node

@@ -40,7 +40,7 @@ class Chunk:
     singleton_state: Any = None
     done: dict = field(default_factory=dict)  #: job -> config hash of stored ok runs
     timeseries: bool = False
-    flush_every: int = 25
+    flush_every: int = 200
     subdir: str = "${hydra.job.num}"
 
     @property
@@ -84,7 +84,7 @@ def run_chunk(chunk: Chunk) -> dict:
     from hydra.core.singleton import Singleton
     from hydra.core.utils import setup_globals
 
-    from ..hydra_config import GROUPS, to_sim_config
+    from ..hydra_config import GROUPS, sim_config_from
     from ..runner import flat_row, resolved_config, simulate
     from . import chunks, plan, resume
     from .compose import JobComposer
@@ -113,9 +113,9 @@ def run_chunk(chunk: Chunk) -> dict:
         info = {"job": job, "overrides": list(overrides), "code": code}
         want = None
         try:
-            cfg, choices = composer.compose(overrides)
+            data, choices = composer.compose_data(overrides)
             info["choices"] = {k: v for k, v in choices.items() if k in GROUPS and v is not None}
-            sim = to_sim_config(cfg)
+            sim = sim_config_from(data)
             want = resolved_config(sim)
             digest = config_hash(want)
             if writer is None:
@@ -157,7 +157,7 @@ def run_chunk(chunk: Chunk) -> dict:
             plan.record(sweep_dir, job, "ok", seconds)
         else:
             row = _row(info, "ok", seconds, code, digest)
-            row.update(flat_row(result))
+            row.update(flat_row(result, want))  # ``want`` is ``result.config`` resolved
             writer.add(row, result.timeseries)
         del result
     if writer is not None:

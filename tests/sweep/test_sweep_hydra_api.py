@@ -116,6 +116,36 @@ def test_composing_by_values_equals_hydras_full_composition(loader_and_master):
     assert 1 < len(composer._bases) < len(JOBS)
 
 
+def test_plain_mappings_of_jobs_equal_hydras_full_composition(loader_and_master):
+    """``compose_data`` (the structure's container with the job's values set in a copy)
+    gives what converting Hydra's full composition gives, job after job, values an
+    earlier job set included, and stays on its fast path (ints given for floats are
+    converted as OmegaConf converts them)."""
+    loader, master = loader_and_master
+    composer = JobComposer(loader, master, verify=False)
+    jobs = [
+        *JOBS,
+        ["coordination=delegation", "seed=9", "workload.arrival_rate=2"],
+        ["coordination=delegation", "seed=10"],
+    ]
+    for job in jobs * 2:
+        data, choices = composer.compose_data(job)
+        full, full_choices = composer.full(job)
+        want = OmegaConf.to_container(full, resolve=True)
+        assert data == want and choices == full_choices, job
+        assert [type(x) for x in _leaves(data)] == [type(x) for x in _leaves(want)], job
+        data["seed"] = -1  # the caller owns its copy: the next job must not see this
+    assert not composer._slow_data
+
+
+def _leaves(node):
+    if isinstance(node, dict):
+        return [x for v in node.values() for x in _leaves(v)]
+    if isinstance(node, list):
+        return [x for v in node for x in _leaves(v)]
+    return [node]
+
+
 def test_a_value_set_by_one_job_does_not_leak_into_the_next(loader_and_master):
     loader, master = loader_and_master
     composer = JobComposer(loader, master, verify=False)
