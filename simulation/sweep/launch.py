@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import chunks as store
-from .execute import Chunk, choose_storage, chunk_sizes, run_chunks
+from .execute import Chunk, choose_storage, chunk_sizes, guided_sizes, run_chunks
 
 
 def _total(sweep_dir: Path, batch: int, initial: int) -> int:
@@ -26,10 +26,16 @@ def _total(sweep_dir: Path, batch: int, initial: int) -> int:
 
 
 def make_chunks(
-    launcher, job_overrides: Sequence[Sequence[str]], initial_job_idx: int, parts: int, chunk_size: int | None
+    launcher,
+    job_overrides: Sequence[Sequence[str]],
+    initial_job_idx: int,
+    parts: int,
+    chunk_size: int | None,
+    workers: int | None = None,
 ) -> tuple[list[Chunk], str]:
     """The batch's chunks, with the runs already stored; chunks whose every run is
-    stored with the same overrides and model code are left out."""
+    stored with the same overrides and model code are left out. With ``workers`` (local
+    processes that take chunks as they free up) the chunks shrink toward the end."""
     from hydra.core.singleton import Singleton
 
     from . import resume
@@ -41,6 +47,8 @@ def make_chunks(
     n = len(job_overrides)
     if chunk_size:
         sizes = [chunk_size] * (n // chunk_size) + ([n % chunk_size] if n % chunk_size else [])
+    elif workers and storage == "chunks":
+        sizes = guided_sizes(n, workers)
     else:
         sizes = chunk_sizes(n, parts)
     done, stored = {}, {}
@@ -105,14 +113,15 @@ def job_returns(job_overrides, statuses: dict[int, str], initial_job_idx: int):
 
 
 def launch_local(launcher, job_overrides, initial_job_idx: int):
-    """Chunks on ``n_jobs`` local processes (loky), about four chunks per process."""
+    """Chunks on ``n_jobs`` local processes (loky): chunk files in chunks that shrink
+    toward the end; run folders in about four chunks per process."""
     from hydra.core.utils import setup_globals
     from joblib import effective_n_jobs
 
     setup_globals()
     workers = effective_n_jobs(launcher.n_jobs)
     parts = 4 * workers
-    chunks, _storage = make_chunks(launcher, job_overrides, initial_job_idx, parts, launcher.chunk_size)
+    chunks, _storage = make_chunks(launcher, job_overrides, initial_job_idx, parts, launcher.chunk_size, workers)
     statuses: dict[int, str] = {}
     for part in run_chunks(chunks, n_jobs=workers):
         statuses.update(part)

@@ -3,6 +3,7 @@ run by run; the report reads chunk files exactly as it reads run folders."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from sweep_helpers import NO_FIGURES, SMALL, leadsim_m, results
 
 from simulation import METRICS
 from simulation.sweep import chunks
-from simulation.sweep.execute import CHUNK_MAX, choose_storage, chunk_sizes
+from simulation.sweep.execute import CHUNK_MAX, choose_storage, chunk_sizes, guided_sizes
 from simulation.sweep.launch import pack, slurm_plan
 
 # ---------------------------------------------------------------- planning
@@ -31,6 +32,25 @@ def test_chunks_cover_every_job_once_in_near_equal_sizes(n, parts):
     if sizes:
         assert max(sizes) - min(sizes) <= 1
         assert len(sizes) >= min(n, parts)
+
+
+@given(n=st.integers(0, 200_000), workers=st.integers(1, 64))
+@settings(max_examples=200, deadline=None)
+def test_local_chunks_cover_every_job_once_and_shrink_toward_the_end(n, workers):
+    """Guided chunk sizes: every job once, none above the cap, never growing (but for a
+    last remainder below the floor), and the last chunks small, so that no worker runs a
+    large chunk alone at the end."""
+    sizes = guided_sizes(n, workers)
+    assert sum(sizes) == n and all(0 < s <= CHUNK_MAX for s in sizes)
+    assert all(a >= b for a, b in itertools.pairwise(sizes))
+    if n:
+        assert sizes[-1] <= max(100, -(-n // (2 * workers)))
+
+
+def test_a_20000_run_sweep_on_two_workers_stays_under_one_file_per_500_runs():
+    sizes = guided_sizes(20_000, 2)
+    report_files = 13  # results, summaries, figures, .leadsim/ (docs/performance.md)
+    assert (len(sizes) + report_files) * 500 <= 20_000 and sizes[-1] <= 100
 
 
 @given(chunks_=st.integers(1, 5000), tasks=st.integers(1, 300), array=st.integers(1, 1001))
