@@ -39,7 +39,10 @@ class Tally:
         """Attempts ended at ``step``: counted, and tasks that ended for good tallied."""
         if step <= self.warmup:  # nothing has arrived after the warm-up yet
             return
-        count = np.count_nonzero
+
+        def count(mask) -> int:
+            return int(np.count_nonzero(mask))
+
         self.completed_after += count(success)
         self.failed_after += count(final_fail) + count(reopened)
         cohort = T.arrival[tasks] > self.warmup
@@ -62,7 +65,7 @@ class Tally:
             return
         flags = self.flags
         for name, value in self.task_flags(T, tasks).items():
-            flags[name] += np.count_nonzero(value)
+            flags[name] += int(np.count_nonzero(value))
         self.conflicts += int(T.n_conflicts[tasks].sum())
         self.claims += int(T.n_claims[tasks].sum())
 
