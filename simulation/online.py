@@ -39,10 +39,7 @@ class Tally:
         """Attempts ended at ``step``: counted, and tasks that ended for good tallied."""
         if step <= self.warmup:  # nothing has arrived after the warm-up yet
             return
-
-        def count(mask) -> int:
-            return int(np.count_nonzero(mask))
-
+        count = _count
         self.completed_after += count(success)
         self.failed_after += count(final_fail) + count(reopened)
         cohort = T.arrival[tasks] > self.warmup
@@ -65,7 +62,7 @@ class Tally:
             return
         flags = self.flags
         for name, value in self.task_flags(T, tasks).items():
-            flags[name] += int(np.count_nonzero(value))
+            flags[name] += _count(value)
         self.conflicts += int(T.n_conflicts[tasks].sum())
         self.claims += int(T.n_claims[tasks].sum())
 
@@ -97,3 +94,8 @@ class Tally:
         b = float(np.searchsorted(cum, min(below + 1, n - 1), side="right"))
         diff = b - a  # NumPy's _lerp, term for term
         return n, total, (b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+
+
+def _count(mask: np.ndarray) -> int:
+    """True entries of a boolean mask, as a Python int."""
+    return int(np.count_nonzero(mask))

@@ -198,11 +198,7 @@ class JobComposer:
             return _plain_container(cfg), choices
         data = _copy(raw)
         for key in touched:
-            *path, last = key.split(".")
-            node = data
-            for part in path:
-                node = node[part]
-            node[last] = OmegaConf.select(cfg, key)
+            _assign(data, key, OmegaConf.select(cfg, key))
         if structure not in self._data_checked:
             self._data_checked.add(structure)
             want = _plain_container(cfg)
@@ -230,6 +226,13 @@ def _lookup(raw: dict, key: str):
     for part in key.split("."):
         node = node[part]
     return node
+
+
+def _assign(raw: dict, key: str, value) -> None:
+    """``_lookup``'s counterpart: set the dotted ``key`` of a plain container."""
+    *path, last = key.split(".")
+    node = _lookup(raw, ".".join(path)) if path else raw
+    node[last] = value
 
 
 def _plain_container(cfg: DictConfig) -> Any:

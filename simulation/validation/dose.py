@@ -253,10 +253,14 @@ def bystander_figure(df: pd.DataFrame, path: Path) -> None:
 
 
 # --------------------------------------------------------------------- the report's section
+def _plan(r) -> tuple[range, int, int]:
+    """Seeds, steps and warm-up of section 6 (6 seeds keep it near 10 minutes on 2 shared cores)."""
+    return range(r.n(6, 2)), r.n(600, 300), r.n(200, 100)
+
+
 def dose_section(r) -> None:
     """Section 6 of docs/validation.md: one figure per lever and the table of their ends."""
-    seeds = range(r.n(6, 2))  # 6 seeds keep the section near 10 minutes on 2 shared cores
-    steps, warmup = r.n(600, 300), r.n(200, 100)
+    seeds, steps, warmup = _plan(r)
     frames = []
     for lever in LEVERS:
         df = dose_response(lever, seeds=seeds, steps=steps, warmup=warmup, jobs=r.jobs)
@@ -283,8 +287,7 @@ def dose_section(r) -> None:
 
 def bystander_section(r) -> None:
     """Section 6's bystander figure and table (``--only bystanders`` reruns it alone)."""
-    seeds = range(r.n(6, 2))
-    steps, warmup = r.n(600, 300), r.n(200, 100)
+    seeds, steps, warmup = _plan(r)
     by = bystanders(
         degrees=(2, 4, 8, 16, 32, 58) if not r.quick else (2, 8, 32),
         seeds=seeds,
