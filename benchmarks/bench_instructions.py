@@ -12,8 +12,8 @@ processes; the difference over the extra agent-steps is the cost of a step in th
 steady part of a run, start-up and imports cancelled. An instruction is not a
 nanosecond (a cache miss costs more than an add), so this ranks changes and
 attributes costs; ``bench_ab.py`` measures the time. Needs ``valgrind`` (Debian
-package); runs take about 50 times as long as without it, so only up to 10,000
-people.
+package); runs take about 50 times as long as without it: minutes per run at 1,000
+people, about ten at 100,000.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ab import REPO, _config, _model1_switches
 
-PLAN = {1_000: (50, 250), 10_000: (10, 40)}  # steps of the short and the long run
+#: size -> steps of the short and the long run (100,000: bench_scaling's own plan; about
+#: 10 minutes per run under valgrind)
+PLAN = {1_000: (50, 250), 10_000: (10, 40), 100_000: (30, 50)}
 
 
 def worker(args) -> None:
