@@ -236,17 +236,18 @@ class LeadershipModel(Claims, Teams, Model):
         c, cul, T = self.cfg.coordination, self.cfg.culture, self.tasks
         if cul.trust_width == 0.0 and float(self.leader_trust.values(person)) >= c.pushback_threshold:
             return False  # model 1 asked nothing more of a trusting assignee
+        # self.fit for one pair, read as Python floats (one call per decision of the leader)
         comp = self.competence
-        fit = 0.5 * (comp[person, T.dom0[task]] + comp[person, T.dom1_or_0[task]])  # self.fit, for one
-        difficulty = T.difficulty[task]
+        fit = 0.5 * (comp.item(person, T.dom0.item(task)) + comp.item(person, T.dom1_or_0.item(task)))
+        difficulty = T.difficulty.item(task)
         if fit >= difficulty:
             return False  # nobody refuses work that fits them (the rule's probability is 0)
         p = rules.pushback_probability(
             float(self.leader_trust.values(person)),
             c.pushback_threshold,
             cul.trust_width,
-            float(fit),
-            float(difficulty),
+            fit,
+            difficulty,
         )
         if p == 0.0 or p == 1.0:  # sure either way: no random number (model 1's stream)
             return p == 1.0

@@ -77,6 +77,7 @@ class Ranking:
         self.kinds: dict[tuple, list] = {}
         self.demand: dict[tuple, int] = {}  # kind -> people the step's decisions may need
         self.anyone_top: dict[tuple, list] = {}  # kind -> best of everyone, room or not
+        self.provisional: set[tuple] = set()  # of those, ranked ahead of need (see best_any)
 
     def anyone(self) -> bool:
         return self.total_room > 0
@@ -96,8 +97,10 @@ class Ranking:
     def lower(self, person: int) -> None:
         """The leader's view of ``person`` fell (rankings keep the old score as a bound)."""
         self.lowered[person] = self.lowered.get(person, 0) + 1
-        for kind in [k for k, top in self.anyone_top.items() if person in top]:
-            del self.anyone_top[kind]  # only rankings the person was in are stale
+        stale = [k for k, top in self.anyone_top.items() if person in top or k in self.provisional]
+        for kind in stale:  # rankings the person was in, and those not yet used
+            del self.anyone_top[kind]
+        self.provisional.clear()
 
     def score(self, person: int, kind: tuple) -> float:
         p = self.perceived
@@ -166,12 +169,30 @@ class Ranking:
         room (a leader that does not check loads): the same go-to people every time."""
         top = self.anyone_top.get(kind)
         if top is None or len(top) < k:
-            s = 0.5 * (self.perceived[:, kind[0]] + self.perceived[:, kind[-1]])
-            w = min(max(k, 16), len(s))
-            part = np.argpartition(-s, w - 1)[:w] if w < len(s) else np.arange(len(s))
-            top = part[np.argsort(-s[part], kind="stable")].tolist()
-            self.anyone_top[kind] = top
+            # The first such decision of a step ranks every kind the queue asks for at
+            # once (one partition for all); a ranking made ahead of need is dropped if a
+            # view falls before it is used, so each equals the one made when first needed.
+            ahead = [q for q in self.demand if q != kind and q not in self.anyone_top] if k <= self.ANYONE else []
+            self._rank_anyone([kind, *ahead], max(k, self.ANYONE))
+            self.provisional.update(ahead)
+            top = self.anyone_top[kind]
+        self.provisional.discard(kind)
         return top[:k]
+
+    ANYONE = 16  # the top of everyone kept per kind: a team needs no more
+
+    def _rank_anyone(self, kinds: list, width: int) -> None:
+        """The ``width`` best of everyone for each of ``kinds``, best first."""
+        by_domain = self.perceived.T
+        s = -0.5 * (by_domain[[k[0] for k in kinds]] + by_domain[[k[-1] for k in kinds]])
+        n = s.shape[1]
+        if width < n:
+            part = np.argpartition(s, width - 1, axis=1)[:, :width]
+        else:
+            part = np.broadcast_to(np.arange(n), s.shape)
+        order = np.argsort(np.take_along_axis(s, part, axis=1), axis=1, kind="stable")
+        for kind, top in zip(kinds, np.take_along_axis(part, order, axis=1).tolist()):
+            self.anyone_top[kind] = top
 
     def best(self, kind: tuple, k: int) -> list[int]:
         """The (up to) ``k`` people with room the leader rates best for a task of
