@@ -2,6 +2,7 @@
 
     python benchmarks/bench_instructions.py --other ../leadsim-0.1 --regimes delegation distributed hybrid
     python benchmarks/bench_instructions.py --switches   # model 2, then each model-1 switch alone
+    python benchmarks/bench_instructions.py --switches --only model1 load_awareness=1.0 --sizes 100000
 
 Timings on a shared virtual machine swing by tens of percent between identical runs,
 more than the differences a speed-up is made of. The number of instructions the
@@ -69,6 +70,8 @@ def variants(args) -> dict[str, tuple[str, dict]]:
         for group, values in m1.items():
             for key, value in values.items():
                 out[f"{key}={value}"] = (str(REPO), {group: {key: value}})
+    if args.only:  # a subset of the switches (the baseline and model 2 always run)
+        out = {k: v for k, v in out.items() if k in ("other", "model2", *args.only)}
     return out
 
 
@@ -76,6 +79,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--other", help="another checkout (e.g. a worktree of 0.1): the baseline")
     ap.add_argument("--switches", action="store_true", help="also model 2 with each model-1 switch alone")
+    ap.add_argument(
+        "--only", nargs="+", metavar="VARIANT", help="of the switches, only these (e.g. model1 load_awareness=1.0)"
+    )
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000], choices=sorted(PLAN))
     ap.add_argument("--regimes", nargs="+", default=["delegation", "distributed", "hybrid"])
     ap.add_argument("--jobs", type=int, default=2, help="valgrind processes at once")
