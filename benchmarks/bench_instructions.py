@@ -49,12 +49,13 @@ def worker(args) -> None:
         model.step()
 
 
-def count(repo: str, regime: str, size: int, steps: int, switches: dict) -> int:
+def count(repo: str, regime: str, size: int, steps: int, switches: dict, hash_seed: int = 0) -> int:
     cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
     cmd += [sys.executable, __file__, "--worker", "--repo", repo, "--regime", regime, "--size", str(size)]
     cmd += ["--steps", str(steps), "--set", json.dumps(switches)]
-    # A fixed hash seed: string hashing otherwise changes dict layouts, hence counts, by 1-2 %.
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    # A fixed hash seed: string hashing changes dict layouts, hence counts, by a few percent
+    # (up to ~4 % seen between seeds); --hash-seeds averages over several.
+    env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
     done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return int(re.search(r"I\s+refs:\s+([\d,]+)", done.stderr).group(1).replace(",", ""))
 
@@ -85,6 +86,7 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000], choices=sorted(PLAN))
     ap.add_argument("--regimes", nargs="+", default=["delegation", "distributed", "hybrid"])
     ap.add_argument("--jobs", type=int, default=2, help="valgrind processes at once")
+    ap.add_argument("--hash-seeds", type=int, default=1, help="count under this many hash seeds and average")
     ap.add_argument("--out", type=Path, help="write OUT.json")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     for name in ("--repo", "--regime", "--set"):
@@ -100,25 +102,33 @@ def main(argv=None) -> int:
     if shutil.which("valgrind") is None:
         ap.error("valgrind: not found (install the Debian package valgrind)")
     var = variants(args)
-    jobs = [(v, g, n, s) for n in args.sizes for g in args.regimes for v in var for s in PLAN[n]]
+    seeds = range(max(args.hash_seeds, 1))
+    jobs = [(v, g, n, s, h) for n in args.sizes for g in args.regimes for v in var for s in PLAN[n] for h in seeds]
     with ThreadPoolExecutor(args.jobs) as ex:
-        counts = dict(zip(jobs, ex.map(lambda j: count(var[j[0]][0], j[1], j[2], j[3], var[j[0]][1]), jobs)))
+        counts = dict(zip(jobs, ex.map(lambda j: count(var[j[0]][0], *j[1:4], var[j[0]][1], j[4]), jobs)))
     rows = []
     for n in args.sizes:
         short, long_ = PLAN[n]
         for g in args.regimes:
-            per = {v: (counts[(v, g, n, long_)] - counts[(v, g, n, short)]) / ((long_ - short) * n) for v in var}
-            base = per["other"] if "other" in per else per["model2"]
-            for v, x in per.items():
-                rows.append(
-                    {"size": n, "regime": g, "variant": v, "instructions": round(x), "ratio": round(x / base, 3)}
+            per = {
+                v: [(counts[(v, g, n, long_, h)] - counts[(v, g, n, short, h)]) / ((long_ - short) * n) for h in seeds]
+                for v in var
+            }
+            mean = {v: sum(x) / len(x) for v, x in per.items()}
+            base = mean["other"] if "other" in mean else mean["model2"]
+            for v, x in mean.items():
+                row = {"size": n, "regime": g, "variant": v, "instructions": round(x), "ratio": round(x / base, 3)}
+                row["by_hash_seed"] = [round(y) for y in per[v]]
+                rows.append(row)
+                spread = f"  (hash seeds: {min(per[v]):.0f}-{max(per[v]):.0f})" if len(seeds) > 1 else ""
+                print(
+                    f"{n:>7} {g:<12} {v:<26} {x:8.0f} instructions per agent-step  x{x / base:.3f}{spread}", flush=True
                 )
-                print(f"{n:>7} {g:<12} {v:<26} {x:8.0f} instructions per agent-step  x{x / base:.3f}", flush=True)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         base_name = "other" if args.other else "model2"
         args.out.with_suffix(".json").write_text(
-            json.dumps({"baseline": base_name, "plan": PLAN, "rows": rows}, indent=1)
+            json.dumps({"baseline": base_name, "plan": PLAN, "hash_seeds": len(seeds), "rows": rows}, indent=1)
         )
     return 0
 
