@@ -53,6 +53,7 @@ class Ranking:
     """
 
     WINDOW = 64
+    ANYONE = 16  # the top of everyone kept per kind (wider when a team needs more)
 
     def __init__(self, perceived: np.ndarray, people: np.ndarray, free: np.ndarray, rng, window: int = WINDOW):
         self.perceived = perceived
@@ -179,11 +180,10 @@ class Ranking:
         self.provisional.discard(kind)
         return top[:k]
 
-    ANYONE = 16  # the top of everyone kept per kind: a team needs no more
-
     def _rank_anyone(self, kinds: list, width: int) -> None:
         """The ``width`` best of everyone for each of ``kinds``, best first."""
         by_domain = self.perceived.T
+        # Scores negated (the partition finds the smallest): -0.5 * x is -(0.5 * x) exactly.
         s = -0.5 * (by_domain[[k[0] for k in kinds]] + by_domain[[k[-1] for k in kinds]])
         n = s.shape[1]
         if width < n:
