@@ -39,11 +39,10 @@ class Tally:
         """Attempts ended at ``step``: counted, and tasks that ended for good tallied."""
         if step <= self.warmup:  # nothing has arrived after the warm-up yet
             return
-        count = _count
-        self.completed_after += count(success)
-        self.failed_after += count(final_fail) + count(reopened)
+        self.completed_after += _count(success)
+        self.failed_after += _count(final_fail) + _count(reopened)
         cohort = T.arrival[tasks] > self.warmup
-        self.reopened_cohort += count(reopened & cohort)
+        self.reopened_cohort += _count(reopened & cohort)
         done = tasks[success & cohort]
         if len(done):
             lead = step - T.arrival[done]

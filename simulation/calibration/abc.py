@@ -94,9 +94,6 @@ def run_abc(spec: Spec, base, out, *, cores=None, dask=None, log=print):
     )
     db = "sqlite:///" + str((out / DB).resolve())
     observed = {k: v for k, (v, _) in spec.targets.items()}
-    one_process = isinstance(abc.sampler, pyabc.sampler.SingleCoreSampler)
-    if one_process:  # pyabc draws from NumPy's global generator: seeded, a run repeats
-        np.random.seed(spec.abc["seed"])  # noqa: NPY002 - pyabc's own random state
     if (out / DB).is_file():
         h = abc.load(db, 1)
         done = h.max_t + 1
@@ -105,8 +102,10 @@ def run_abc(spec: Spec, base, out, *, cores=None, dask=None, log=print):
         abc.new(db, observed, meta_info={"leadsim": "calibration"})
         done = 0
     left = spec.abc["generations"] - done
-    if one_process:  # seeded by the generation it starts from: a continued run repeats too
-        np.random.seed((spec.abc["seed"], done))  # noqa: NPY002
+    if isinstance(abc.sampler, pyabc.sampler.SingleCoreSampler):
+        # pyabc draws from NumPy's global generator (in run, not in new or load): seeded by
+        # the generation it starts from, a run repeats, continued or not
+        np.random.seed((spec.abc["seed"], done))  # noqa: NPY002 - pyabc's own random state
     if left > 0 and not _converged(abc.history, spec):
         abc.run(
             minimum_epsilon=spec.abc["min_epsilon"],

@@ -106,6 +106,12 @@ def test_bad_arguments_exit_2(tmp_path):
     )
     assert out.returncode == 2 and "--sizes" in out.stderr and "Traceback" not in out.stderr
     assert not list(tmp_path.iterdir())
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "bench_instructions.py"), "--other", ".", "--hash-seeds", "0"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2 and "--hash-seeds: must be at least 1" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_fingerprint_compare_flags_any_changed_output(tmp_path):
@@ -158,4 +164,4 @@ def test_instruction_counts_of_a_checkout_against_itself_agree(tmp_path):
     rows = {r["variant"]: r for r in json.loads(out.with_suffix(".json").read_text())["rows"]}
     assert rows["other"]["ratio"] == 1.0
     assert 1_000 < rows["model2"]["instructions"] < 100_000
-    assert abs(rows["model2"]["ratio"] - 1.0) < 0.03  # 1.7 % was seen once before the hash seed was fixed
+    assert abs(rows["model2"]["ratio"] - 1.0) < 0.03  # memory addresses move a count by 1-2 %
